@@ -1,0 +1,24 @@
+/// One schema migration: its version, file name and SQL text.
+public struct SchemaMigration: Sendable {
+    public let version: Int
+    public let fileName: String
+    public let sql: String
+}
+
+/// The schema migrations embedded in the binary, in the order they apply.
+///
+/// Keep this list, `Package.swift`'s `resources` and the files in
+/// `Migrations/` in step; a test checks that they agree.
+public enum SchemaMigrations {
+    public static let all: [SchemaMigration] = [
+        migration("0001_initial.sql", PackageResources._001_initial_sql),
+    ]
+
+    /// The newest schema version this binary knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    private static func migration(_ fileName: String, _ bytes: [UInt8]) -> SchemaMigration {
+        let version = Int(fileName.prefix(4)) ?? 0
+        return SchemaMigration(version: version, fileName: fileName, sql: String(decoding: bytes, as: UTF8.self))
+    }
+}

@@ -1,0 +1,158 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "tenantsync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tenantsyncd", targets: ["tenantsyncd"]),
+        .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+    ],
+    targets: [
+        // Executables: argument parsing and wiring only.
+        .executableTarget(
+            name: "tenantsyncd",
+            dependencies: [
+                "TenantSyncDaemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "tenantsyncctl",
+            dependencies: [
+                "ControlPlane",
+                "TenantSyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // Domain core: pure Swift, no IO.
+        .target(name: "TenantSyncCore"),
+
+        // Schema migrations, embedded in the binary.
+        .target(
+            name: "Migrations",
+            path: "Migrations",
+            exclude: ["README.md"],
+            resources: [
+                .embedInCode("0001_initial.sql"),
+            ]
+        ),
+
+        // Adapters, one per outside world.
+        .target(
+            name: "TenantSyncStore",
+            dependencies: [
+                "TenantSyncCore",
+                "Migrations",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "TenantSyncConfig",
+            dependencies: [
+                "TenantSyncCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        .target(
+            name: "MicrosoftCloud",
+            dependencies: [
+                "TenantSyncCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "Systemd",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Alerting",
+            dependencies: [
+                "TenantSyncCore",
+                "Systemd",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ControlPlane",
+            dependencies: [
+                "TenantSyncCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "M365Emulator",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // The daemon's services and their wiring.
+        .target(
+            name: "TenantSyncDaemon",
+            dependencies: [
+                "TenantSyncCore",
+                "TenantSyncStore",
+                "TenantSyncConfig",
+                "MicrosoftCloud",
+                "Systemd",
+                "Alerting",
+                "ControlPlane",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
+        // Tests: one target per module.
+        .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
+        .testTarget(
+            name: "TenantSyncStoreTests",
+            dependencies: [
+                "TenantSyncStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
+        .testTarget(
+            name: "TenantSyncDaemonTests",
+            dependencies: [
+                "TenantSyncDaemon",
+                "TenantSyncStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,7 @@
+/// Values the emulator uses unless told otherwise; documented in README.md.
+public enum EmulatorDefaults {
+    /// The application (client) id of the product's multi-tenant app, registered in every tenant.
+    public static let clientID = "5f1e2c3a-7b4d-4e8f-9a0b-1c2d3e4f5a6b"
+    /// The client secret of that app. Emulator-only; never a real credential.
+    public static let clientSecret = "emulator-client-secret"
+}

@@ -1,0 +1,47 @@
+/// One of the Microsoft 365 services tenantsync can protect.
+///
+/// The raw values are a contract (SPEC.md §3): the CLI, the control socket,
+/// the database and the journal all use them.
+public enum ServiceKind: String, CaseIterable, Codable, Sendable, Hashable {
+    case exchangeOnline = "exchange-online"
+    case exchangeOnlineInline = "exchange-online-inline"
+    case sharepointOnline = "sharepoint-online"
+    case onedrive = "onedrive"
+    case teamsChat = "teams-chat"
+
+    /// The name the Microsoft 365 console uses for the service.
+    public var displayName: String {
+        switch self {
+        case .exchangeOnline: "Exchange Online"
+        case .exchangeOnlineInline: "Exchange Online (Inline Mode)"
+        case .sharepointOnline: "SharePoint Online"
+        case .onedrive: "OneDrive"
+        case .teamsChat: "Teams Chat"
+        }
+    }
+
+    /// The success notice the seeds announce once the account is active.
+    public var protectedNotice: String {
+        switch self {
+        case .exchangeOnlineInline: "Successfully created a service account and synced data."
+        default: "\(displayName) protected."
+        }
+    }
+
+    /// Whether the service takes part in the tenant-wide shared sync scope.
+    ///
+    /// Exchange Online, SharePoint Online and OneDrive of one tenant must use
+    /// the same scope (seeds: "Exchange Online, SharePoint Online and OneDrive
+    /// must use the same sync scope").
+    public var sharesDirectoryScope: Bool {
+        switch self {
+        case .exchangeOnline, .sharepointOnline, .onedrive: true
+        case .exchangeOnlineInline, .teamsChat: false
+        }
+    }
+
+    /// Parses a service name as operators type it.
+    public init?(argument: String) {
+        self.init(rawValue: argument.lowercased())
+    }
+}

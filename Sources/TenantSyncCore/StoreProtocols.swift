@@ -1,0 +1,105 @@
+import struct Foundation.Date
+
+/// Tenants, service accounts and grants.
+///
+/// The services depend on these protocols, never on a database: the SQLite
+/// store implements them today, a PostgreSQL store can tomorrow.
+public protocol AccountStore: Sendable {
+    /// Creates the tenant or updates its domain and display name; keeps its scope.
+    @discardableResult
+    func upsertTenant(id: String, domain: String, displayName: String?) async throws -> Tenant
+    /// Finds a tenant by id or by primary domain (case-insensitive).
+    func tenant(idOrDomain: String) async throws -> Tenant?
+    func tenants() async throws -> [Tenant]
+    func setSyncScope(tenantID: String, scope: SyncScope) async throws
+
+    /// Creates an account in `provisioning`; refuses a second account for the same tenant and service.
+    func createAccount(tenantID: String, service: ServiceKind, appID: String?, licensingModel: LicensingModel?) async throws -> ServiceAccount
+    func account(id: Int64) async throws -> ServiceAccount?
+    func account(tenantID: String, service: ServiceKind) async throws -> ServiceAccount?
+    func accounts() async throws -> [ServiceAccount]
+    func setAccountState(id: Int64, state: AccountState, provisioningStep: String?, provisioningError: String?) async throws
+    func setAccountDetails(id: Int64, detailsJSON: String) async throws
+    /// Stores (sealed) the client secret of the account's own app.
+    func setClientSecret(accountID: Int64, appID: String, secret: Secret, expiresAt: Date?) async throws
+    func clientSecret(accountID: Int64) async throws -> Secret?
+    /// Removes the account, its grants, tokens and client secret; deleted pages are zeroed.
+    func deleteAccount(id: Int64) async throws
+
+    @discardableResult
+    func addGrant(accountID: Int64, name: String, resource: String, flow: GrantFlow) async throws -> Grant
+    func grant(id: Int64) async throws -> Grant?
+    func grants(accountID: Int64) async throws -> [Grant]
+    func setGrantState(id: Int64, state: GrantState) async throws
+}
+
+/// Token sets and their refresh bookkeeping.
+public protocol TokenStore: Sendable {
+    /// Commits a new token set (sealed), marks the grant `valid` and schedules its next refresh.
+    ///
+    /// Returns only after the transaction is durable: a rotated refresh token is
+    /// never used before it is stored.
+    func storeTokenSet(grantID: Int64, tokens: TokenSet, nextRefreshAt: Date) async throws
+    func tokenSet(grantID: Int64) async throws -> TokenSet?
+    func tokenStatus(grantID: Int64) async throws -> TokenStatus?
+    /// Records a failed refresh attempt and when to try again.
+    func recordRefreshFailure(grantID: Int64, outcome: String, at: Date, nextRefreshAt: Date) async throws
+    /// Valid grants whose next refresh is at or before `date`, soonest first.
+    func grantsDue(before date: Date, limit: Int) async throws -> [Grant]
+    /// The earliest next-refresh time of any valid grant.
+    func nextRefreshDate() async throws -> Date?
+}
+
+/// Incidents: grants that stopped working.
+public protocol IncidentStore: Sendable {
+    /// Opens an incident or, if one of the same kind is open for the grant, records another occurrence.
+    ///
+    /// - Returns: the incident and whether it is new (only a new one raises an alert).
+    func reportIncident(_ report: IncidentReport) async throws -> (incident: Incident, isNew: Bool)
+    func openIncidents() async throws -> [Incident]
+    func incidents(grantID: Int64) async throws -> [Incident]
+    /// Resolves every open incident of the grant.
+    func resolveIncidents(grantID: Int64, at: Date) async throws
+}
+
+/// The synchronized directory, the selected targets and the sync runs.
+public protocol DirectoryStore: Sendable {
+    /// Applies one batch in one transaction, delta links included.
+    @discardableResult
+    func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at: Date) async throws -> DirectoryChangeCounts
+    func deltaLink(tenantID: String, resource: String) async throws -> String?
+    func clearDeltaLinks(tenantID: String) async throws
+    func directoryUsers(tenantID: String) async throws -> [DirectoryUser]
+    func directoryUser(tenantID: String, userPrincipalName: String) async throws -> DirectoryUser?
+    func directoryGroups(tenantID: String) async throws -> [DirectoryGroup]
+    func groupMemberships(tenantID: String) async throws -> [GroupMembership]
+
+    func selectedTargets(tenantID: String) async throws -> [SelectedTarget]
+    func addSelectedTargets(_ targets: [SelectedTarget]) async throws
+    func removeSelectedTargets(tenantID: String, userPrincipalNames: [String]) async throws
+
+    func startSyncRun(tenantID: String, service: ServiceKind?, trigger: SyncTrigger, mode: SyncMode, at: Date) async throws -> SyncRun
+    func recordSyncProgress(runID: Int64, pages: Int, counts: DirectoryChangeCounts) async throws
+    func finishSyncRun(runID: Int64, state: SyncRunState, error: String?, at: Date) async throws
+    func syncRun(id: Int64) async throws -> SyncRun?
+    func syncRuns(tenantID: String, limit: Int) async throws -> [SyncRun]
+}
+
+/// Alerts and the per-channel outbox.
+public protocol AlertStore: Sendable {
+    /// Stores the alert and one pending delivery per channel in one transaction.
+    func enqueueAlert(_ alert: NewAlert, channels: [String], at: Date) async throws -> Alert
+    func alert(id: Int64) async throws -> Alert?
+    func alerts(includeAcknowledged: Bool, limit: Int) async throws -> [Alert]
+    func acknowledgeAlert(id: Int64, at: Date) async throws
+    func deliveries(alertID: Int64) async throws -> [AlertDelivery]
+    /// Pending deliveries whose next attempt is due at `date`, oldest first.
+    func dueDeliveries(at date: Date, limit: Int) async throws -> [AlertDelivery]
+    func markDelivered(alertID: Int64, channel: String, at: Date) async throws
+    func markDeliveryFailed(alertID: Int64, channel: String, error: String, nextAttemptAt: Date) async throws
+    /// The earliest next attempt of any pending delivery.
+    func nextDeliveryDate() async throws -> Date?
+}
+
+/// Everything the daemon's services need from persistent state.
+public typealias TenantSyncStorage = AccountStore & TokenStore & IncidentStore & DirectoryStore & AlertStore

@@ -1,0 +1,278 @@
+import Foundation
+import GRDB
+import TenantSyncCore
+
+extension SQLiteStore: DirectoryStore {
+    public func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at date: Date) async throws -> DirectoryChangeCounts {
+        let now = Timestamp.text(date)
+        return try await pool.write { db in
+            var counts = DirectoryChangeCounts()
+            if !batch.upsertedUsers.isEmpty {
+                let insert = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO directory_users
+                        (tenant_id, id, user_principal_name, display_name, mail, account_enabled, synced_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let update = try db.cachedStatement(sql: """
+                    UPDATE directory_users SET user_principal_name = ?3, display_name = ?4, mail = ?5,
+                        account_enabled = ?6, synced_at = ?7
+                    WHERE tenant_id = ?1 AND id = ?2 AND (user_principal_name IS NOT ?3 OR display_name IS NOT ?4
+                        OR mail IS NOT ?5 OR account_enabled IS NOT ?6)
+                    """)
+                for user in batch.upsertedUsers {
+                    let arguments: StatementArguments = [
+                        tenantID, user.id, user.userPrincipalName, user.displayName, user.mail, user.accountEnabled, now,
+                    ]
+                    try insert.execute(arguments: arguments)
+                    if db.changesCount == 1 {
+                        counts.usersAdded += 1
+                    } else {
+                        try update.execute(arguments: arguments)
+                        counts.usersChanged += db.changesCount
+                    }
+                }
+            }
+            if !batch.removedUserIDs.isEmpty {
+                let delete = try db.cachedStatement(sql: "DELETE FROM directory_users WHERE tenant_id = ? AND id = ?")
+                let memberships = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?")
+                for id in batch.removedUserIDs {
+                    try delete.execute(arguments: [tenantID, id])
+                    counts.usersRemoved += db.changesCount
+                    try memberships.execute(arguments: [tenantID, id])
+                    counts.membershipsRemoved += db.changesCount
+                }
+            }
+            if !batch.upsertedGroups.isEmpty {
+                let insert = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO directory_groups (tenant_id, id, display_name, mail, synced_at) VALUES (?, ?, ?, ?, ?)
+                    """)
+                let update = try db.cachedStatement(sql: """
+                    UPDATE directory_groups SET display_name = ?3, mail = ?4, synced_at = ?5
+                    WHERE tenant_id = ?1 AND id = ?2 AND (display_name IS NOT ?3 OR mail IS NOT ?4)
+                    """)
+                for group in batch.upsertedGroups {
+                    let arguments: StatementArguments = [tenantID, group.id, group.displayName, group.mail, now]
+                    try insert.execute(arguments: arguments)
+                    if db.changesCount == 1 {
+                        counts.groupsAdded += 1
+                    } else {
+                        try update.execute(arguments: arguments)
+                        counts.groupsChanged += db.changesCount
+                    }
+                }
+            }
+            if !batch.removedGroupIDs.isEmpty {
+                let delete = try db.cachedStatement(sql: "DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?")
+                let members = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?")
+                let asMember = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?")
+                for id in batch.removedGroupIDs {
+                    try delete.execute(arguments: [tenantID, id])
+                    counts.groupsRemoved += db.changesCount
+                    try members.execute(arguments: [tenantID, id])
+                    counts.membershipsRemoved += db.changesCount
+                    try asMember.execute(arguments: [tenantID, id])
+                    counts.membershipsRemoved += db.changesCount
+                }
+            }
+            let addMembership = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)
+                """)
+            let removeMembership = try db.cachedStatement(sql: """
+                DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?
+                """)
+            for (groupID, memberships) in batch.replacedMembershipsOfGroups.sorted(by: { $0.key < $1.key }) {
+                let existing = Set(try String.fetchAll(
+                    db, sql: "SELECT member_id FROM group_members WHERE tenant_id = ? AND group_id = ?", arguments: [tenantID, groupID]
+                ))
+                let wanted = Set(memberships.map(\.memberID))
+                for stale in existing.subtracting(wanted) {
+                    try removeMembership.execute(arguments: [tenantID, groupID, stale])
+                    counts.membershipsRemoved += db.changesCount
+                }
+                for membership in memberships where !existing.contains(membership.memberID) {
+                    try addMembership.execute(arguments: [tenantID, groupID, membership.memberID, membership.memberType.rawValue])
+                    counts.membershipsAdded += db.changesCount
+                }
+            }
+            for membership in batch.addedMemberships {
+                try addMembership.execute(arguments: [tenantID, membership.groupID, membership.memberID, membership.memberType.rawValue])
+                counts.membershipsAdded += db.changesCount
+            }
+            for membership in batch.removedMemberships {
+                try removeMembership.execute(arguments: [tenantID, membership.groupID, membership.memberID])
+                counts.membershipsRemoved += db.changesCount
+            }
+            for (resource, link) in batch.deltaLinks.sorted(by: { $0.key < $1.key }) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO delta_links (tenant_id, resource, link, updated_at) VALUES (?, ?, ?, ?)
+                        ON CONFLICT(tenant_id, resource) DO UPDATE SET link = excluded.link, updated_at = excluded.updated_at
+                        """,
+                    arguments: [tenantID, resource, link, now]
+                )
+            }
+            return counts
+        }
+    }
+
+    public func deltaLink(tenantID: String, resource: String) async throws -> String? {
+        try await pool.read { db in
+            try String.fetchOne(db, sql: "SELECT link FROM delta_links WHERE tenant_id = ? AND resource = ?", arguments: [tenantID, resource])
+        }
+    }
+
+    public func clearDeltaLinks(tenantID: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM delta_links WHERE tenant_id = ?", arguments: [tenantID])
+        }
+    }
+
+    public func directoryUsers(tenantID: String) async throws -> [DirectoryUser] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM directory_users WHERE tenant_id = ? ORDER BY user_principal_name", arguments: [tenantID])
+                .map(Self.user(from:))
+        }
+    }
+
+    public func directoryUser(tenantID: String, userPrincipalName: String) async throws -> DirectoryUser? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM directory_users WHERE tenant_id = ? AND user_principal_name = ? COLLATE NOCASE",
+                arguments: [tenantID, userPrincipalName]
+            ).map(Self.user(from:))
+        }
+    }
+
+    public func directoryGroups(tenantID: String) async throws -> [DirectoryGroup] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM directory_groups WHERE tenant_id = ? ORDER BY display_name, id", arguments: [tenantID])
+                .map { DirectoryGroup(id: $0["id"], displayName: $0["display_name"], mail: $0["mail"]) }
+        }
+    }
+
+    public func groupMemberships(tenantID: String) async throws -> [GroupMembership] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM group_members WHERE tenant_id = ? ORDER BY group_id, member_id", arguments: [tenantID])
+                .map {
+                    GroupMembership(
+                        groupID: $0["group_id"], memberID: $0["member_id"],
+                        memberType: GroupMembership.MemberType(rawValue: $0["member_type"]) ?? .other
+                    )
+                }
+        }
+    }
+
+    public func selectedTargets(tenantID: String) async throws -> [SelectedTarget] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM selected_targets WHERE tenant_id = ? ORDER BY user_principal_name", arguments: [tenantID])
+                .map {
+                    SelectedTarget(
+                        tenantID: $0["tenant_id"], userPrincipalName: $0["user_principal_name"], userID: $0["user_id"],
+                        source: SelectedTarget.Source(rawValue: $0["source"]) ?? .upn,
+                        addedAt: Timestamp.date($0["added_at"]) ?? .distantPast
+                    )
+                }
+        }
+    }
+
+    public func addSelectedTargets(_ targets: [SelectedTarget]) async throws {
+        try await pool.write { db in
+            for target in targets {
+                try db.execute(
+                    sql: """
+                        INSERT INTO selected_targets (tenant_id, user_principal_name, user_id, source, added_at) VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT(tenant_id, user_principal_name) DO UPDATE SET user_id = excluded.user_id
+                        """,
+                    arguments: [target.tenantID, target.userPrincipalName, target.userID, target.source.rawValue, Timestamp.text(target.addedAt)]
+                )
+            }
+        }
+    }
+
+    public func removeSelectedTargets(tenantID: String, userPrincipalNames: [String]) async throws {
+        try await pool.write { db in
+            for name in userPrincipalNames {
+                try db.execute(
+                    sql: "DELETE FROM selected_targets WHERE tenant_id = ? AND user_principal_name = ?", arguments: [tenantID, name]
+                )
+            }
+        }
+    }
+
+    public func startSyncRun(tenantID: String, service: ServiceKind?, trigger: SyncTrigger, mode: SyncMode, at date: Date) async throws -> SyncRun {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO sync_runs (tenant_id, service, trigger, mode, started_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [tenantID, service?.rawValue, trigger.rawValue, mode.rawValue, Timestamp.text(date)]
+            )
+            return try Self.fetchSyncRun(db, id: db.lastInsertedRowID)!
+        }
+    }
+
+    public func recordSyncProgress(runID: Int64, pages: Int, counts: DirectoryChangeCounts) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE sync_runs SET pages = ?, users_added = ?, users_changed = ?, users_removed = ?,
+                        groups_added = ?, groups_changed = ?, groups_removed = ?, memberships_added = ?, memberships_removed = ?
+                    WHERE id = ?
+                    """,
+                arguments: [
+                    pages, counts.usersAdded, counts.usersChanged, counts.usersRemoved, counts.groupsAdded,
+                    counts.groupsChanged, counts.groupsRemoved, counts.membershipsAdded, counts.membershipsRemoved, runID,
+                ]
+            )
+        }
+    }
+
+    public func finishSyncRun(runID: Int64, state: SyncRunState, error: String?, at date: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE sync_runs SET state = ?, error = ?, finished_at = ? WHERE id = ?",
+                arguments: [state.rawValue, error, Timestamp.text(date), runID]
+            )
+        }
+    }
+
+    public func syncRun(id: Int64) async throws -> SyncRun? {
+        try await pool.read { db in try Self.fetchSyncRun(db, id: id) }
+    }
+
+    public func syncRuns(tenantID: String, limit: Int) async throws -> [SyncRun] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM sync_runs WHERE tenant_id = ? ORDER BY id DESC LIMIT ?", arguments: [tenantID, limit]
+            ).map(Self.syncRun(from:))
+        }
+    }
+
+    static func user(from row: Row) -> DirectoryUser {
+        DirectoryUser(
+            id: row["id"], userPrincipalName: row["user_principal_name"], displayName: row["display_name"],
+            mail: row["mail"], accountEnabled: row["account_enabled"]
+        )
+    }
+
+    static func fetchSyncRun(_ db: Database, id: Int64) throws -> SyncRun? {
+        try Row.fetchOne(db, sql: "SELECT * FROM sync_runs WHERE id = ?", arguments: [id]).map(syncRun(from:))
+    }
+
+    static func syncRun(from row: Row) -> SyncRun {
+        var counts = DirectoryChangeCounts()
+        counts.usersAdded = row["users_added"]
+        counts.usersChanged = row["users_changed"]
+        counts.usersRemoved = row["users_removed"]
+        counts.groupsAdded = row["groups_added"]
+        counts.groupsChanged = row["groups_changed"]
+        counts.groupsRemoved = row["groups_removed"]
+        counts.membershipsAdded = row["memberships_added"]
+        counts.membershipsRemoved = row["memberships_removed"]
+        return SyncRun(
+            id: row["id"], tenantID: row["tenant_id"], service: (row["service"] as String?).flatMap(ServiceKind.init(rawValue:)),
+            trigger: SyncTrigger(rawValue: row["trigger"]) ?? .manual, mode: SyncMode(rawValue: row["mode"]) ?? .full,
+            state: SyncRunState(rawValue: row["state"]) ?? .failed,
+            startedAt: Timestamp.date(row["started_at"]) ?? .distantPast, finishedAt: Timestamp.date(row["finished_at"]),
+            pages: row["pages"], counts: counts, error: row["error"]
+        )
+    }
+}

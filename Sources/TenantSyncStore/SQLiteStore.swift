@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import Logging
+import Migrations
+import TenantSyncCore
+
+/// The embedded state store: one SQLite database in WAL mode.
+///
+/// The only type in tenantsync that speaks SQL. It implements the storage
+/// protocols of `TenantSyncCore`; secrets are sealed with a ``SecretSealer``
+/// before they reach SQLite.
+public final class SQLiteStore: Sendable {
+    /// The database file name inside the state directory.
+    public static let fileName = "tenantsync.sqlite"
+
+    let pool: DatabasePool
+    let sealer: SecretSealer
+    public let path: String
+
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    ///
+    /// - Throws: `TenantSyncError` with code `storeUnavailable` when the file cannot be
+    ///   opened or is not a tenantsync database, `schemaTooNew` when a newer tenantsync
+    ///   wrote it (the file is then left untouched).
+    public init(path: String, sealer: SecretSealer, busyTimeout: Duration = .seconds(5), logger: Logger) throws {
+        self.path = path
+        self.sealer = sealer
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout.secondsValue)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            // Deleted rows (wiped tokens) are overwritten with zeros, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw TenantSyncError(.storeUnavailable, "Cannot open the state database \(path): \(Self.describe(error)).")
+        }
+        try SchemaMigrator(pool: pool, path: path, logger: logger).migrate()
+    }
+
+    /// The schema version recorded in the database.
+    public func schemaVersion() throws -> Int {
+        try pool.read { db in try SchemaMigrator.appliedVersions(db).max() ?? 0 }
+    }
+
+    /// Runs SQLite's own consistency check; `["ok"]` when the file is sound.
+    public func integrityCheck() throws -> [String] {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
+    /// Answers when the database answers; used by the watchdog's health check.
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    /// Checkpoints the WAL into the main file and closes the database.
+    public func close() throws {
+        try pool.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        try pool.close()
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            return error.message.map { "\($0) (SQLite code \(error.resultCode.rawValue))" } ?? "SQLite code \(error.resultCode.rawValue)"
+        }
+        return String(describing: error)
+    }
+}

@@ -1,0 +1,80 @@
+import GRDB
+import Logging
+import Migrations
+import TenantSyncCore
+
+/// Applies the embedded SQL migrations in order, each in one transaction.
+struct SchemaMigrator {
+    let pool: DatabasePool
+    let path: String
+    let logger: Logger
+    var migrations: [SchemaMigration] = SchemaMigrations.all
+
+    static func appliedVersions(_ db: Database) throws -> [Int] {
+        guard try db.tableExists("schema_migrations") else { return [] }
+        return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
+    }
+
+    func migrate() throws {
+        let latest = migrations.last?.version ?? 0
+        let applied: [Int]
+        do {
+            applied = try pool.read { db -> [Int] in
+                let versions = try Self.appliedVersions(db)
+                if versions.isEmpty {
+                    let tables = try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+                    ) ?? 0
+                    if tables > 0 {
+                        throw TenantSyncError(
+                            .storeUnavailable,
+                            "\(path) is a SQLite database but not a tenantsync one (no schema_migrations table); refusing to touch it."
+                        )
+                    }
+                }
+                return versions
+            }
+        } catch let error as TenantSyncError {
+            throw error
+        } catch {
+            throw TenantSyncError(.storeUnavailable, "Cannot read the state database \(path): \(SQLiteStore.describe(error)).")
+        }
+        if let newest = applied.max(), newest > latest {
+            throw TenantSyncError(
+                .schemaTooNew,
+                "The state database \(path) has schema version \(newest), newer than this tenantsyncd knows (\(latest)). "
+                    + "A newer tenantsync wrote it; run that version or restore a backup. The file was not changed.",
+                context: ["schema.found": "\(newest)", "schema.known": "\(latest)"]
+            )
+        }
+        let appliedSet = Set(applied)
+        for migration in migrations where !appliedSet.contains(migration.version) {
+            do {
+                try pool.writeWithoutTransaction { db in
+                    try db.inTransaction(.immediate) {
+                        try db.execute(sql: """
+                            CREATE TABLE IF NOT EXISTS schema_migrations (
+                                version INTEGER PRIMARY KEY NOT NULL,
+                                name TEXT NOT NULL,
+                                applied_at TEXT NOT NULL
+                            )
+                            """)
+                        try db.execute(sql: migration.sql)
+                        try db.execute(
+                            sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                            arguments: [migration.version, migration.fileName, Timestamp.text(.now)]
+                        )
+                        return .commit
+                    }
+                }
+            } catch {
+                throw TenantSyncError(
+                    .storeUnavailable,
+                    "Migration \(migration.fileName) failed and was rolled back: \(SQLiteStore.describe(error)).",
+                    context: ["file": path]
+                )
+            }
+            logger.info("Applied schema migration", metadata: ["schema.version": "\(migration.version)", "schema.file": "\(migration.fileName)"])
+        }
+    }
+}
