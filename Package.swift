@@ -26,6 +26,8 @@ let package = Package(
             name: "tenantsyncd",
             dependencies: [
                 "TenantSyncDaemon",
+                "TenantSyncConfig",
+                "TenantSyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,6 +51,7 @@ let package = Package(
             exclude: ["README.md"],
             resources: [
                 .embedInCode("0001_initial.sql"),
+                .embedInCode("0002_sync_holds.sql"),
             ]
         ),
 
@@ -75,6 +78,9 @@ let package = Package(
             dependencies: [
                 "TenantSyncCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -132,6 +138,7 @@ let package = Package(
                 "Alerting",
                 "ControlPlane",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
