@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tenantsyncd", targets: ["tenantsyncd"]),
         .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
+        .executable(name: "tenantsync-emulator", targets: ["tenantsync-emulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -38,6 +39,16 @@ let package = Package(
                 "ControlPlane",
                 "TenantSyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .executableTarget(
+            name: "tenantsync-emulator",
+            dependencies: [
+                "M365Emulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
 
@@ -123,7 +134,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"]
         ),
 
         // The daemon's services and their wiring.
@@ -153,6 +167,16 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
+        .testTarget(
+            name: "M365EmulatorTests",
+            dependencies: [
+                "M365Emulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TenantSyncDaemonTests",
             dependencies: [
