@@ -182,6 +182,9 @@ let package = Package(
             dependencies: [
                 "TenantSyncDaemon",
                 "TenantSyncStore",
+                "M365Emulator",
+                "MicrosoftCloud",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

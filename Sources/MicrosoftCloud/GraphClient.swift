@@ -128,6 +128,9 @@ public struct GraphClient: Sendable {
         case 403: kind = .forbidden
         case 404: kind = .notFound
         case 410: kind = .deltaReset
+        // An expired or unknown delta token: Microsoft documents 400 syncStateNotFound for identity resources.
+        case 400 where ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(envelope?.error?.code ?? ""):
+            kind = .deltaReset
         case 429, 500...599: kind = .transient
         default: kind = .badRequest
         }

@@ -47,8 +47,8 @@ struct AnnouncingService: Service {
 
     func run() async throws {
         try await emulator.run(onBound: { url in
-            print(url.absoluteString)
-            fflush(stdout)
+            // Unbuffered: scripts read this first line while the emulator keeps running.
+            FileHandle.standardOutput.write(Data((url.absoluteString + "\n").utf8))
         })
     }
 }
