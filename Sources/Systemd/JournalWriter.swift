@@ -33,6 +33,8 @@ public struct JournalWriter: Sendable {
 
     /// Sends raw `NAME=value` assignments in one entry.
     public func send(assignments: [(name: String, value: String)]) throws {
+        // sd_journal_sendv succeeds silently when the socket is missing; an alert channel must know.
+        guard Self.isJournalAvailable else { throw Error(errno: ENOENT) }
         var buffer: [UInt8] = []
         var ranges: [Range<Int>] = []
         buffer.reserveCapacity(assignments.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 1 })

@@ -32,6 +32,8 @@ enum Journald {
         process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        // A clean environment: journald must not inherit a test's NOTIFY_SOCKET and talk to it.
+        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
         try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
         try process.run()
         defer {

@@ -96,7 +96,7 @@ struct NotifierTests {
             // 100 ms ping period: about 6 pings in 600 ms while healthy.
             let healthyPings = socket.receiveAll(for: .milliseconds(600))
             #expect(healthyPings.count >= 3, "expected pings every 100 ms while healthy, got \(healthyPings.count)")
-            #expect(healthyPings.allSatisfy { $0 == "WATCHDOG=1" })
+            #expect(healthyPings.allSatisfy { $0 == "WATCHDOG=1" }, "unexpected datagrams: \(healthyPings)")
 
             healthy.store(false, ordering: .relaxed)
             try await Task.sleep(for: .milliseconds(150))

@@ -81,7 +81,11 @@ public struct SMTPClient: Sendable {
         let password = configuration.password?.reveal ?? ""
         let mechanisms = Set(capabilities.filter { $0.uppercased().hasPrefix("AUTH ") || $0.uppercased().hasPrefix("AUTH=") }
             .flatMap { $0.dropFirst(5).split(separator: " ").map { $0.uppercased() } })
-        if mechanisms.contains("PLAIN") {
+        let wanted = configuration.authMechanism
+        if wanted != .automatic && !mechanisms.contains(wanted.rawValue) {
+            throw SMTPError(step: .auth, server: server, detail: "the server does not offer AUTH \(wanted.rawValue) (offered: \(mechanisms.sorted().joined(separator: " ")))")
+        }
+        if mechanisms.contains("PLAIN") && wanted != .login {
             let token = Data("\0\(username)\0\(password)".utf8).base64EncodedString()
             try connection.require(try await connection.exchange("AUTH PLAIN \(token)", step: .auth), 235, step: .auth)
         } else if mechanisms.contains("LOGIN") {

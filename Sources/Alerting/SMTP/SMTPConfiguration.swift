@@ -12,11 +12,20 @@ public struct SMTPConfiguration: Sendable {
         case none
     }
 
+    /// Which AUTH mechanism to use.
+    public enum AuthMechanism: String, Sendable, CaseIterable {
+        /// PLAIN if the server offers it, else LOGIN.
+        case automatic = "auto"
+        case plain = "PLAIN"
+        case login = "LOGIN"
+    }
+
     public var host: String
     public var port: Int
     public var security: Security
     public var username: String?
     public var password: Secret?
+    public var authMechanism: AuthMechanism
     /// The sender, `addr@example.com` or `Name <addr@example.com>`.
     public var from: String
     /// The administrators who receive alerts.
@@ -32,7 +41,7 @@ public struct SMTPConfiguration: Sendable {
 
     public init(
         host: String, port: Int? = nil, security: Security = .starttls, username: String? = nil, password: Secret? = nil,
-        from: String, to: [String], caFile: String? = nil, verifyCertificate: Bool = true,
+        authMechanism: AuthMechanism = .automatic, from: String, to: [String], caFile: String? = nil, verifyCertificate: Bool = true,
         commandTimeout: Duration = .seconds(30), heloName: String = "localhost"
     ) {
         self.host = host
@@ -40,6 +49,7 @@ public struct SMTPConfiguration: Sendable {
         self.security = security
         self.username = username
         self.password = password
+        self.authMechanism = authMechanism
         self.from = from
         self.to = to
         self.caFile = caFile
