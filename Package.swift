@@ -109,6 +109,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [
+                .embedInCode("io.tenantsync.Control.varlink"),
             ]
         ),
         .target(
@@ -146,6 +150,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
+        .testTarget(
+            name: "ControlPlaneTests",
+            dependencies: [
+                "ControlPlane",
+                "TenantSyncCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(
             name: "TenantSyncDaemonTests",
             dependencies: [
