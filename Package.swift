@@ -75,6 +75,8 @@ let package = Package(
             dependencies: [
                 "TenantSyncCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -146,6 +148,15 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
+        .testTarget(
+            name: "MicrosoftCloudTests",
+            dependencies: [
+                "MicrosoftCloud",
+                "M365Emulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "TenantSyncDaemonTests",
             dependencies: [
