@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "tenantsyncd", targets: ["tenantsyncd"]),
         .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
+        .executable(name: "tenantsync-emulator", targets: ["tenantsync-emulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -26,6 +27,8 @@ let package = Package(
             name: "tenantsyncd",
             dependencies: [
                 "TenantSyncDaemon",
+                "TenantSyncConfig",
+                "TenantSyncCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -39,6 +42,16 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "tenantsync-emulator",
+            dependencies: [
+                "M365Emulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // Domain core: pure Swift, no IO.
         .target(name: "TenantSyncCore"),
 
@@ -49,6 +62,7 @@ let package = Package(
             exclude: ["README.md"],
             resources: [
                 .embedInCode("0001_initial.sql"),
+                .embedInCode("0002_sync_holds.sql"),
             ]
         ),
 
@@ -76,6 +90,8 @@ let package = Package(
                 "TenantSyncCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -119,7 +135,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            exclude: ["README.md"]
         ),
 
         // The daemon's services and their wiring.
@@ -134,6 +153,7 @@ let package = Package(
                 "Alerting",
                 "ControlPlane",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -158,11 +178,26 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "M365EmulatorTests",
+            dependencies: [
+                "M365Emulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "TenantSyncDaemonTests",
             dependencies: [
                 "TenantSyncDaemon",
                 "TenantSyncStore",
+                "M365Emulator",
+                "MicrosoftCloud",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

@@ -12,6 +12,7 @@ public struct SchemaMigration: Sendable {
 public enum SchemaMigrations {
     public static let all: [SchemaMigration] = [
         migration("0001_initial.sql", PackageResources._001_initial_sql),
+        migration("0002_sync_holds.sql", PackageResources._002_sync_holds_sql),
     ]
 
     /// The newest schema version this binary knows.

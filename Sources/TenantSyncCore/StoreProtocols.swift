@@ -83,6 +83,22 @@ public protocol DirectoryStore: Sendable {
     func finishSyncRun(runID: Int64, state: SyncRunState, error: String?, at: Date) async throws
     func syncRun(id: Int64) async throws -> SyncRun?
     func syncRuns(tenantID: String, limit: Int) async throws -> [SyncRun]
+    /// The newest run of the tenant that succeeded.
+    func lastSuccessfulSyncRun(tenantID: String) async throws -> SyncRun?
+    /// Adds an operator-facing note to a run (e.g. "delta reset: fell back to a full sync").
+    func setSyncRunNote(runID: Int64, note: String) async throws
+
+    func directoryUserIDs(tenantID: String) async throws -> Set<String>
+    func directoryGroupIDs(tenantID: String) async throws -> Set<String>
+
+    /// Marks the run `held` and keeps what it would remove, and its delta links, for an operator to confirm.
+    func holdSyncRun(runID: Int64, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at: Date) async throws
+    func heldRemovals(runID: Int64) async throws -> (userIDs: [String], groupIDs: [String])
+    /// Applies a held run's removals and delta links in one transaction and marks it `succeeded`.
+    @discardableResult
+    func confirmHeldSyncRun(runID: Int64, at: Date) async throws -> DirectoryChangeCounts
+    /// Drops a held run's removals and links and marks it `failed`.
+    func discardHeldSyncRun(runID: Int64, at: Date) async throws
 }
 
 /// Alerts and the per-channel outbox.

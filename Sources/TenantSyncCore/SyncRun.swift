@@ -14,10 +14,12 @@ public struct SyncRun: Sendable, Equatable, Codable {
     public var pages: Int
     public var counts: DirectoryChangeCounts
     public var error: String?
+    /// Something the operator should know about the run (a fallback, a hold).
+    public var note: String?
 
     public init(
         id: Int64, tenantID: String, service: ServiceKind?, trigger: SyncTrigger, mode: SyncMode, state: SyncRunState,
-        startedAt: Date, finishedAt: Date?, pages: Int, counts: DirectoryChangeCounts, error: String?
+        startedAt: Date, finishedAt: Date?, pages: Int, counts: DirectoryChangeCounts, error: String?, note: String? = nil
     ) {
         self.id = id
         self.tenantID = tenantID
@@ -30,5 +32,6 @@ public struct SyncRun: Sendable, Equatable, Codable {
         self.pages = pages
         self.counts = counts
         self.error = error
+        self.note = note
     }
 }

@@ -6,6 +6,13 @@ extension SQLiteStore: DirectoryStore {
     public func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at date: Date) async throws -> DirectoryChangeCounts {
         let now = Timestamp.text(date)
         return try await pool.write { db in
+            try Self.apply(batch, tenantID: tenantID, at: now, db: db)
+        }
+    }
+
+    /// Applies a batch inside the caller's transaction.
+    static func apply(_ batch: DirectoryBatch, tenantID: String, at now: String, db: Database) throws -> DirectoryChangeCounts {
+        do {
             var counts = DirectoryChangeCounts()
             if !batch.upsertedUsers.isEmpty {
                 let insert = try db.cachedStatement(sql: """
@@ -246,6 +253,102 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    public func lastSuccessfulSyncRun(tenantID: String) async throws -> SyncRun? {
+        try await pool.read { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM sync_runs WHERE tenant_id = ? AND state = 'succeeded' ORDER BY id DESC LIMIT 1",
+                arguments: [tenantID]
+            ).map(Self.syncRun(from:))
+        }
+    }
+
+    public func setSyncRunNote(runID: Int64, note: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE sync_runs SET note = ? WHERE id = ?", arguments: [note, runID])
+        }
+    }
+
+    public func directoryUserIDs(tenantID: String) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT id FROM directory_users WHERE tenant_id = ?", arguments: [tenantID]))
+        }
+    }
+
+    public func directoryGroupIDs(tenantID: String) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, sql: "SELECT id FROM directory_groups WHERE tenant_id = ?", arguments: [tenantID]))
+        }
+    }
+
+    public func holdSyncRun(runID: Int64, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at date: Date) async throws {
+        try await pool.write { db in
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO held_removals (run_id, kind, object_id) VALUES (?, ?, ?)")
+            for id in removedUserIDs { try insert.execute(arguments: [runID, "user", id]) }
+            for id in removedGroupIDs { try insert.execute(arguments: [runID, "group", id]) }
+            for (resource, link) in deltaLinks {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO held_delta_links (run_id, resource, link) VALUES (?, ?, ?)", arguments: [runID, resource, link]
+                )
+            }
+            try db.execute(
+                sql: "UPDATE sync_runs SET state = 'held', finished_at = ? WHERE id = ?", arguments: [Timestamp.text(date), runID]
+            )
+        }
+    }
+
+    public func heldRemovals(runID: Int64) async throws -> (userIDs: [String], groupIDs: [String]) {
+        try await pool.read { db in
+            let users = try String.fetchAll(db, sql: "SELECT object_id FROM held_removals WHERE run_id = ? AND kind = 'user' ORDER BY object_id", arguments: [runID])
+            let groups = try String.fetchAll(db, sql: "SELECT object_id FROM held_removals WHERE run_id = ? AND kind = 'group' ORDER BY object_id", arguments: [runID])
+            return (users, groups)
+        }
+    }
+
+    public func confirmHeldSyncRun(runID: Int64, at date: Date) async throws -> DirectoryChangeCounts {
+        guard let run = try await syncRun(id: runID), run.state == .held else {
+            throw TenantSyncError(.invalidArgument, "Sync run \(runID) is not held; nothing to confirm.", context: ["sync.run": "\(runID)"])
+        }
+        let (users, groups) = try await heldRemovals(runID: runID)
+        var batch = DirectoryBatch()
+        batch.removedUserIDs = users
+        batch.removedGroupIDs = groups
+        batch.deltaLinks = try await pool.read { db in
+            Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT resource, link FROM held_delta_links WHERE run_id = ?", arguments: [runID])
+                .map { ($0["resource"] as String, $0["link"] as String) })
+        }
+        // Removal, links and the run's new state commit together.
+        let removals = batch
+        return try await pool.write { db in
+            let counts = try Self.apply(removals, tenantID: run.tenantID, at: Timestamp.text(date), db: db)
+            try db.execute(sql: "DELETE FROM held_removals WHERE run_id = ?", arguments: [runID])
+            try db.execute(sql: "DELETE FROM held_delta_links WHERE run_id = ?", arguments: [runID])
+            var total = run.counts
+            total += counts
+            try db.execute(
+                sql: """
+                    UPDATE sync_runs SET state = 'succeeded', finished_at = ?, users_removed = ?, groups_removed = ?,
+                        memberships_removed = ? WHERE id = ?
+                    """,
+                arguments: [Timestamp.text(date), total.usersRemoved, total.groupsRemoved, total.membershipsRemoved, runID]
+            )
+            return counts
+        }
+    }
+
+    public func discardHeldSyncRun(runID: Int64, at date: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM held_removals WHERE run_id = ?", arguments: [runID])
+            try db.execute(sql: "DELETE FROM held_delta_links WHERE run_id = ?", arguments: [runID])
+            try db.execute(
+                sql: "UPDATE sync_runs SET state = 'failed', error = 'held removals discarded by an operator', finished_at = ? WHERE id = ? AND state = 'held'",
+                arguments: [Timestamp.text(date), runID]
+            )
+            guard db.changesCount == 1 else {
+                throw TenantSyncError(.invalidArgument, "Sync run \(runID) is not held; nothing to discard.", context: ["sync.run": "\(runID)"])
+            }
+        }
+    }
+
     static func user(from row: Row) -> DirectoryUser {
         DirectoryUser(
             id: row["id"], userPrincipalName: row["user_principal_name"], displayName: row["display_name"],
@@ -272,7 +375,7 @@ extension SQLiteStore: DirectoryStore {
             trigger: SyncTrigger(rawValue: row["trigger"]) ?? .manual, mode: SyncMode(rawValue: row["mode"]) ?? .full,
             state: SyncRunState(rawValue: row["state"]) ?? .failed,
             startedAt: Timestamp.date(row["started_at"]) ?? .distantPast, finishedAt: Timestamp.date(row["finished_at"]),
-            pages: row["pages"], counts: counts, error: row["error"]
+            pages: row["pages"], counts: counts, error: row["error"], note: row["note"]
         )
     }
 }

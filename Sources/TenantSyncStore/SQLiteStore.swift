@@ -33,6 +33,7 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
+        try SchemaMigrator.inspectExisting(path: path, latest: SchemaMigrations.latestVersion)
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
         } catch {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Logging
 import Migrations
@@ -15,37 +16,59 @@ struct SchemaMigrator {
         return try Int.fetchAll(db, sql: "SELECT version FROM schema_migrations ORDER BY version")
     }
 
-    func migrate() throws {
-        let latest = migrations.last?.version ?? 0
-        let applied: [Int]
+    /// Checks an existing file through a read-only connection before anything opens it for writing,
+    /// so that a database from a newer tenantsync (or another program) is never modified.
+    static func inspectExisting(path: String, latest: Int) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        var configuration = Configuration()
+        configuration.readonly = true
         do {
-            applied = try pool.read { db -> [Int] in
-                let versions = try Self.appliedVersions(db)
-                if versions.isEmpty {
-                    let tables = try Int.fetchOne(
-                        db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-                    ) ?? 0
-                    if tables > 0 {
-                        throw TenantSyncError(
-                            .storeUnavailable,
-                            "\(path) is a SQLite database but not a tenantsync one (no schema_migrations table); refusing to touch it."
-                        )
-                    }
-                }
-                return versions
-            }
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            defer { try? queue.close() }
+            try queue.read { db in try check(db, path: path, latest: latest) }
         } catch let error as TenantSyncError {
             throw error
         } catch {
             throw TenantSyncError(.storeUnavailable, "Cannot read the state database \(path): \(SQLiteStore.describe(error)).")
         }
-        if let newest = applied.max(), newest > latest {
+    }
+
+    /// Refuses a foreign database or one with a newer schema.
+    static func check(_ db: Database, path: String, latest: Int) throws {
+        let versions = try appliedVersions(db)
+        if versions.isEmpty {
+            let tables = try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            ) ?? 0
+            if tables > 0 {
+                throw TenantSyncError(
+                    .storeUnavailable,
+                    "\(path) is a SQLite database but not a tenantsync one (no schema_migrations table); refusing to touch it."
+                )
+            }
+        }
+        if let newest = versions.max(), newest > latest {
             throw TenantSyncError(
                 .schemaTooNew,
                 "The state database \(path) has schema version \(newest), newer than this tenantsyncd knows (\(latest)). "
                     + "A newer tenantsync wrote it; run that version or restore a backup. The file was not changed.",
                 context: ["schema.found": "\(newest)", "schema.known": "\(latest)"]
             )
+        }
+    }
+
+    func migrate() throws {
+        let latest = migrations.last?.version ?? 0
+        let applied: [Int]
+        do {
+            applied = try pool.read { db -> [Int] in
+                try Self.check(db, path: path, latest: latest)
+                return try Self.appliedVersions(db)
+            }
+        } catch let error as TenantSyncError {
+            throw error
+        } catch {
+            throw TenantSyncError(.storeUnavailable, "Cannot read the state database \(path): \(SQLiteStore.describe(error)).")
         }
         let appliedSet = Set(applied)
         for migration in migrations where !appliedSet.contains(migration.version) {

@@ -1,0 +1,98 @@
+/// An application registered (or consented) in one tenant: the product's multi-tenant app, or an
+/// app the customer registered in its own tenant (Teams Chat).
+public struct AppRegistration: Sendable, Codable, Equatable {
+    /// Application (client) id.
+    public var appId: String
+    public var displayName: String?
+    /// Client secret; never returned by the admin API.
+    public var secret: String?
+    public var secretExpired: Bool?
+    /// Application permissions (app roles) on Microsoft Graph, e.g. `User.Read.All`, `Chat.Read.All`.
+    public var graphPermissions: [String]?
+    /// Application permissions on Exchange Online, e.g. `full_access_as_app`.
+    public var outlookPermissions: [String]?
+    /// Delegated Graph scopes the app may ask for.
+    public var delegatedScopes: [String]?
+    /// Delegated Exchange Online scopes, e.g. `EWS.AccessAsUser.All`.
+    public var outlookDelegatedScopes: [String]?
+    /// Whether an administrator has consented (service principal present with its grants).
+    public var consented: Bool?
+    /// Evaluation budget: Graph calls per calendar month; past it Graph answers 402 Payment Required.
+    public var monthlyCallLimit: Int?
+
+    public init(appId: String, displayName: String? = nil, secret: String? = nil, secretExpired: Bool? = nil,
+                graphPermissions: [String]? = nil, outlookPermissions: [String]? = nil,
+                delegatedScopes: [String]? = nil, outlookDelegatedScopes: [String]? = nil,
+                consented: Bool? = nil, monthlyCallLimit: Int? = nil) {
+        self.appId = appId
+        self.displayName = displayName
+        self.secret = secret
+        self.secretExpired = secretExpired
+        self.graphPermissions = graphPermissions
+        self.outlookPermissions = outlookPermissions
+        self.delegatedScopes = delegatedScopes
+        self.outlookDelegatedScopes = outlookDelegatedScopes
+        self.consented = consented
+        self.monthlyCallLimit = monthlyCallLimit
+    }
+
+    /// The product's multi-tenant app as it is registered in every generated tenant.
+    public static func product(clientID: String, secret: String, consented: Bool) -> AppRegistration {
+        AppRegistration(
+            appId: clientID, displayName: "tenantsync", secret: secret, secretExpired: false,
+            graphPermissions: ["User.Read.All", "Group.Read.All", "Directory.Read.All",
+                               "RoleManagement.Read.Directory", "Domain.Read.All", "Organization.Read.All"],
+            outlookPermissions: ["full_access_as_app"],
+            delegatedScopes: ["User.Read", "User.Read.All", "Group.Read.All", "Directory.Read.All",
+                              "RoleManagement.Read.Directory"],
+            outlookDelegatedScopes: ["EWS.AccessAsUser.All"],
+            consented: consented)
+    }
+}
+
+/// The emulator's record of an app in a tenant.
+struct AppState {
+    var registration: AppRegistration
+    var servicePrincipalID: String
+    var callsThisMonth = 0
+    var monthKey = ""
+
+    var consented: Bool { registration.consented ?? true }
+
+    func applicationPermissions(for resource: EmulatedResource) -> [String] {
+        switch resource {
+        case .graph: registration.graphPermissions ?? []
+        case .outlook: registration.outlookPermissions ?? []
+        }
+    }
+
+    func delegatedScopes(for resource: EmulatedResource) -> [String] {
+        switch resource {
+        case .graph: registration.delegatedScopes ?? []
+        case .outlook: registration.outlookDelegatedScopes ?? []
+        }
+    }
+
+    var publicView: AppRegistration {
+        var copy = registration
+        copy.secret = nil
+        copy.consented = consented
+        copy.secretExpired = registration.secretExpired ?? false
+        return copy
+    }
+}
+
+/// The resource (audience) a token is issued for.
+public enum EmulatedResource: String, Sendable, Codable {
+    /// Microsoft Graph (`https://graph.microsoft.com`).
+    case graph
+    /// Exchange Online (`https://outlook.office365.com`).
+    case outlook
+
+    var identifier: String {
+        switch self {
+        case .graph: "https://graph.microsoft.com"
+        case .outlook: "https://outlook.office365.com"
+        }
+    }
+}

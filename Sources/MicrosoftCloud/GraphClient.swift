@@ -1,0 +1,159 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOFoundationCompat
+import TenantSyncCore
+
+/// Reads Microsoft Graph v1.0 with an access token the caller supplies.
+///
+/// Each call is one HTTP request; transient failures (429, 5xx, timeouts,
+/// dropped connections) are retried a bounded number of times, honouring
+/// `Retry-After`. Everything else is a classified ``GraphError``.
+public struct GraphClient: Sendable {
+    /// Largest body accepted from Graph: a 999-object page is well under this.
+    public static let maximumBodyBytes = 64 * 1024 * 1024
+
+    public var graphRoot: String
+    public var http: HTTPClient
+    public var requestTimeout: Duration
+    public var maximumAttempts: Int
+    public var maximumRetryAfter: Duration
+    public var logger: Logger
+
+    public init(
+        graphRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(30), maximumAttempts: Int = 5,
+        maximumRetryAfter: Duration = .seconds(120), logger: Logger
+    ) {
+        self.graphRoot = graphRoot.hasSuffix("/") ? String(graphRoot.dropLast()) : graphRoot
+        self.http = http
+        self.requestTimeout = requestTimeout
+        self.maximumAttempts = maximumAttempts
+        self.maximumRetryAfter = maximumRetryAfter
+        self.logger = logger
+    }
+
+    /// The absolute URL of a v1.0 path such as `/users?$top=999`.
+    public func url(_ pathAndQuery: String) -> String { "\(graphRoot)/v1.0\(pathAndQuery)" }
+
+    /// Fetches one page (an absolute URL: a first page, a nextLink or a deltaLink).
+    public func page<Item>(
+        _ url: String, as: Item.Type, accessToken: Secret, eventualConsistency: Bool = false
+    ) async throws -> GraphPage<Item> {
+        let body = try await get(url, accessToken: accessToken, eventualConsistency: eventualConsistency)
+        do {
+            return try JSONDecoder().decode(GraphPage<Item>.self, from: body)
+        } catch {
+            throw GraphError(
+                kind: .malformedResponse, status: 200, code: nil,
+                message: "the response is not a valid Graph page: \(Self.summary(of: error))",
+                requestID: nil, retryAfter: nil, path: Self.path(of: url)
+            )
+        }
+    }
+
+    /// Fetches one object (e.g. `/organization` or a user by UPN).
+    public func object<Item: Decodable>(_ url: String, as: Item.Type, accessToken: Secret) async throws -> Item {
+        let body = try await get(url, accessToken: accessToken, eventualConsistency: false)
+        do {
+            return try JSONDecoder().decode(Item.self, from: body)
+        } catch {
+            throw GraphError(
+                kind: .malformedResponse, status: 200, code: nil, message: "the response is not the expected JSON object",
+                requestID: nil, retryAfter: nil, path: Self.path(of: url)
+            )
+        }
+    }
+
+    /// GETs `url` with retries; returns the body of a 2xx response.
+    public func get(_ url: String, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await getOnce(url, accessToken: accessToken, eventualConsistency: eventualConsistency)
+            } catch let error as GraphError where error.kind == .transient && attempt < maximumAttempts {
+                let delay = min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
+                logger.debug(
+                    "Graph request failed transiently; retrying",
+                    metadata: ["graph.path": "\(error.path)", "http.status": "\(error.status ?? 0)", "retry.delay": "\(delay)", "retry.attempt": "\(attempt)"]
+                )
+                try await Task.sleep(for: delay)
+            }
+        }
+    }
+
+    private func getOnce(_ url: String, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+        var request = HTTPClientRequest(url: url)
+        request.method = .GET
+        request.headers.add(name: "Authorization", value: "Bearer \(accessToken.reveal)")
+        request.headers.add(name: "Accept", value: "application/json")
+        if eventualConsistency { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
+        let path = Self.path(of: url)
+        let response: HTTPClientResponse
+        let body: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: .init(requestTimeout))
+            body = try await response.body.collect(upTo: Self.maximumBodyBytes)
+        } catch let error as GraphError {
+            throw error
+        } catch {
+            throw GraphError(
+                kind: .transient, status: nil, code: nil, message: "request failed: \(Self.summary(of: error))",
+                requestID: nil, retryAfter: nil, path: path
+            )
+        }
+        let data = Data(buffer: body)
+        let status = Int(response.status.code)
+        if (200..<300).contains(status) { return data }
+        throw Self.error(status: status, headers: response.headers, body: data, path: path)
+    }
+
+    static func error(status: Int, headers: HTTPHeaders, body: Data, path: String) -> GraphError {
+        struct Envelope: Decodable {
+            struct Inner: Decodable {
+                var code: String?
+                var message: String?
+                var innerError: [String: String]?
+            }
+            var error: Inner?
+        }
+        let envelope = try? JSONDecoder().decode(Envelope.self, from: body)
+        let retryAfter = headers.first(name: "Retry-After").flatMap(Int64.init).map { Duration.seconds($0) }
+        let kind: GraphError.Kind
+        switch status {
+        case 401: kind = .unauthorized
+        case 402: kind = .paymentRequired
+        case 403: kind = .forbidden
+        case 404: kind = .notFound
+        case 410: kind = .deltaReset
+        // An expired or unknown delta token: Microsoft documents 400 syncStateNotFound for identity resources.
+        case 400 where ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(envelope?.error?.code ?? ""):
+            kind = .deltaReset
+        case 429, 500...599: kind = .transient
+        default: kind = .badRequest
+        }
+        // Graph's messages never contain credentials; cap their length all the same.
+        let message = envelope?.error?.message.map { String($0.prefix(300)) } ?? "HTTP \(status)"
+        return GraphError(
+            kind: kind, status: status, code: envelope?.error?.code, message: message,
+            requestID: envelope?.error?.innerError?["request-id"], retryAfter: retryAfter, path: path
+        )
+    }
+
+    static func backoff(attempt: Int) -> Duration {
+        let base = 0.5 * pow(2.0, Double(min(attempt - 1, 6)))
+        return .milliseconds(Int64((base + Double.random(in: 0...base / 2)) * 1000))
+    }
+
+    /// The path of a URL without host and query: safe to log.
+    static func path(of url: String) -> String {
+        guard let components = URLComponents(string: url) else { return "?" }
+        return components.path
+    }
+
+    static func summary(of error: any Error) -> String {
+        String(String(describing: error).prefix(200))
+    }
+}

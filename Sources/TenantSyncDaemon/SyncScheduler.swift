@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import TenantSyncCore
+
+/// Runs sync requests (a bounded number of tenants at once) and submits each
+/// tenant's daily sync when its slot in the window comes.
+public final class SyncScheduler: Service, Sendable {
+    public typealias Sleep = @Sendable (Duration) async throws -> Void
+
+    let coordinator: SyncCoordinator
+    let synchronizer: DirectorySynchronizer
+    let store: any AccountStore & DirectoryStore
+    let settings: RuntimeSettings
+    let now: @Sendable () -> Date
+    let sleep: Sleep
+    let heartbeat: Heartbeat
+    let logger: Logger
+
+    public init(
+        coordinator: SyncCoordinator, synchronizer: DirectorySynchronizer, store: any AccountStore & DirectoryStore,
+        settings: RuntimeSettings, heartbeat: Heartbeat, now: @escaping @Sendable () -> Date = { Date() },
+        sleep: @escaping Sleep = { try await Task.sleep(for: $0) }, logger: Logger
+    ) {
+        self.coordinator = coordinator
+        self.synchronizer = synchronizer
+        self.store = store
+        self.settings = settings
+        self.heartbeat = heartbeat
+        self.now = now
+        self.sleep = sleep
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.dailyLoop() }
+            for await _ in coordinator.wakeUps.cancelOnGracefulShutdown() {
+                while let request = await coordinator.next(limit: settings.configuration.sync.maxConcurrentTenants) {
+                    group.addTask { await self.execute(request) }
+                }
+            }
+            group.cancelAll()
+        }
+        await coordinator.cancelAll()
+    }
+
+    private func execute(_ request: SyncCoordinator.Request) async {
+        let coordinator = self.coordinator
+        let result: Result<SyncRun, any Error>
+        do {
+            let run = try await synchronizer.run(
+                tenantID: request.tenantID, service: request.service, trigger: request.trigger, forceFull: request.forceFull,
+                progress: { progress in await coordinator.publish(progress) }
+            )
+            result = .success(run)
+        } catch {
+            result = .failure(error)
+        }
+        await coordinator.finished(tenantID: request.tenantID, result: result)
+    }
+
+    /// Submits daily syncs as they fall due; sleeps in between (at most a minute, so a
+    /// changed wall clock or a reload is noticed).
+    private func dailyLoop() async {
+        while !Task.isCancelled {
+            heartbeat.beat()
+            var wait: Duration = .seconds(60)
+            do {
+                let current = now()
+                for request in try await dueRequests(now: current) {
+                    logger.info("Daily sync due", metadata: ["tenant.id": "\(request.tenantID)"])
+                    await coordinator.submit(request)
+                }
+                if let next = try await nextDueDate(after: current) {
+                    let seconds = max(next.timeIntervalSince(current), 1)
+                    wait = min(.seconds(seconds), .seconds(60))
+                }
+            } catch {
+                logger.error("Daily sync planning failed", metadata: ["error": "\(error)"])
+            }
+            do { try await sleep(wait) } catch { return }
+        }
+    }
+
+    /// Tenants whose daily sync is due at `now`: scope `all`, at least one active account that syncs the
+    /// directory, not running already.
+    public func dueRequests(now: Date) async throws -> [SyncCoordinator.Request] {
+        var requests: [SyncCoordinator.Request] = []
+        for (tenant, lastRun) in try await scheduledTenants() {
+            let due = schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
+            if due <= now, await !coordinator.isBusy(tenantID: tenant.id) {
+                requests.append(.init(tenantID: tenant.id, trigger: .daily))
+            }
+        }
+        return requests
+    }
+
+    /// The earliest daily due time after `now`, if any tenant is scheduled.
+    public func nextDueDate(after now: Date) async throws -> Date? {
+        var earliest: Date?
+        for (tenant, lastRun) in try await scheduledTenants() {
+            let due = schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
+            if due > now, earliest.map({ due < $0 }) ?? true { earliest = due }
+        }
+        return earliest
+    }
+
+    var schedule: DailySyncSchedule {
+        let sync = settings.configuration.sync
+        return DailySyncSchedule(windowStartMinutes: sync.dailyWindowStartMinutes, windowLength: sync.dailyWindowLength)
+    }
+
+    /// A jitter stable for a tenant within a day (no state to store), different from day to day.
+    func jitter(tenantID: String, on date: Date) -> Duration {
+        let day = Int64(date.timeIntervalSince1970 / 86_400)
+        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: day)
+        for byte in tenantID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let bound = UInt64(max(schedule.maximumJitter.wholeSeconds, 0)) + 1
+        return .seconds(Int64(hash % bound))
+    }
+
+    private func scheduledTenants() async throws -> [(Tenant, Date?)] {
+        let accounts = try await store.accounts()
+        let syncing = Set(accounts.filter { $0.service.sharesDirectoryScope && $0.state != .provisioning }.map(\.tenantID))
+        var result: [(Tenant, Date?)] = []
+        for tenant in try await store.tenants() where tenant.syncScope == .all && syncing.contains(tenant.id) {
+            let last = try await store.syncRuns(tenantID: tenant.id, limit: 1).first
+            result.append((tenant, last?.startedAt))
+        }
+        return result
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import TenantSyncConfig
+import TenantSyncCore
+import TenantSyncDaemon
+
+@main
+struct TenantSyncD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenantsyncd",
+        abstract: "Keep the Microsoft 365 service accounts of tenantsync alive.",
+        version: TenantSyncVersion.current
+    )
+
+    @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
+    var config: String?
+
+    @Flag(name: .long, help: "Validate the configuration and exit: 0 when valid, 78 with FILE:LINE: message otherwise.")
+    var checkConfig = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try ConfigurationLoader(environment: environment).load(path: config)
+        } catch {
+            Self.fail("\(error)", code: ExitCodes.configuration)
+        }
+        if checkConfig {
+            print("\(configuration.sourceFile): configuration is valid")
+            return
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = environment["TENANTSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return handler
+        }
+        let logger = Logger(label: "tenantsyncd")
+        let daemon = Daemon(configurationPath: config, configuration: configuration, environment: environment, logger: logger)
+        do {
+            try await daemon.run()
+        } catch let error as TenantSyncError {
+            Self.fail("cannot start: \(error.message)", code: ExitCodes.forStartup(error))
+        } catch {
+            Self.fail("stopped on an error: \(error)", code: ExitCodes.software)
+        }
+    }
+
+    static func fail(_ line: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("tenantsyncd: \(line)\n".utf8))
+        Glibc.exit(code)
+    }
+}
+
+/// Exit statuses from sysexits(3).
+enum ExitCodes {
+    static let dataError: Int32 = 65
+    static let software: Int32 = 70
+    static let cannotCreate: Int32 = 73
+    static let ioError: Int32 = 74
+    static let temporaryFailure: Int32 = 75
+    static let noPermission: Int32 = 77
+    static let configuration: Int32 = 78
+
+    static func forStartup(_ error: TenantSyncError) -> Int32 {
+        switch error.code {
+        case .schemaTooNew: dataError
+        case .secretKeyUnavailable, .secretCorrupted: noPermission
+        case .storeUnavailable where error.context["reason"] == "locked": temporaryFailure
+        case .storeUnavailable: ioError
+        case .invalidConfiguration: configuration
+        default: software
+        }
+    }
+}

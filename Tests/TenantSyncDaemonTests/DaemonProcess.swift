@@ -1,0 +1,146 @@
+import Foundation
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The real `tenantsyncd` binary, started by a test with its own config and state directory.
+final class DaemonProcess: Sendable {
+    /// The directory holding the built executables (next to the test bundle).
+    static var binDirectory: URL {
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while directory.path != "/" {
+            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("tenantsyncd").path) { return directory }
+            directory = directory.deletingLastPathComponent()
+        }
+        return testBinary.deletingLastPathComponent()
+    }
+
+    static var executable: String { binDirectory.appendingPathComponent("tenantsyncd").path }
+
+    private let process: Process
+    private let output = LogBuffer()
+    private let errorPipe = Pipe()
+
+    /// Starts `tenantsyncd` with the given arguments; stderr is collected for ``waitForLog(_:timeout:)``.
+    init(arguments: [String], environment: [String: String] = [:]) throws {
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "NOTIFY_SOCKET")
+        merged.removeValue(forKey: "JOURNAL_STREAM")
+        merged.removeValue(forKey: "LISTEN_FDS")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        let output = self.output
+        errorPipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            guard !data.isEmpty else { return }
+            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
+        }
+        try process.run()
+    }
+
+    var pid: pid_t { process.processIdentifier }
+    var log: String { output.text.withLock { $0 } }
+
+    /// Waits until stderr contains `text`; returns whether it did in time.
+    func waitForLog(_ text: String, timeout: Duration = .seconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.contains(text) { return true }
+            if !process.isRunning { return log.contains(text) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    /// Waits for the process to exit; returns its status, or nil on timeout (the process is then killed).
+    func waitForExit(timeout: Duration = .seconds(20)) async -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        errorPipe.fileHandleForReading.readabilityHandler = nil
+        // Collect what is left in the pipe.
+        let rest = errorPipe.fileHandleForReading.readDataToEndOfFile()
+        output.text.withLock { $0 += String(decoding: rest, as: UTF8.self) }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Runs the binary to completion (for `--check-config`, `--version`, start-up failures).
+    static func runToExit(arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30)) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var merged = ProcessInfo.processInfo.environment
+        merged.removeValue(forKey: "NOTIFY_SOCKET")
+        for (key, value) in environment { merged[key] = value }
+        process.environment = merged
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline { kill(process.processIdentifier, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, stdout, stderr)
+    }
+}
+
+/// Text collected from a process's stderr, shared with the pipe's reader.
+final class LogBuffer: Sendable {
+    let text = Mutex("")
+}
+
+/// A temporary directory with a config file pointing the daemon at it.
+final class DaemonSandbox {
+    let path: String
+
+    init() throws {
+        // Short paths: Unix socket paths are limited to 108 bytes.
+        path = "/tmp/tsd-" + String(UUID().uuidString.prefix(8))
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    var configPath: String { path + "/tenantsyncd.toml" }
+    var stateDirectory: String { path + "/state" }
+    var databasePath: String { stateDirectory + "/tenantsync.sqlite" }
+
+    func writeConfig(_ extra: String = "") throws {
+        let text = """
+            [daemon]
+            state_directory = "\(stateDirectory)"
+            control_socket = "\(path)/control"
+            shutdown_timeout = "10s"
+            \(extra)
+            """
+        try Data(text.utf8).write(to: URL(fileURLWithPath: configPath))
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
