@@ -92,6 +92,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -174,6 +175,15 @@ let package = Package(
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
         .testTarget(
+            name: "MicrosoftCloudTests",
+            dependencies: [
+                "MicrosoftCloud",
+                "M365Emulator",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "M365EmulatorTests",
             dependencies: [
                 "M365Emulator",
@@ -224,6 +234,8 @@ let package = Package(
                 "MicrosoftCloud",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]
