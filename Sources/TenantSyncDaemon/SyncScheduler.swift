@@ -106,6 +106,14 @@ public final class SyncScheduler: Service, Sendable {
         return earliest
     }
 
+    /// The tenant's next daily due time after `now`, if it is scheduled at all.
+    public func nextDueDate(tenantID: String, after now: Date) async throws -> Date? {
+        for (tenant, lastRun) in try await scheduledTenants() where tenant.id == tenantID {
+            return schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
+        }
+        return nil
+    }
+
     var schedule: DailySyncSchedule {
         let sync = settings.configuration.sync
         return DailySyncSchedule(windowStartMinutes: sync.dailyWindowStartMinutes, windowLength: sync.dailyWindowLength)

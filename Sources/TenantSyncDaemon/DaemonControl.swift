@@ -1,0 +1,210 @@
+import ControlPlane
+import Foundation
+import Logging
+import TenantSyncConfig
+import TenantSyncCore
+
+/// Answers `io.tenantsync.Control` calls from the store and the daemon's services.
+struct DaemonControl: ControlHandler {
+    let store: any TenantSyncStorage
+    let operations: TenantOperations
+    let coordinator: SyncCoordinator
+    let scheduler: SyncScheduler
+    let reloader: ConfigurationReloader
+    let status: StatusReporter
+    let provisioning: (any ControlHandler)?
+    let startedAt: Date
+
+    func status(context: ControlContext) async throws -> DaemonStatus {
+        try await status.daemonStatus(startedAt: startedAt)
+    }
+
+    func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary] {
+        let tenants = Dictionary(uniqueKeysWithValues: try await store.tenants().map { ($0.id, $0) })
+        var filter: String?
+        if let tenant { filter = try await operations.tenant(tenant).id }
+        let open = try await store.openIncidents()
+        var summaries: [AccountSummary] = []
+        for account in try await store.accounts() where filter == nil || account.tenantID == filter {
+            let tenant = tenants[account.tenantID]
+            var nextRefresh: Date?
+            for grant in try await store.grants(accountID: account.id) where grant.state == .valid {
+                if let next = try await store.tokenStatus(grantID: grant.id)?.nextRefreshAt, nextRefresh.map({ next < $0 }) ?? true {
+                    nextRefresh = next
+                }
+            }
+            let lastSync = try await store.syncRuns(tenantID: account.tenantID, limit: 1).first
+            summaries.append(AccountSummary(
+                id: account.id, tenantID: account.tenantID, tenantDomain: tenant?.domain ?? account.tenantID, service: account.service,
+                state: account.state, scope: account.service.sharesDirectoryScope ? tenant?.syncScope : nil,
+                lastSyncAt: lastSync?.finishedAt ?? lastSync?.startedAt,
+                nextSyncAt: try await nextSync(tenant, account.service),
+                nextRefreshAt: nextRefresh, openIncidents: open.filter { $0.accountID == account.id }.count
+            ))
+        }
+        return summaries
+    }
+
+    func account(id: Int64, context: ControlContext) async throws -> AccountDetail {
+        guard let account = try await store.account(id: id) else {
+            throw TenantSyncError(.accountNotFound, "No service account \(id); 'tenantsyncctl accounts' lists them.", context: ["account.id": "\(id)"])
+        }
+        let tenant = try await store.tenant(idOrDomain: account.tenantID)
+        let open = try await store.openIncidents()
+        var grants: [GrantInfo] = []
+        for grant in try await store.grants(accountID: account.id) {
+            grants.append(GrantInfo(
+                grant: grant, token: try await store.tokenStatus(grantID: grant.id),
+                incident: open.first { $0.grantID == grant.id }
+            ))
+        }
+        let lastSync = try await store.syncRuns(tenantID: account.tenantID, limit: 1).first
+        var details: [String: VarlinkValue] = [:]
+        if let data = account.detailsJSON.data(using: .utf8), let parsed = try? JSONDecoder().decode([String: VarlinkValue].self, from: data) {
+            details = parsed
+        }
+        return AccountDetail(
+            account: account, tenantDomain: tenant?.domain ?? account.tenantID,
+            scope: account.service.sharesDirectoryScope ? tenant?.syncScope : nil, grants: grants,
+            lastSync: lastSync.map(SyncRunInfo.init), nextSyncAt: try await nextSync(tenant, account.service), details: details
+        )
+    }
+
+    func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.provision(request, context: context, updates: updates)
+    }
+
+    func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.continueProvisioning(request, context: context, updates: updates)
+    }
+
+    func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.renew(request, context: context, updates: updates)
+    }
+
+    func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.deprovision(id: id, context: context)
+    }
+
+    func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<ControlPlane.SyncProgress>) async throws -> ControlPlane.SyncProgress {
+        let tenantID = try await operations.tenant(request.tenant).id
+        // Listen before submitting so no progress is missed.
+        let stream = await coordinator.progress(tenantID: tenantID)
+        let (tenant, coalesced) = try await operations.requestManualSync(tenant: request.tenant, service: request.service)
+        context.logger.info("Sync requested over the control socket", metadata: ["tenant.id": "\(tenant.id)", "sync.coalesced": "\(coalesced)"])
+        guard updates.isStreaming else {
+            let placeholder = SyncRun(
+                id: 0, tenantID: tenant.id, service: request.service, trigger: .manual, mode: .delta, state: .running,
+                startedAt: Date(), finishedAt: nil, pages: 0, counts: DirectoryChangeCounts(), error: nil
+            )
+            let current = try await store.syncRuns(tenantID: tenant.id, limit: 1).first ?? placeholder
+            return ControlPlane.SyncProgress(run: SyncRunInfo(current), done: false, message: coalesced ? "joined the sync already running" : "sync queued")
+        }
+        for await progress in stream {
+            if progress.phase == "ended" || progress.phase == "held" { break }
+            if let run = try await store.syncRun(id: progress.runID) {
+                try await updates.send(ControlPlane.SyncProgress(run: SyncRunInfo(run), done: false, message: progress.phase))
+            }
+        }
+        let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)
+        return ControlPlane.SyncProgress(run: SyncRunInfo(run), done: true, message: run.note ?? run.error)
+    }
+
+    func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress {
+        let before = try await operations.tenant(tenant)
+        let accounts = try await store.accounts().filter { $0.tenantID == before.id && $0.service.sharesDirectoryScope }
+        let switched = before.syncScope == .selected ? accounts.map(\.service) : []
+        let stream = await coordinator.progress(tenantID: before.id)
+        let extended = try await operations.extendToAllTargets(tenant: tenant)
+        if updates.isStreaming {
+            for await progress in stream {
+                if progress.phase == "ended" || progress.phase == "held" { break }
+                if let run = try await store.syncRun(id: progress.runID) {
+                    try await updates.send(ExtendProgress(switched: switched, progress: .init(run: SyncRunInfo(run), done: false, message: progress.phase)))
+                }
+            }
+        }
+        let run = try await coordinator.completionOrLatest(tenantID: extended.id, store: store)
+        return ExtendProgress(switched: switched, progress: .init(run: SyncRunInfo(run), done: run.state != .running, message: run.note ?? run.error))
+    }
+
+    func listTargets(tenant: String, context: ControlContext) async throws -> TargetList {
+        let tenant = try await operations.tenant(tenant)
+        let known = try await store.directoryUserIDs(tenantID: tenant.id)
+        let targets = try await store.selectedTargets(tenantID: tenant.id).map {
+            TargetInfo($0, exists: $0.userID.map { known.isEmpty || known.contains($0) } ?? true)
+        }
+        return TargetList(tenantID: tenant.id, scope: tenant.syncScope, targets: targets)
+    }
+
+    func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded {
+        let added = try await operations.addSelectedTargets(tenant: request.tenant, userPrincipalNames: request.users, groupIDs: request.groups)
+        let tenant = try await operations.tenant(request.tenant)
+        let total = try await store.selectedTargets(tenantID: tenant.id).count
+        return TargetsAdded(added: added.map { TargetInfo($0, exists: true) }, total: total)
+    }
+
+    func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved {
+        var removed = request.users
+        if !request.users.isEmpty {
+            try await operations.removeSelectedTargets(tenant: request.tenant, userPrincipalNames: request.users)
+        }
+        if request.missing == true {
+            removed += try await operations.pruneSelectedTargets(tenant: request.tenant)
+        }
+        let tenant = try await operations.tenant(request.tenant)
+        return TargetsRemoved(removed: removed, total: try await store.selectedTargets(tenantID: tenant.id).count)
+    }
+
+    func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch] {
+        let tenantID = try await operations.tenant(tenant).id
+        let memberships = try await store.groupMemberships(tenantID: tenantID)
+        let counts = Dictionary(grouping: memberships, by: \.groupID).mapValues(\.count)
+        return try await operations.searchGroups(tenant: tenant, prefix: prefix).map {
+            GroupMatch(id: $0.id, displayName: $0.displayName, mail: $0.mail, members: counts[$0.id] ?? 0)
+        }
+    }
+
+    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] {
+        var result: [AlertInfo] = []
+        for alert in try await store.alerts(includeAcknowledged: request.all ?? false, limit: min(max(request.limit ?? 100, 1), 1_000)) {
+            result.append(AlertInfo(alert, deliveries: try await store.deliveries(alertID: alert.id)))
+        }
+        return result
+    }
+
+    func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo {
+        try await store.acknowledgeAlert(id: id, at: Date())
+        guard let alert = try await store.alert(id: id) else { throw TenantSyncError(.invalidArgument, "No alert \(id).") }
+        return AlertInfo(alert, deliveries: try await store.deliveries(alertID: id))
+    }
+
+    func reload(context: ControlContext) async throws -> [String] {
+        do {
+            let outcome = try await reloader.reload()
+            return outcome.applied.map { "applied \($0)" } + outcome.needRestart.map { "needs a restart: \($0)" }
+        } catch {
+            throw TenantSyncError(.invalidConfiguration, "The configuration was not reloaded: \(error)")
+        }
+    }
+
+    private func nextSync(_ tenant: Tenant?, _ service: ServiceKind) async throws -> Date? {
+        guard let tenant, service.sharesDirectoryScope, tenant.syncScope == .all else { return nil }
+        return try await scheduler.nextDueDate(tenantID: tenant.id, after: Date())
+    }
+}
+
+extension SyncCoordinator {
+    /// The run that just ended, or the tenant's latest run when it ended before the caller asked.
+    func completionOrLatest(tenantID: String, store: any DirectoryStore) async throws -> SyncRun {
+        if isBusy(tenantID: tenantID) { return try await completion(tenantID: tenantID) }
+        guard let run = try await store.syncRuns(tenantID: tenantID, limit: 1).first else {
+            throw TenantSyncError(.invalidArgument, "No sync run of the tenant was recorded.")
+        }
+        return run
+    }
+}

@@ -1,0 +1,23 @@
+import GRDB
+
+/// A running observation of the store; it stops when cancelled or released.
+public final class StoreObservation: @unchecked Sendable {
+    // @unchecked: AnyDatabaseCancellable is thread-safe (GRDB documents cancel() as callable from any thread).
+    private let cancellable: AnyDatabaseCancellable
+
+    init(_ cancellable: AnyDatabaseCancellable) { self.cancellable = cancellable }
+
+    public func cancel() { cancellable.cancel() }
+}
+
+extension SQLiteStore {
+    /// Calls `onChange` after every committed transaction that touched the alert outbox.
+    ///
+    /// Whoever enqueues an alert (the token refresher inside its own transaction,
+    /// the sync engine, the control socket), the dispatcher is woken without polling.
+    public func observeAlertOutbox(_ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
+        let observation = DatabaseRegionObservation(tracking: Table("alert_deliveries"))
+        let cancellable = observation.start(in: pool, onError: { _ in }, onChange: { _ in onChange() })
+        return StoreObservation(cancellable)
+    }
+}
