@@ -51,7 +51,15 @@ public struct Daemon: Sendable {
                 "config.file": "\(configuration.sourceFile)",
             ]
         )
-        let services: [any Service] = [announcer, reloader]
+        var services: [any Service] = [announcer, reloader]
+        // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
+        let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
+        if let faultSwitch { services.append(faultSwitch) }
+        if let watchdog = WatchdogConfiguration.fromEnvironment() {
+            // First in the group, so that it is the last to stop.
+            let health: WatchdogService<ContinuousClock>.HealthCheck = { await faultSwitch?.healthCheck() ?? true }
+            services.insert(WatchdogService(configuration: watchdog, notifier: notifier, logger: logger, healthCheck: health), at: 0)
+        }
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
