@@ -29,6 +29,7 @@ let package = Package(
                 "TenantSyncDaemon",
                 "TenantSyncConfig",
                 "TenantSyncCore",
+                "Systemd",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,5 +1,9 @@
+import Alerting
+import AsyncHTTPClient
+import ControlPlane
 import Foundation
 import Logging
+import MicrosoftCloud
 import ServiceLifecycle
 import Systemd
 import TenantSyncConfig
@@ -32,32 +36,130 @@ public struct Daemon: Sendable {
         return (directory, store)
     }
 
+    /// The alert channels this configuration delivers to, by outbox name.
+    static func alertChannels(_ configuration: DaemonConfiguration, logger: Logger) -> [any AlertChannel] {
+        var channels: [any AlertChannel] = [JournalAlertChannel()]
+        let smtp = configuration.smtp
+        if smtp.isEnabled {
+            let client = SMTPClient(
+                configuration: SMTPConfiguration(
+                    host: smtp.host, port: smtp.port, security: SMTPConfiguration.Security(rawValue: smtp.security.rawValue) ?? .starttls,
+                    username: smtp.username, password: smtp.password, from: smtp.from, to: smtp.to, caFile: smtp.caFile,
+                    commandTimeout: smtp.timeout
+                ),
+                logger: logger
+            )
+            channels.append(SMTPAlertChannel(client: client, composer: AlertMailComposer(from: smtp.from, recipients: smtp.to)))
+        }
+        for hook in configuration.hooks {
+            channels.append(HookAlertChannel(command: HookCommand(
+                name: hook.name, arguments: hook.command, kinds: hook.events.isEmpty ? nil : Set(hook.events), timeout: hook.timeout
+            )))
+        }
+        return channels
+    }
+
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the configured bound.
     public func run() async throws {
         let notifier = SystemdNotifier()
         let (stateDirectory, store) = try openState()
         let settings = RuntimeSettings(configuration)
+        let startedAt = Date()
+        // The process-wide client: its connection pool lives as long as the daemon.
+        let http = HTTPClient.shared
+
+        let endpoints = MicrosoftEndpoints(
+            authority: configuration.microsoft.authority, graph: configuration.microsoft.graph, outlook: configuration.microsoft.outlook
+        )
+        let identity = try IdentityPlatformClient(
+            httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
+        )
+        let graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        let productApp = OAuthClientCredentials(clientID: configuration.microsoft.clientID, clientSecret: configuration.microsoft.clientSecret)
+
+        // Alerts: the outbox first, then one dispatcher delivering to every channel.
+        let channels = Self.alertChannels(configuration, logger: logger)
+        let outboxSignal = AlertOutboxSignal()
+        let observation = store.observeAlertOutbox { outboxSignal.signal() }
+        defer { observation.cancel() }
+        let dispatcher = AlertDispatcher(store: store, channels: channels, signal: outboxSignal, logger: logger)
+
+        // Tokens.
+        let refresher = TokenRefresher(
+            storage: store,
+            granter: MicrosoftTokenGranter(client: identity, productApp: productApp, accounts: store),
+            configuration: TokenRefresherConfiguration(
+                schedule: RefreshSchedule(margin: configuration.tokens.refreshMargin),
+                maxInFlight: configuration.tokens.maxInFlight, alertChannels: channels.map(\.name)
+            ),
+            logger: logger
+        )
+
+        // Directory sync.
+        let heartbeat = Heartbeat()
+        let coordinator = SyncCoordinator()
+        let graphTokens = TenantGraphTokens(store: store, tokens: refresher)
+        let synchronizer = DirectorySynchronizer(
+            store: store, graph: graph, tokens: graphTokens,
+            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), logger: logger
+        )
+        let scheduler = SyncScheduler(
+            coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger
+        )
+        let operations = TenantOperations(store: store, graph: graph, tokens: graphTokens, coordinator: coordinator, logger: logger)
+
         let reloader = ConfigurationReloader(
             path: configurationPath, loader: ConfigurationLoader(environment: environment), settings: settings,
             notifier: notifier, logger: logger
         )
+        let status = StatusReporter(
+            store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger
+        )
+
+        // The control socket: inherited from systemd socket activation, or created here.
+        let inherited = try SocketActivation.listenedSockets().first
+        let control = ControlServer(
+            configuration: ControlServerConfiguration(
+                listener: inherited.map { .inheritedDescriptor($0.fileDescriptor) } ?? .path(configuration.daemon.controlSocket),
+                controlGroup: configuration.daemon.controlGroup,
+                info: VarlinkServiceInfo(version: TenantSyncVersion.current)
+            ),
+            handler: DaemonControl(
+                store: store, operations: operations, coordinator: coordinator, scheduler: scheduler, reloader: reloader,
+                status: status, provisioning: nil, startedAt: startedAt
+            ),
+            logger: logger
+        )
+
         let schemaVersion = try store.schemaVersion()
         let announcer = ReadinessAnnouncer(
-            notifier: notifier, logger: logger,
+            notifier: notifier, logger: logger, waitUntilReady: { try await control.waitUntilListening() },
+            status: { try? await status.line().text },
             metadata: [
                 "daemon.version": "\(TenantSyncVersion.current)",
                 "daemon.state_directory": "\(stateDirectory.path)",
+                "daemon.control_socket": "\(inherited.map { "fd \($0.fileDescriptor) (socket activation)" } ?? configuration.daemon.controlSocket)",
                 "store.schema_version": "\(schemaVersion)",
                 "config.file": "\(configuration.sourceFile)",
             ]
         )
-        var services: [any Service] = [announcer, reloader]
+        var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status]
         // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }
         if let watchdog = WatchdogConfiguration.fromEnvironment() {
+            // Healthy means: the scheduler loop is alive and the database answers.
+            let health: WatchdogService<ContinuousClock>.HealthCheck = {
+                guard await faultSwitch?.healthCheck() ?? true else { return false }
+                guard heartbeat.isAlive(within: .seconds(180)) else { return false }
+                do {
+                    try await store.ping()
+                    return true
+                } catch {
+                    return false
+                }
+            }
             // First in the group, so that it is the last to stop.
-            let health: WatchdogService<ContinuousClock>.HealthCheck = { await faultSwitch?.healthCheck() ?? true }
             services.insert(WatchdogService(configuration: watchdog, notifier: notifier, logger: logger, healthCheck: health), at: 0)
         }
         var groupConfiguration = ServiceGroupConfiguration(
@@ -68,6 +170,7 @@ public struct Daemon: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.daemon.shutdownTimeout
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
+
         try await group.run()
         try store.close()
         logger.info("tenantsyncd stopped")

@@ -6,17 +6,21 @@ import Systemd
 ///
 /// `ServiceGroup` traps SIGTERM and SIGINT before it starts any service, so a
 /// supervisor that stops the daemon right after READY=1 always gets a graceful
-/// shutdown, never the default signal action.
+/// shutdown, never the default signal action. READY=1 waits for the control
+/// socket to listen, so `systemctl start` returning means `tenantsyncctl` works.
 struct ReadinessAnnouncer: Service {
     let notifier: SystemdNotifier
     let logger: Logger
+    let waitUntilReady: @Sendable () async throws -> Void
+    let status: @Sendable () async -> String?
     let metadata: Logger.Metadata
 
     func run() async throws {
-        notifier.notify("READY=1", "STATUS=running")
+        try await waitUntilReady()
+        _ = notifier.ready(status: await status() ?? "running")
         logger.info("tenantsyncd started", metadata: metadata)
         try? await gracefulShutdown()
-        notifier.notify("STOPPING=1")
+        _ = notifier.stopping()
         logger.info("tenantsyncd stopping")
     }
 }

@@ -6,6 +6,7 @@ import Glibc
 import Logging
 import TenantSyncConfig
 import TenantSyncCore
+import Systemd
 import TenantSyncDaemon
 
 @main
@@ -34,11 +35,11 @@ struct TenantSyncD: AsyncParsableCommand {
             print("\(configuration.sourceFile): configuration is valid")
             return
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = environment["TENANTSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-            return handler
-        }
+        let factory = LogHandlerFactory(
+            mode: LogHandlerFactory.Mode(rawValue: configuration.daemon.logTarget.rawValue) ?? .automatic,
+            logLevel: environment["TENANTSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+        )
+        LoggingSystem.bootstrap { label in factory.makeHandler(label: label) }
         let logger = Logger(label: "tenantsyncd")
         let daemon = Daemon(configurationPath: config, configuration: configuration, environment: environment, logger: logger)
         do {
