@@ -331,3 +331,26 @@ struct TokenRefresherEmulatorTests {
         }
     }
 }
+
+@Suite("Graph tokens from stored grants", .serialized)
+struct StoredGraphTokenSourceTests {
+    @Test("Hands out the stored Graph token; a forced refresh after a 401 replaces it once")
+    func graphTokens() async throws {
+        try await TokenFixture.run { f in
+            let (_, grant) = try await f.delegatedGrant()
+            let refresher = f.refresher()
+            let source = StoredGraphTokenSource(refresher: refresher, storage: f.store, graphScope: f.graphResource)
+            let stored = try #require(try await f.store.tokenSet(grantID: grant.id))
+            let first = try await source.graphAccessToken(tenantID: f.tenant.id, forceRefresh: false)
+            #expect(first == stored.accessToken)
+            #expect(try await f.graphAccepts(first))
+            let forced = try await source.graphAccessToken(tenantID: f.tenant.id, forceRefresh: true)
+            #expect(forced != first)
+            #expect(try await f.store.tokenStatus(grantID: grant.id)?.generation == 2)
+            #expect(try await f.graphAccepts(forced))
+            await #expect(throws: TenantSyncError.self) {
+                try await source.graphAccessToken(tenantID: "00000000-0000-0000-0000-000000000000", forceRefresh: false)
+            }
+        }
+    }
+}
