@@ -41,7 +41,17 @@ public struct Daemon: Sendable {
             path: configurationPath, loader: ConfigurationLoader(environment: environment), settings: settings,
             notifier: notifier, logger: logger
         )
-        let services: [any Service] = [reloader]
+        let schemaVersion = try store.schemaVersion()
+        let announcer = ReadinessAnnouncer(
+            notifier: notifier, logger: logger,
+            metadata: [
+                "daemon.version": "\(TenantSyncVersion.current)",
+                "daemon.state_directory": "\(stateDirectory.path)",
+                "store.schema_version": "\(schemaVersion)",
+                "config.file": "\(configuration.sourceFile)",
+            ]
+        )
+        let services: [any Service] = [announcer, reloader]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -50,20 +60,7 @@ public struct Daemon: Sendable {
         groupConfiguration.maximumGracefulShutdownDuration = configuration.daemon.shutdownTimeout
         groupConfiguration.maximumCancellationDuration = .seconds(5)
         let group = ServiceGroup(configuration: groupConfiguration)
-
-        let schemaVersion = try store.schemaVersion()
-        logger.info(
-            "tenantsyncd started",
-            metadata: [
-                "daemon.version": "\(TenantSyncVersion.current)",
-                "daemon.state_directory": "\(stateDirectory.path)",
-                "store.schema_version": "\(schemaVersion)",
-                "config.file": "\(configuration.sourceFile)",
-            ]
-        )
-        notifier.notify("READY=1", "STATUS=running")
         try await group.run()
-        notifier.notify("STOPPING=1")
         try store.close()
         logger.info("tenantsyncd stopped")
         withExtendedLifetime(stateDirectory) {}
