@@ -152,12 +152,15 @@ public final class TokenRefresher: Service, AccessTokenProviding {
 
     /// Refreshes the grant if it is (still) due once its lock is held.
     ///
-    /// - Parameter onDemand: the hot path found the access token expired; refresh only if it still is.
+    /// - Parameters:
+    ///   - onDemand: the hot path found the access token expired; refresh only if it still is.
+    ///   - forcedBelow: refresh regardless of the schedule if the stored generation is still below this
+    ///     (a caller whose token Microsoft rejected; a concurrent refresh already replaced it otherwise).
     @discardableResult
-    func refreshIfDue(grantID: Int64, onDemand: Bool) async -> Bool {
+    func refreshIfDue(grantID: Int64, onDemand: Bool, forcedBelow: Int? = nil) async -> Bool {
         await locks.withLock(grantID) {
             do {
-                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand)
+                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow)
             } catch is CancellationError {
                 return false
             } catch {
@@ -170,13 +173,17 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         }
     }
 
-    private func refreshHoldingLock(grantID: Int64, onDemand: Bool) async throws -> Bool {
+    private func refreshHoldingLock(grantID: Int64, onDemand: Bool, forcedBelow: Int?) async throws -> Bool {
         // Read under the lock: the refresh token used is always the newest stored one.
         guard let snapshot = try await storage.tokenSnapshot(grantID: grantID), snapshot.grant.state == .valid,
               let current = snapshot.tokens, let dueAt = snapshot.nextRefreshAt
         else { return false }
         let startedAt = now()
-        guard dueAt <= startedAt, !onDemand || current.expiresAt <= startedAt else { return false }
+        if let forcedBelow {
+            guard snapshot.generation < forcedBelow else { return false }
+        } else {
+            guard dueAt <= startedAt, !onDemand || current.expiresAt <= startedAt else { return false }
+        }
         guard let account = try await storage.account(id: snapshot.grant.accountID),
               let tenant = try await storage.tenant(idOrDomain: account.tenantID)
         else { return false }

@@ -101,7 +101,8 @@ struct TokenRefresherEmulatorTests {
             let failedAt = f.wall.now
             #expect(await !refresher.refreshIfDue(grantID: grant.id, onDemand: false))
             let status = try #require(try await f.store.tokenStatus(grantID: grant.id))
-            #expect(status.nextRefreshAt >= failedAt.addingTimeInterval(120))
+            // The store keeps milliseconds, hence the one-millisecond allowance.
+            #expect(status.nextRefreshAt >= failedAt.addingTimeInterval(119.999))
             #expect(status.nextRefreshAt <= failedAt.addingTimeInterval(121))
             #expect(status.lastRefreshOutcome?.hasPrefix("transient: HTTP 429") == true)
             #expect(status.consecutiveFailures == 1)
@@ -326,6 +327,29 @@ struct TokenRefresherEmulatorTests {
                 #expect(!alertText.contains(secret), "a token or secret is in an alert")
                 #expect(!outcomes.contains(secret))
                 #expect(!thrown.joined().contains(secret), "a token or secret is in an error")
+            }
+        }
+    }
+}
+
+@Suite("Graph tokens from stored grants", .serialized)
+struct StoredGraphTokenSourceTests {
+    @Test("Hands out the stored Graph token; a forced refresh after a 401 replaces it once")
+    func graphTokens() async throws {
+        try await TokenFixture.run { f in
+            let (_, grant) = try await f.delegatedGrant()
+            let refresher = f.refresher()
+            let source = StoredGraphTokenSource(refresher: refresher, storage: f.store, graphScope: f.graphResource)
+            let stored = try #require(try await f.store.tokenSet(grantID: grant.id))
+            let first = try await source.graphAccessToken(tenantID: f.tenant.id, forceRefresh: false)
+            #expect(first == stored.accessToken)
+            #expect(try await f.graphAccepts(first))
+            let forced = try await source.graphAccessToken(tenantID: f.tenant.id, forceRefresh: true)
+            #expect(forced != first)
+            #expect(try await f.store.tokenStatus(grantID: grant.id)?.generation == 2)
+            #expect(try await f.graphAccepts(forced))
+            await #expect(throws: TenantSyncError.self) {
+                try await source.graphAccessToken(tenantID: "00000000-0000-0000-0000-000000000000", forceRefresh: false)
             }
         }
     }
