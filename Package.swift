@@ -233,6 +233,7 @@ let package = Package(
                 "TenantSyncStore",
                 "M365Emulator",
                 "MicrosoftCloud",
+                "ControlPlane",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

@@ -85,6 +85,9 @@ public protocol DirectoryStore: Sendable {
     func syncRuns(tenantID: String, limit: Int) async throws -> [SyncRun]
     /// The newest run of the tenant that succeeded.
     func lastSuccessfulSyncRun(tenantID: String) async throws -> SyncRun?
+    /// Marks runs left `running` by a process that died as failed; returns how many.
+    @discardableResult
+    func failInterruptedSyncRuns(at: Date) async throws -> Int
     /// Adds an operator-facing note to a run (e.g. "delta reset: fell back to a full sync").
     func setSyncRunNote(runID: Int64, note: String) async throws
 

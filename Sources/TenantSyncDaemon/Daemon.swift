@@ -98,7 +98,7 @@ public struct Daemon: Sendable {
         // Directory sync.
         let heartbeat = Heartbeat()
         let coordinator = SyncCoordinator()
-        let graphTokens = TenantGraphTokens(store: store, tokens: refresher)
+        let graphTokens = StoredGraphTokenSource(refresher: refresher, storage: store, graphScope: endpoints.graphDefaultScope)
         let synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
             settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), logger: logger
@@ -131,6 +131,10 @@ public struct Daemon: Sendable {
             logger: logger
         )
 
+        let interrupted = try await store.failInterruptedSyncRuns(at: Date())
+        if interrupted > 0 {
+            logger.warning("Sync runs interrupted by the last stop were marked failed", metadata: ["sync.interrupted": "\(interrupted)"])
+        }
         let schemaVersion = try store.schemaVersion()
         let announcer = ReadinessAnnouncer(
             notifier: notifier, logger: logger, waitUntilReady: { try await control.waitUntilListening() },

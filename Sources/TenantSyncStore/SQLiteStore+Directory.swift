@@ -262,6 +262,20 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    public func failInterruptedSyncRuns(at date: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE sync_runs SET state = 'failed', finished_at = ?,
+                        error = 'interrupted: the daemon stopped during the run; the next run resumes from the last committed delta link'
+                    WHERE state = 'running'
+                    """,
+                arguments: [Timestamp.text(date)]
+            )
+            return db.changesCount
+        }
+    }
+
     public func setSyncRunNote(runID: Int64, note: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "UPDATE sync_runs SET note = ? WHERE id = ?", arguments: [note, runID])

@@ -1,0 +1,121 @@
+import AsyncHTTPClient
+import ControlPlane
+import Foundation
+import GRDB
+import Logging
+import M365Emulator
+import MicrosoftCloud
+import Testing
+import TenantSyncCore
+import TenantSyncStore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGKILL of the real daemon in the middle of directory syncs, then restarts.
+@Suite("Sync crash safety", .serialized)
+struct SyncCrashSafetyTests {
+    static let key: [UInt8] = (0..<32).map { UInt8(($0 * 13 + 5) % 256) }
+
+    /// Seeds a daemon state directory with one active Exchange Online account whose Graph grant
+    /// holds delegated tokens obtained from the emulator by a real device-code flow.
+    static func seed(_ sandbox: DaemonSandbox, emulator: M365Emulator, url: URL, tenant: TenantInfo) async throws {
+        try FileManager.default.createDirectory(atPath: sandbox.stateDirectory, withIntermediateDirectories: true)
+        try Data(key).write(to: URL(fileURLWithPath: sandbox.stateDirectory + "/tenantsync.key"))
+        var patch = TenantSettingsPatch()
+        patch.deviceCodeIntervalSeconds = 1
+        _ = try emulator.updateSettings(tenant: tenant.id, patch)
+        let identity = try IdentityPlatformClient(
+            httpClient: HTTPClient.shared,
+            endpoints: MicrosoftEndpoints(authority: url.absoluteString, graph: url.absoluteString, outlook: url.absoluteString + "/outlook"),
+            logger: Logger(label: "test")
+        )
+        let client = OAuthClientCredentials(clientID: emulator.configuration.clientID, clientSecret: Secret(emulator.configuration.clientSecret))
+        let authorization = try await identity.startDeviceCode(
+            tenant: tenant.id, clientID: client.clientID, scopes: [url.absoluteString + "/.default", "offline_access"]
+        )
+        _ = try await emulator.decideNextDeviceCode(tenant: tenant.id, approve: true, wait: .seconds(5))
+        let tokens = try await identity.pollDeviceCode(tenant: tenant.id, client: client, authorization: authorization)
+
+        let store = try SQLiteStore(path: sandbox.databasePath, sealer: SecretSealer(keyBytes: key), logger: Logger(label: "test"))
+        try await store.upsertTenant(id: tenant.id, domain: tenant.domain, displayName: tenant.displayName)
+        let account = try await store.createAccount(tenantID: tenant.id, service: .exchangeOnline, appID: nil, licensingModel: nil)
+        let grant = try await store.addGrant(accountID: account.id, name: "graph", resource: url.absoluteString + "/.default", flow: .delegated)
+        try await store.storeTokenSet(grantID: grant.id, tokens: tokens, nextRefreshAt: tokens.expiresAt.addingTimeInterval(-600))
+        try await store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
+        try store.close()
+    }
+
+    static func config(_ sandbox: DaemonSandbox, url: URL, secret: String) throws {
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
+        try sandbox.writeConfig("""
+            [microsoft]
+            authority = "\(url.absoluteString)"
+            graph = "\(url.absoluteString)"
+            outlook = "\(url.absoluteString)/outlook"
+            client_secret_file = "\(sandbox.path)/client-secret"
+            """)
+    }
+
+    @Test func killedMidSyncTheDaemonRestartsConsistentAndTheNextRunCompletes() async throws {
+        var settings = TenantSettings()
+        settings.throttlingEnabled = false
+        let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: 4_000, groupsPerTenant: 150, seed: 11, tenantSettings: settings)
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let tenant = try #require(emulator.tenants().first)
+            let sandbox = try DaemonSandbox()
+            try await Self.seed(sandbox, emulator: emulator, url: url, tenant: tenant)
+            try Self.config(sandbox, url: url, secret: emulator.configuration.clientSecret)
+            // Slow pages so that each kill lands inside a run.
+            _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 40))
+
+            var generator = SystemRandomNumberGenerator()
+            var kills = 0
+            for round in 0..<6 {
+                let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+                #expect(await daemon.waitForLog("tenantsyncd started"), "round \(round): never started: \(daemon.log)")
+                if round > 0 { try await Self.deltaChange(emulator, tenant: tenant, round: round) }
+                _ = try await ControlClient.withConnection(to: sandbox.path + "/control") { client in
+                    try await client.sync(SyncRequest(tenant: tenant.domain))
+                }
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 200...2_500, using: &generator)))
+                daemon.signal(SIGKILL)
+                _ = await daemon.waitForExit(timeout: .seconds(10))
+                kills += 1
+                let queue = try DatabaseQueue(path: sandbox.databasePath)
+                let check = try await queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+                #expect(check == ["ok"], "round \(round): integrity after SIGKILL: \(check)")
+                try queue.close()
+            }
+            #expect(kills == 6)
+
+            _ = try emulator.clearFaults()
+            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+            #expect(await daemon.waitForLog("tenantsyncd started"), "never started: \(daemon.log)")
+            let final = try await ControlClient.withConnection(to: sandbox.path + "/control") { client in
+                try await client.sync(SyncRequest(tenant: tenant.domain)) { _ in }
+            }
+            #expect(final.done && final.run.state == .succeeded, "final run: \(final)")
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0, "log: \(daemon.log)")
+
+            let store = try SQLiteStore(path: sandbox.databasePath, sealer: SecretSealer(keyBytes: Self.key), logger: Logger(label: "test"))
+            let stored = Set(try await store.directoryUserIDs(tenantID: tenant.id))
+            let expected = Set(try emulator.users(tenant: tenant.id, limit: 1_000_000).filter { $0.state == .active }.map(\.id))
+            #expect(stored == expected, "after the crashes the directory must match: \(stored.symmetricDifference(expected).count) differ")
+            let runs = try await store.syncRuns(tenantID: tenant.id, limit: 20)
+            #expect(!runs.contains { $0.state == .running }, "no run may stay 'running' after a restart")
+            #expect(runs.contains { $0.error?.hasPrefix("interrupted") == true }, "killed runs are recorded as interrupted")
+            #expect(try await store.openIncidents().isEmpty, "crashes must not raise token incidents")
+            #expect(try store.integrityCheck() == ["ok"])
+        }
+    }
+
+    /// A few directory changes between rounds, so that resumed delta runs have work to do.
+    static func deltaChange(_ emulator: M365Emulator, tenant: TenantInfo, round: Int) async throws {
+        _ = try emulator.createUser(tenant: tenant.id, UserDraft(userPrincipalName: "crash\(round)@\(tenant.domain)", displayName: "Crash \(round)"))
+        if let victim = try emulator.users(tenant: tenant.id, limit: 50).filter({ $0.state == .active }).dropFirst(round).first {
+            try emulator.deleteUser(tenant: tenant.id, user: victim.id, hard: round % 2 == 0)
+        }
+    }
+}
