@@ -94,7 +94,7 @@ struct NotifierTests {
             group.addTask { try await service.run() }
 
             // 100 ms ping period: about 6 pings in 600 ms while healthy.
-            let healthyPings = socket.receiveAll(for: .milliseconds(600))
+            let healthyPings = try await socket.receiveAll(for: .milliseconds(600))
             #expect(healthyPings.count >= 3, "expected pings every 100 ms while healthy, got \(healthyPings.count)")
             #expect(healthyPings.allSatisfy { $0 == "WATCHDOG=1" }, "unexpected datagrams: \(healthyPings)")
 
@@ -102,12 +102,12 @@ struct NotifierTests {
             try await Task.sleep(for: .milliseconds(150))
             socket.drain()
             let checksBefore = checks.load(ordering: .relaxed)
-            let unhealthyPings = socket.receiveAll(for: .milliseconds(600))
+            let unhealthyPings = try await socket.receiveAll(for: .milliseconds(600))
             #expect(unhealthyPings.isEmpty, "no ping may be sent while the health check fails, got \(unhealthyPings)")
             #expect(checks.load(ordering: .relaxed) > checksBefore, "the health check must keep being asked")
 
             healthy.store(true, ordering: .relaxed)
-            let resumed = socket.receiveAll(for: .milliseconds(500))
+            let resumed = try await socket.receiveAll(for: .milliseconds(500))
             #expect(resumed.contains("WATCHDOG=1"), "pings must resume once the health check passes again")
             group.cancelAll()
         }
@@ -121,7 +121,7 @@ struct NotifierTests {
         let group = ServiceGroup(services: [service], logger: Logger(label: "test.group"))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            #expect(socket.receive() == "WATCHDOG=1", "the first ping goes out at once")
+            #expect(try await socket.next() == "WATCHDOG=1", "the first ping goes out at once")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

@@ -42,15 +42,29 @@ final class NotifySocket {
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 
-    /// Every datagram that arrives within `window`.
-    func receiveAll(for window: Duration) -> [String] {
+    /// Every datagram that arrives within `window`; polls without blocking a cooperative thread.
+    func receiveAll(for window: Duration) async throws -> [String] {
         let deadline = ContinuousClock.now + window
         var result: [String] = []
-        while true {
-            let left = deadline - ContinuousClock.now
-            guard left > .zero, let message = receive(timeout: left) else { return result }
-            result.append(message)
+        while ContinuousClock.now < deadline {
+            if let message = receive(timeout: .zero) {
+                result.append(message)
+            } else {
+                try await Task.sleep(for: .milliseconds(5))
+            }
         }
+        while let message = receive(timeout: .zero) { result.append(message) }
+        return result
+    }
+
+    /// The next datagram within `timeout`, polling without blocking a cooperative thread.
+    func next(timeout: Duration = .seconds(5)) async throws -> String? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let message = receive(timeout: .zero) { return message }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        return nil
     }
 
     /// Discards what is queued.

@@ -13,8 +13,19 @@ import sys
 import threading
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.handlers import Mailbox
+import mailbox
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+
+class RawMaildir:
+    """Stores each message exactly as received (aiosmtpd's Mailbox handler re-serializes headers)."""
+
+    def __init__(self, path):
+        self.box = mailbox.Maildir(path, create=True)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.box.add(envelope.original_content)
+        return "250 Message accepted for delivery"
 
 
 def main():
@@ -58,13 +69,15 @@ def main():
     elif args.mode == "tls":
         options.update(ssl_context=context)
 
-    controller = Controller(Mailbox(args.maildir), **options)
+    controller = Controller(RawMaildir(args.maildir), **options)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     print("READY", flush=True)
-    stop.wait()
+    # A timed wait: an untimed Event.wait() would not let the SIGTERM handler run.
+    while not stop.wait(0.1):
+        pass
     controller.stop()
 
 
