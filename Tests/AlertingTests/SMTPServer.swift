@@ -89,7 +89,7 @@ final class SMTPServer {
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let data = output.fileHandleForReading.readAllRetryingInterrupts()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ServerFailed(description: "\(program) \(arguments.first ?? "") exited \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)

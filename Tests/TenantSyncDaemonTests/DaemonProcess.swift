@@ -20,8 +20,8 @@ final class DaemonProcess: Sendable {
     static var executable: String { binDirectory.appendingPathComponent("tenantsyncd").path }
 
     private let process: Process
-    private let output = LogBuffer()
-    private let errorPipe = Pipe()
+    /// The daemon's stderr goes to a file: reading a pipe from Foundation traps on EINTR.
+    private let logPath: String
 
     /// Starts `tenantsyncd` with the given arguments; stderr is collected for ``waitForLog(_:timeout:)``.
     init(arguments: [String], environment: [String: String] = [:]) throws {
@@ -34,19 +34,15 @@ final class DaemonProcess: Sendable {
         merged.removeValue(forKey: "LISTEN_FDS")
         for (key, value) in environment { merged[key] = value }
         process.environment = merged
-        process.standardError = errorPipe
+        logPath = NSTemporaryDirectory() + "tenantsyncd-test-" + UUID().uuidString + ".log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
-        let output = self.output
-        errorPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            guard !data.isEmpty else { return }
-            output.text.withLock { $0 += String(decoding: data, as: UTF8.self) }
-        }
         try process.run()
     }
 
     var pid: pid_t { process.processIdentifier }
-    var log: String { output.text.withLock { $0 } }
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits until stderr contains `text`; returns whether it did in time.
     func waitForLog(_ text: String, timeout: Duration = .seconds(20)) async -> Bool {
@@ -72,10 +68,6 @@ final class DaemonProcess: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(50))
         }
-        errorPipe.fileHandleForReading.readabilityHandler = nil
-        // Collect what is left in the pipe.
-        let rest = errorPipe.fileHandleForReading.readDataToEndOfFile()
-        output.text.withLock { $0 += String(decoding: rest, as: UTF8.self) }
         return process.terminationStatus
     }
 
@@ -84,6 +76,7 @@ final class DaemonProcess: Sendable {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
+        try? FileManager.default.removeItem(atPath: logPath)
     }
 
     /// Runs the binary to completion (for `--check-config`, `--version`, start-up failures).
@@ -104,15 +97,10 @@ final class DaemonProcess: Sendable {
             if ContinuousClock.now >= deadline { kill(process.processIdentifier, SIGKILL) }
             try await Task.sleep(for: .milliseconds(20))
         }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         return (process.terminationStatus, stdout, stderr)
     }
-}
-
-/// Text collected from a process's stderr, shared with the pipe's reader.
-final class LogBuffer: Sendable {
-    let text = Mutex("")
 }
 
 /// A temporary directory with a config file pointing the daemon at it.

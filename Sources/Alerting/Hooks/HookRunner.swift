@@ -34,8 +34,11 @@ public struct HookRunner: Sendable {
         process.standardError = stderrPipe
         let tail = StderrTail(limit: Self.stderrTailLimit)
         stderrPipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { tail.append(data) }
+            // A raw read: Foundation's `availableData` traps when a signal interrupts it.
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            var count: Int
+            repeat { count = read(handle.fileDescriptor, &buffer, buffer.count) } while count < 0 && errno == EINTR
+            if count > 0 { tail.append(Data(buffer[0..<count])) }
         }
         let exit = ProcessExit()
         process.terminationHandler = { process in
