@@ -47,8 +47,8 @@ struct AnnouncingService: Service {
 
     func run() async throws {
         try await emulator.run(onBound: { url in
-            print(url.absoluteString)
-            fflush(stdout)
+            // Unbuffered, so a script reading the first line sees it at once.
+            FileHandle.standardOutput.write(Data((url.absoluteString + "\n").utf8))
         })
     }
 }

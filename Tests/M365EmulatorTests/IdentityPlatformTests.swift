@@ -52,8 +52,10 @@ struct IdentityPlatformTests {
     @Test func tenantIsAcceptedByDomainAsWellAsByGUID() async throws {
         try await Harness.run { h in
             let tenant = h.firstTenant
-            #expect(!(try await h.appToken(tenant: tenant.domain)).isEmpty)
-            #expect(!(try await h.appToken(tenant: tenant.id)).isEmpty)
+            let byDomain = try await h.appToken(tenant: tenant.domain)
+            let byID = try await h.appToken(tenant: tenant.id)
+            #expect(!byDomain.isEmpty)
+            #expect(!byID.isEmpty)
         }
     }
 
