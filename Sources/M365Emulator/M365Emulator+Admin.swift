@@ -28,7 +28,8 @@ extension M365Emulator {
         if let domain, !domain.contains(".") { throw .badRequest("domain must look like name.onmicrosoft.com") }
         return state.world.withLock { w in
             let s = seed ?? (state.configuration.seed &+ UInt64(w.tenants.count) &* 7919)
-            return w.tenantInfo(w.createTenant(domain: domain, users: users, groups: groups, seed: s))
+            let index = w.createTenant(domain: domain, users: users, groups: groups, seed: s)
+            return w.tenantInfo(index)
         }
     }
 

@@ -47,7 +47,7 @@ struct AnnouncingService: Service {
 
     func run() async throws {
         try await emulator.run(onBound: { url in
-            // Unbuffered: scripts read this first line while the emulator keeps running.
+            // Unbuffered, so a script reading the first line sees it at once.
             FileHandle.standardOutput.write(Data((url.absoluteString + "\n").utf8))
         })
     }

@@ -39,7 +39,7 @@ struct FaultsAndThrottlingTests {
             #expect(failed.status == status)
             #expect(failed.json["error"] as? String == (status == 503 ? "temporarily_unavailable" : "server_error"))
             if status == 503 { #expect(failed.header("Retry-After") != nil) }
-            #expect(!(try await h.appToken(tenant: tenant)).isEmpty)
+            #expect(try await h.appToken(tenant: tenant).isEmpty == false)
         }
     }
 
