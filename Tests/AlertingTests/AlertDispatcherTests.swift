@@ -61,7 +61,7 @@ struct AlertDispatcherTests {
 
     @Test func smtpOutageAndDaemonRestartLoseNothing() async throws {
         let directory = try TestAlerts.temporaryDirectory()
-        let server = try SMTPServer(mode: .starttls)
+        let server = try await SMTPServer.make(mode: .starttls)
         let smtpConfig = SMTPConfiguration(
             host: "127.0.0.1", port: server.port, security: .starttls, username: SMTPServer.username, password: Secret(SMTPServer.password),
             from: "tenantsync@example.org", to: ["admin@example.org"], caFile: server.certificatePath, commandTimeout: .seconds(5)
@@ -110,7 +110,7 @@ struct AlertDispatcherTests {
             let store = try TestAlerts.makeStore(directory: directory)
             raised.append(try await AlertRaiser(store: store, channels: channels(), signal: AlertOutboxSignal()).raise(TestAlerts.tokenInvalid(tenant: "late.example", accountID: 9)).id)
         }
-        try server.start()
+        try await server.start()
 
         // Second daemon life: a new store and dispatcher over the same file deliver everything.
         let store = try TestAlerts.makeStore(directory: directory)
@@ -122,7 +122,7 @@ struct AlertDispatcherTests {
             #expect(delivered, "every delivery must succeed once the server is back")
             #expect(dispatcher.health.isHealthy)
         }
-        let messages = try server.messages()
+        let messages = try await server.messages()
         let ids = messages.compactMap { ($0["alert_id"] as? String).flatMap(Int64.init) }.sorted()
         #expect(ids == raised.sorted(), "each alert must arrive exactly once here (at-least-once, no loss): got \(ids)")
         #expect(messages.contains { ($0["subject"] as? String)?.contains("late.example") == true })

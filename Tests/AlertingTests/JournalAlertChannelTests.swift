@@ -40,8 +40,8 @@ struct JournalAlertChannelTests {
             let root = directory + "/root"
             try FileManager.default.createDirectory(atPath: root + "/usr/lib/systemd/catalog", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: Self.catalogPath, toPath: root + "/usr/lib/systemd/catalog/tenantsync.catalog")
-            _ = try Journald.journalctl(["--root=\(root)", "--update-catalog"])
-            let explained = try Journald.journalctl([
+            _ = try await Journald.journalctl(["--root=\(root)", "--update-catalog"])
+            let explained = try await Journald.journalctl([
                 "--mount", "sh", "-c",
                 "mount -t tmpfs tmpfs /var/lib/systemd/catalog && cp \"$0/var/lib/systemd/catalog/database\" /var/lib/systemd/catalog/database && exec journalctl -x --no-pager \"$1\" \"$2\"",
                 root, "MESSAGE_ID=\(MessageID.tokenInvalid)", "TENANT_DOMAIN=\(domain)",

@@ -36,19 +36,27 @@ enum Journald {
         process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
         try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
         try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-            // journald leaves its sockets behind; remove them so the next check sees no journald.
-            for name in ["socket", "stdout", "dev-log", "io.systemd.journal"] {
-                unlink("/run/systemd/journal/" + name)
+        do {
+            for _ in 0..<100 where !isListening() {
+                try await Task.sleep(for: .milliseconds(50))
             }
+            guard isListening() else { throw Unavailable(description: "systemd-journald did not start listening on \(socketPath)") }
+            let result = try await body()
+            await stop(process)
+            return result
+        } catch {
+            await stop(process)
+            throw error
         }
-        for _ in 0..<100 where !isListening() {
-            try await Task.sleep(for: .milliseconds(50))
+    }
+
+    private static func stop(_ process: Process) async {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        // journald leaves its sockets behind; remove them so the next check sees no journald.
+        for name in ["socket", "stdout", "dev-log", "io.systemd.journal"] {
+            unlink("/run/systemd/journal/" + name)
         }
-        guard isListening() else { throw Unavailable(description: "systemd-journald did not start listening on \(socketPath)") }
-        return try await body()
     }
 
     /// Whether a journald answers on the socket (a leftover socket file refuses the connection).
@@ -72,7 +80,7 @@ enum Journald {
     static func entries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
         var found: [[String: Any]] = []
         for _ in 0..<60 {
-            found = try journalctl(["-o", "json", "--no-pager"] + matches)
+            found = try await journalctl(["-o", "json", "--no-pager"] + matches)
                 .split(separator: "\n")
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             if found.count >= count { return found }
@@ -82,7 +90,11 @@ enum Journald {
     }
 
     /// Runs journalctl and returns its stdout.
-    static func journalctl(_ arguments: [String], executable: String = "/usr/bin/journalctl") throws -> String {
+    static func journalctl(_ arguments: [String], executable: String = "/usr/bin/journalctl") async throws -> String {
+        try await offThread { try journalctlBlocking(arguments, executable: executable) }
+    }
+
+    static func journalctlBlocking(_ arguments: [String], executable: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

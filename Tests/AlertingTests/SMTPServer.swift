@@ -6,7 +6,8 @@ import Glibc
 
 /// A real SMTP server for the tests: Debian's aiosmtpd (`python3-aiosmtpd`) run by `/usr/bin/python3`,
 /// with a self-signed certificate made by `openssl`, writing what it accepts to a maildir.
-final class SMTPServer {
+// @unchecked: a test fixture driven by one test at a time; its blocking calls hop to a thread.
+final class SMTPServer: @unchecked Sendable {
     enum Mode: String { case starttls, tls, plain }
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
@@ -42,7 +43,16 @@ final class SMTPServer {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    func start() throws {
+    /// Creates the fixture off the cooperative pool (openssl takes a while).
+    static func make(mode: Mode) async throws -> SMTPServer {
+        try await offThread { try SMTPServer(mode: mode) }
+    }
+
+    func start() async throws {
+        try await offThread { try self.startBlocking() }
+    }
+
+    private func startBlocking() throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
@@ -72,10 +82,14 @@ final class SMTPServer {
     }
 
     /// The received messages parsed by Python's `email` package.
-    func messages() throws -> [[String: Any]] {
-        guard FileManager.default.fileExists(atPath: maildir) else { return [] }
-        let json = try Self.run("/usr/bin/python3", [Self.fixtures + "/read_maildir.py", maildir])
+    func messages() async throws -> [[String: Any]] {
+        let json: String = try await offThread { try self.messagesJSON() }
         return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+    }
+
+    private func messagesJSON() throws -> String {
+        guard FileManager.default.fileExists(atPath: maildir) else { return "[]" }
+        return try Self.run("/usr/bin/python3", [Self.fixtures + "/read_maildir.py", maildir])
     }
 
     struct ServerFailed: Error, CustomStringConvertible { var description: String }

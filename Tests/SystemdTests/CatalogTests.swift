@@ -25,25 +25,25 @@ struct CatalogTests {
         #expect(swift.allSatisfy { MessageID(rawValue: $0) != nil })
     }
 
-    @Test func journalctlParsesEveryEntry() throws {
+    @Test func journalctlParsesEveryEntry() async throws {
         let root = NSTemporaryDirectory() + "tenantsync-catalog-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let directory = root + "/usr/lib/systemd/catalog"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.catalogPath, toPath: directory + "/tenantsync.catalog")
 
-        _ = try Journald.journalctl(["--root=\(root)", "--update-catalog"])
+        _ = try await Journald.journalctl(["--root=\(root)", "--update-catalog"])
         #expect(FileManager.default.fileExists(atPath: root + "/var/lib/systemd/catalog/database"), "journalctl must build the catalog database")
-        let listing = try Journald.journalctl(["--root=\(root)", "--list-catalog"])
+        let listing = try await Journald.journalctl(["--root=\(root)", "--list-catalog"])
         for (name, id) in MessageID.catalog {
             let line = listing.split(separator: "\n").first { $0.hasPrefix(id.rawValue + " ") }
             #expect(line?.contains("tenantsync: ") == true, "\(name) (\(id)) is missing from journalctl --list-catalog")
-            let dump = try Journald.journalctl(["--root=\(root)", "--dump-catalog", id.rawValue])
+            let dump = try await Journald.journalctl(["--root=\(root)", "--dump-catalog", id.rawValue])
             #expect(dump.contains("Subject: "), "\(name) has no Subject")
             #expect(dump.contains("Defined-By: tenantsync"))
             #expect(dump.split(separator: "\n").count >= 6, "\(name) has no explanation text")
         }
-        let tokenInvalid = try Journald.journalctl(["--root=\(root)", "--dump-catalog", MessageID.tokenInvalid.rawValue])
+        let tokenInvalid = try await Journald.journalctl(["--root=\(root)", "--dump-catalog", MessageID.tokenInvalid.rawValue])
         #expect(tokenInvalid.contains("tenantsyncctl renew @ACCOUNT_ID@"), "the token-invalid entry must name the remedy")
     }
 }

@@ -63,7 +63,7 @@ struct JournalTests {
             #expect((entry["CODE_FILE"] as? String)?.hasSuffix("JournalTests.swift") == true)
             #expect(entry["CODE_FUNC"] as? String != nil)
             #expect(entry["PASSWORD"] as? String == "<redacted>")
-            let raw = try Journald.journalctl(["-o", "export", "--no-pager", "TEST_RUN=\(run)"])
+            let raw = try await Journald.journalctl(["-o", "export", "--no-pager", "TEST_RUN=\(run)"])
             #expect(!raw.contains("hunter2-clear-password"), "a password must never reach the journal")
         }
     }

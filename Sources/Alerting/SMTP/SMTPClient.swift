@@ -114,7 +114,7 @@ public struct SMTPClient: Sendable {
             }
         do {
             let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
-            return SMTPConnection(channel: channel, server: server, timeout: timeout)
+            return try await SMTPConnection.make(channel: channel, server: server, timeout: timeout)
         } catch {
             throw SMTPError(step: .connect, server: server, detail: "\(error)")
         }

@@ -6,21 +6,35 @@ struct SMTPConnection: Sendable {
     let channel: any Channel
     let server: String
     let timeout: TimeAmount
+    /// Held here, not looked up: after a failed TLS handshake the pipeline is torn down, but the
+    /// handler still knows why.
+    private let handler: NIOLoopBound<SMTPReplyHandler>
+
+    /// Wraps a connected channel whose pipeline holds an ``SMTPReplyHandler``.
+    static func make(channel: any Channel, server: String, timeout: TimeAmount) async throws -> SMTPConnection {
+        let handler = try await channel.eventLoop.submit {
+            NIOLoopBound(try channel.pipeline.syncOperations.handler(type: SMTPReplyHandler.self), eventLoop: channel.eventLoop)
+        }.get()
+        return SMTPConnection(channel: channel, server: server, timeout: timeout, handler: handler)
+    }
+
+    private init(channel: any Channel, server: String, timeout: TimeAmount, handler: NIOLoopBound<SMTPReplyHandler>) {
+        self.channel = channel
+        self.server = server
+        self.timeout = timeout
+        self.handler = handler
+    }
 
     /// Sends `line` (nil: send nothing, just read the next reply) and returns the reply.
     func exchange(_ line: String?, step: SMTPError.Step) async throws -> SMTPReply {
         let channel = self.channel
         let timeout = self.timeout
+        let handler = self.handler
         let future = channel.eventLoop.flatSubmit { () -> EventLoopFuture<SMTPReply> in
             let promise = channel.eventLoop.makePromise(of: SMTPReply.self)
-            do {
-                let handler = try channel.pipeline.syncOperations.handler(type: SMTPReplyHandler.self)
-                handler.expectReply(promise, timeout: timeout)
-                if let line {
-                    channel.writeAndFlush(ByteBuffer(string: line + "\r\n"), promise: nil)
-                }
-            } catch {
-                promise.fail(error)
+            handler.value.expectReply(promise, timeout: timeout)
+            if let line {
+                channel.writeAndFlush(ByteBuffer(string: line + "\r\n"), promise: nil)
             }
             return promise.futureResult
         }

@@ -31,6 +31,10 @@ final class SMTPReplyHandler: ChannelInboundHandler {
             promise.fail(failure)
             return
         }
+        guard context != nil else {
+            promise.fail(Failure.closed)
+            return
+        }
         waiting.append(promise)
         scheduleTimeout(timeout)
     }

@@ -11,8 +11,10 @@ import mailbox
 import sys
 
 messages = []
-for key, raw in mailbox.Maildir(sys.argv[1], factory=None, create=False).items():
-    parsed = email.message_from_bytes(raw.as_bytes(), policy=email.policy.default)
+box = mailbox.Maildir(sys.argv[1], factory=None, create=False)
+for key in box.keys():
+    # The stored bytes, not a re-serialized message: headers exactly as the client sent them.
+    parsed = email.message_from_bytes(box.get_bytes(key), policy=email.policy.default)
     body = parsed.get_body(preferencelist=("plain",))
     messages.append({
         "from": str(parsed["From"]),
@@ -26,7 +28,8 @@ for key, raw in mailbox.Maildir(sys.argv[1], factory=None, create=False).items()
         "transfer_encoding": str(parsed["Content-Transfer-Encoding"]),
         "kind": str(parsed.get("X-Tenantsync-Alert-Kind", "")),
         "alert_id": str(parsed.get("X-Tenantsync-Alert-Id", "")),
-        "body": body.get_content() if body is not None else None,
+        # Text is CRLF on the wire (canonical MIME form); show it the way a mail client does.
+        "body": body.get_content().replace("\r\n", "\n") if body is not None else None,
         "defects": [type(d).__name__ for d in parsed.defects],
     })
 json.dump(sorted(messages, key=lambda m: m["alert_id"]), sys.stdout)

@@ -52,7 +52,10 @@ def main():
         if args.auth_log:
             with open(args.auth_log, "a") as log:
                 log.write(f"{mechanism} {auth_data.login.decode() if isinstance(auth_data, LoginPassword) else '?'} {'ok' if ok else 'refused'}\n")
-        return AuthResult(success=ok)
+        if ok:
+            return AuthResult(success=True)
+        # An explicit reply: aiosmtpd 1.4 otherwise sends none for a refused authenticator.
+        return AuthResult(success=False, handled=False, message="535 5.7.8 Authentication credentials invalid")
 
     context = None
     if args.mode != "plain":
@@ -62,7 +65,8 @@ def main():
     options = dict(hostname="127.0.0.1", port=args.port)
     if args.user:
         options.update(authenticator=authenticate, auth_required=True)
-        if args.mode == "plain":
+        if args.mode != "starttls":
+            # aiosmtpd counts only STARTTLS as TLS for AUTH; implicit TLS is encrypted too.
             options.update(auth_require_tls=False)
     if args.mode == "starttls":
         options.update(tls_context=context, require_starttls=True)
