@@ -38,7 +38,8 @@ public struct Daemon: Sendable {
 
     /// The alert channels this configuration delivers to, by outbox name.
     static func alertChannels(_ configuration: DaemonConfiguration, logger: Logger) -> [any AlertChannel] {
-        var channels: [any AlertChannel] = [JournalAlertChannel()]
+        // The journal channel only where journald listens; elsewhere it could never deliver.
+        var channels: [any AlertChannel] = JournalWriter.isJournalAvailable ? [JournalAlertChannel()] : []
         let smtp = configuration.smtp
         if smtp.isEnabled {
             let client = SMTPClient(
