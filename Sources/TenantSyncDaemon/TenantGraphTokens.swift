@@ -13,7 +13,7 @@ struct TenantGraphTokens: GraphTokenSource {
     func graphAccessToken(tenantID: String, forceRefresh: Bool) async throws -> Secret {
         var lastError: (any Error)?
         for account in try await store.accounts() where account.tenantID == tenantID && Self.directoryServices.contains(account.service) {
-            for grant in try await store.grants(accountID: account.id) where grant.state == .valid && grant.resource.contains("graph") {
+            for grant in try await store.grants(accountID: account.id) where grant.state == .valid && (grant.name == "graph" || grant.resource.contains("graph")) {
                 do {
                     return try await tokens.accessToken(grantID: grant.id)
                 } catch {
