@@ -24,7 +24,7 @@ extension Provisioner {
         } catch {
             await sessions.end(account.id)
             if error is CancellationError { throw error }
-            var step = step(account, .failed, needsInput: false, message: "Renewal of account \(account.id) failed; its grants are unchanged.")
+            var step = self.step(account, .failed, needsInput: false, message: "Renewal of account \(account.id) failed; its grants are unchanged.")
             step.error = Self.describe(error)
             return step
         }

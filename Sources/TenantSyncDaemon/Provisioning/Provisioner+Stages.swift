@@ -77,7 +77,7 @@ extension Provisioner {
     func consentStep(
         account: ServiceAccount, stage: ProvisioningStage, grantName: String, resource: String, pending: ProvisioningSessions.PendingConsent?
     ) -> ProvisionStep {
-        var step = step(
+        var step = self.step(
             account, .consent, needsInput: false,
             message: "Sign in as a Global Administrator and accept \(stage.title) for \(account.service.displayName)."
         )
@@ -92,7 +92,7 @@ extension Provisioner {
     func appPrincipal(account: ServiceAccount, tenant: Tenant, input: ProvisioningInput) async throws -> StageOutcome {
         let principal = SharePointAppPrincipal(appID: account.appID ?? productApp.clientID, tenantDomain: tenant.domain, redirectURL: redirectURL)
         guard input.confirmAppPrincipal else {
-            var step = step(account, .confirmAppPrincipal, needsInput: true, message: principal.instructions)
+            var step = self.step(account, .confirmAppPrincipal, needsInput: true, message: principal.instructions)
             step.appPrincipal = AppPrincipal(appID: principal.appID, permissionXML: SharePointAppPrincipal.permissionXML, verified: false)
             return .wait(step)
         }
@@ -161,7 +161,7 @@ extension Provisioner {
             credentials = productApp
             model = .evaluation
         } else {
-            var step = step(
+            var step = self.step(
                 account, .appCredentials, needsInput: true,
                 message: "Licensing model \(requested!.rawValue) needs your own Entra app with Chat.Read.All, Chat.UpdatePolicyViolation.All, "
                     + "Files.ReadWrite.All, Group.Read.All and User.Read.All (application, admin-consented): give --app-id and --secret-file."
@@ -208,7 +208,7 @@ extension Provisioner {
     /// The sync scope: all, or selected users by UPN and group-name prefix, under the shared-scope rule.
     func scope(account: ServiceAccount, tenant: Tenant, input: ProvisioningInput) async throws -> StageOutcome {
         guard let choice = input.scope else {
-            var step = step(
+            var step = self.step(
                 account, .chooseScope, needsInput: true,
                 message: "Choose the sync scope: all users and groups, or selected users (by exact user principal name or group-name prefix, at most \(SyncScope.maximumSelectedTargets))."
             )
@@ -273,7 +273,7 @@ extension Provisioner {
             "Service account protected",
             metadata: ["tenant.id": "\(tenant.id)", "account.id": "\(account.id)", "account.service": "\(account.service.rawValue)", "sync.run": "\(run.id)"]
         )
-        var step = step(current, .complete, needsInput: false, message: account.service.protectedNotice)
+        var step = self.step(current, .complete, needsInput: false, message: account.service.protectedNotice)
         step.scope = account.service.sharesDirectoryScope ? verified.syncScope : nil
         return .complete(step)
     }

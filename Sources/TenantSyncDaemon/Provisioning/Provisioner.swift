@@ -10,7 +10,7 @@ import TenantSyncCore
 /// `provisioning_step` records where it stands, so a failed step is retried by
 /// `ContinueProvisioning` or by a new `Provision` for the same tenant and service.
 struct Provisioner: ControlHandler {
-    let store: any TenantSyncStorage
+    let store: any TenantSyncStorage & TokenLifecycleStore
     let identity: IdentityPlatformClient
     let graph: GraphClient
     let productApp: OAuthClientCredentials
@@ -27,7 +27,7 @@ struct Provisioner: ControlHandler {
     let logger: Logger
 
     init(
-        store: any TenantSyncStorage, identity: IdentityPlatformClient, graph: GraphClient, productApp: OAuthClientCredentials,
+        store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator, alertChannels: [String],
         redirectURL: String = "https://localhost/tenantsync/provision", now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
@@ -68,9 +68,11 @@ struct Provisioner: ControlHandler {
             account = existing
         } else {
             let teams = request.service == .teamsChat
+            var model: LicensingModel? = nil
+            if teams { model = request.licensingModel ?? (request.app == nil ? LicensingModel.evaluation : nil) }
             account = try await store.createAccount(
                 tenantID: tenant.id, service: request.service, appID: teams ? request.app?.appID : productApp.clientID,
-                licensingModel: teams ? (request.licensingModel ?? (request.app == nil ? .evaluation : nil)) : nil
+                licensingModel: model
             )
             let first = ProvisioningStage.stages(for: request.service)[0]
             try await store.setAccountState(id: account.id, state: .provisioning, provisioningStep: first.rawValue, provisioningError: nil)
