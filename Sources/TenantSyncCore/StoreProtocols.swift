@@ -23,6 +23,8 @@ public protocol AccountStore: Sendable {
     /// Stores (sealed) the client secret of the account's own app.
     func setClientSecret(accountID: Int64, appID: String, secret: Secret, expiresAt: Date?) async throws
     func clientSecret(accountID: Int64) async throws -> Secret?
+    /// Sets the Teams Chat licensing model (A, B or evaluation).
+    func setLicensingModel(accountID: Int64, model: LicensingModel?) async throws
     /// Removes the account, its grants, tokens and client secret; deleted pages are zeroed.
     func deleteAccount(id: Int64) async throws
 

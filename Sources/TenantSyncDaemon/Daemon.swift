@@ -113,6 +113,10 @@ public struct Daemon: Sendable {
             path: configurationPath, loader: ConfigurationLoader(environment: environment), settings: settings,
             notifier: notifier, logger: logger
         )
+        let provisioner = Provisioner(
+            store: store, identity: identity, graph: graph, productApp: productApp, refresher: refresher, operations: operations,
+            coordinator: coordinator, alertChannels: channels.map(\.name), logger: logger
+        )
         let status = StatusReporter(
             store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger
         )
@@ -127,7 +131,7 @@ public struct Daemon: Sendable {
             ),
             handler: DaemonControl(
                 store: store, operations: operations, coordinator: coordinator, scheduler: scheduler, reloader: reloader,
-                status: status, provisioning: nil, startedAt: startedAt
+                status: status, provisioning: provisioner, startedAt: startedAt
             ),
             logger: logger
         )

@@ -118,6 +118,16 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    public func setLicensingModel(accountID: Int64, model: LicensingModel?) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE service_accounts SET licensing_model = ?, updated_at = ? WHERE id = ?",
+                arguments: [model?.rawValue, Timestamp.text(.now), accountID]
+            )
+            try Self.requireChange(db, accountID: accountID)
+        }
+    }
+
     public func clientSecret(accountID: Int64) async throws -> Secret? {
         let sealed = try await pool.read { db in
             try Data.fetchOne(db, sql: "SELECT client_secret_sealed FROM service_accounts WHERE id = ?", arguments: [accountID])

@@ -25,9 +25,23 @@ struct DeprovisionCommand: AsyncParsableCommand, ControlSubcommand {
 
     func run() async throws {
         try await global.withClient { client in
+            // Read the app id first: the account is gone afterwards.
+            let detail = try await client.account(id: id)
             let account = try await client.deprovision(id: id)
             if global.json { return print(try ControlJSON.encode(account)) }
-            print("Removed account \(account.id): \(account.service.displayName) of \(account.tenantDomain).")
+            print("Removed account \(account.id): \(account.service.displayName) of \(account.tenantDomain); its grants and tokens are wiped.")
+            let appID = detail.appID ?? "(the product app)"
+            switch account.service {
+            case .sharepointOnline, .onedrive:
+                let site = "https://\(account.tenantDomain.split(separator: ".").first.map(String.init) ?? account.tenantDomain)-admin.sharepoint.com"
+                print("Still to do in Microsoft: the app principal of App Id \(appID) stays until you remove it:")
+                print("  open \(site)/_layouts/15/TA_AllAppPrincipals.aspx and delete the app principal \(appID).")
+            case .teamsChat:
+                print("Still to do in Microsoft: the app \(appID) and its secret stay registered in Microsoft Entra ID;")
+                print("  delete the app (or its secret) there, and its app principal on the SharePoint admin site's _layouts/15/TA_AllAppPrincipals.aspx if you granted one.")
+            default:
+                break
+            }
         }
     }
 }

@@ -1,0 +1,77 @@
+import ControlPlane
+import Foundation
+import MicrosoftCloud
+import TenantSyncCore
+
+/// `tenantsyncctl renew`: new consents for delegated grants, a new secret (or app) for Teams Chat.
+extension Provisioner {
+    func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        let account = try await requireAccount(request.id)
+        guard account.state != .provisioning else {
+            throw TenantSyncError(
+                .invalidArgument, "Account \(account.id) is still provisioning; finish it with 'tenantsyncctl provision' instead of renewing.",
+                context: ["account.id": "\(account.id)"]
+            )
+        }
+        let tenant = try await requireTenant(account.tenantID)
+        guard await sessions.begin(account.id) else {
+            throw TenantSyncError(.invalidArgument, "Account \(account.id) is already being renewed or provisioned by another session.")
+        }
+        do {
+            let step = try await renewGrants(account: account, tenant: tenant, request: request, updates: updates, context: context)
+            await sessions.end(account.id)
+            return step
+        } catch {
+            await sessions.end(account.id)
+            if error is CancellationError { throw error }
+            var step = self.step(account, .failed, needsInput: false, message: "Renewal of account \(account.id) failed; its grants are unchanged.")
+            step.error = Self.describe(error)
+            return step
+        }
+    }
+
+    private func renewGrants(
+        account: ServiceAccount, tenant: Tenant, request: RenewRequest, updates: ControlUpdates<ProvisionStep>, context: ControlContext
+    ) async throws -> ProvisionStep {
+        let grants = try await store.grants(accountID: account.id)
+        var renewed: [String] = []
+        if account.service == .teamsChat {
+            guard let grant = grants.first(where: { $0.flow == .clientCredentials }) else {
+                throw TenantSyncError(.invalidArgument, "The Teams Chat account has no app grant; deprovision and provision it again.")
+            }
+            guard let app = request.app else {
+                throw TenantSyncError(.invalidArgument, "Renewing Teams Chat needs the app's new secret (and app id): --app-id and --secret-file.")
+            }
+            // Check the permissions first, so that a wrong app replaces nothing.
+            let probe = try await identity.clientCredentials(
+                tenant: tenant.id, client: OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret), scope: grant.resource
+            )
+            try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken)
+            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
+            let model = request.licensingModel ?? (account.licensingModel == .evaluation ? .a : account.licensingModel ?? .a)
+            try await store.setLicensingModel(accountID: account.id, model: model)
+            try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
+            renewed.append(grant.name)
+        } else {
+            // Delegated grants, in the order the service consents to them.
+            let order = ProvisioningStage.stages(for: account.service).compactMap(\.grantName)
+            for name in order {
+                guard let grant = grants.first(where: { $0.name == name && $0.flow == .delegated }),
+                      let stage = ProvisioningStage.allCases.first(where: { $0.grantName == name })
+                else { continue }
+                let tokens = try await deviceCodeConsent(
+                    account: account, tenant: tenant, stage: stage, grantName: name, resource: grant.resource,
+                    flow: request.consentFlow ?? .deviceCode, updates: updates
+                )
+                guard let tokens else {
+                    throw TenantSyncError(.invalidArgument, "Renewal needs a streaming client to show the consent code; use tenantsyncctl renew.")
+                }
+                _ = try await renewal.renew(grantID: grant.id, tokens: tokens)
+                renewed.append(name)
+            }
+        }
+        context.logger.notice("Account renewed", metadata: ["account.id": "\(account.id)", "grants.renewed": "\(renewed.joined(separator: ","))"])
+        let current = try await requireAccount(account.id)
+        return step(current, .complete, needsInput: false, message: "Renewed \(renewed.joined(separator: ", ")) of account \(account.id); it is \(current.state.rawValue).")
+    }
+}

@@ -1,0 +1,280 @@
+import ControlPlane
+import Foundation
+import MicrosoftCloud
+import TenantSyncCore
+
+/// The work of each provisioning stage.
+extension Provisioner {
+    /// Resource of a consent stage.
+    func resource(of stage: ProvisioningStage) -> String {
+        stage == .consentGraph ? graphResource : outlookResource
+    }
+
+    /// A delegated consent with the device-code flow: show the code, wait for the administrator, store the grant.
+    func consent(
+        _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
+    ) async throws -> StageOutcome {
+        guard let name = stage.grantName else { preconditionFailure("not a consent stage") }
+        let resource = resource(of: stage)
+        let tokens = try await deviceCodeConsent(
+            account: account, tenant: tenant, stage: stage, grantName: name, resource: resource, flow: input.flow, updates: updates
+        )
+        guard let tokens else {
+            // A client that does not stream: it has the code now and continues to wait for the sign-in.
+            let pending = await sessions.pendingConsent(account.id, stage: stage, now: now())
+            return .wait(consentStep(account: account, stage: stage, grantName: name, resource: resource, pending: pending))
+        }
+        guard tokens.refreshToken != nil else {
+            throw TenantSyncError(.invalidArgument, "Microsoft issued no refresh token for \(stage.title); the consent must include offline_access.")
+        }
+        try await storeGrant(account: account, name: name, resource: resource, flow: .delegated, tokens: tokens)
+        if stage == .consentGraph {
+            // The directory-read consent tells who the tenant is: record its primary domain now.
+            try await verifyOrganization(tenant: tenant, accessToken: tokens.accessToken)
+        }
+        return .advance
+    }
+
+    /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
+    func deviceCodeConsent(
+        account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String, flow: ConsentFlow,
+        updates: ControlUpdates<ProvisionStep>
+    ) async throws -> TokenSet? {
+        guard flow == .deviceCode else {
+            throw TenantSyncError(
+                .invalidArgument,
+                "This daemon has no redirect listener for the authorization-code flow yet; consent with the device-code flow (tenantsyncctl ... --device-code).",
+                context: ["consent.flow": flow.rawValue]
+            )
+        }
+        let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
+        if let pending = await sessions.pendingConsent(account.id, stage: stage, now: now()) {
+            return try await poll(account: account, tenant: tenant, authorization: pending.authorization)
+        }
+        let authorization = try await identity.startDeviceCode(tenant: tenant.id, clientID: productApp.clientID, scopes: scopes)
+        let pending = ProvisioningSessions.PendingConsent(
+            stage: stage, authorization: authorization,
+            expiresAt: now().addingTimeInterval(Double(authorization.expiresIn.components.seconds))
+        )
+        await sessions.setPending(account.id, pending)
+        guard updates.isStreaming else { return nil }
+        try await updates.send(consentStep(account: account, stage: stage, grantName: grantName, resource: resource, pending: pending))
+        return try await poll(account: account, tenant: tenant, authorization: authorization)
+    }
+
+    private func poll(account: ServiceAccount, tenant: Tenant, authorization: DeviceCodeAuthorization) async throws -> TokenSet {
+        do {
+            let tokens = try await identity.pollDeviceCode(tenant: tenant.id, client: productApp, authorization: authorization)
+            await sessions.setPending(account.id, nil)
+            return tokens
+        } catch let error as IdentityPlatformError {
+            // A declined or expired code is spent: the retry starts a new one.
+            await sessions.setPending(account.id, nil)
+            throw error
+        }
+    }
+
+    func consentStep(
+        account: ServiceAccount, stage: ProvisioningStage, grantName: String, resource: String, pending: ProvisioningSessions.PendingConsent?
+    ) -> ProvisionStep {
+        var step = self.step(
+            account, .consent, needsInput: false,
+            message: "Sign in as a Global Administrator and accept \(stage.title) for \(account.service.displayName)."
+        )
+        step.consent = Consent(
+            grant: grantName, resource: resource, flow: .deviceCode, verificationURI: pending?.authorization.verificationURI,
+            userCode: pending?.authorization.userCode, expiresAt: pending?.expiresAt, message: pending?.authorization.message
+        )
+        return step
+    }
+
+    /// SharePoint Online / OneDrive: show the app principal to grant, and wait for the operator's confirmation.
+    func appPrincipal(account: ServiceAccount, tenant: Tenant, input: ProvisioningInput) async throws -> StageOutcome {
+        let principal = SharePointAppPrincipal(appID: account.appID ?? productApp.clientID, tenantDomain: tenant.domain, redirectURL: redirectURL)
+        guard input.confirmAppPrincipal else {
+            var step = self.step(account, .confirmAppPrincipal, needsInput: true, message: principal.instructions)
+            step.appPrincipal = AppPrincipal(appID: principal.appID, permissionXML: SharePointAppPrincipal.permissionXML, verified: false)
+            return .wait(step)
+        }
+        try await recordDetails(account.id, [
+            "appPrincipal.appId": principal.appID, "appPrincipal.confirmedAt": ISO8601DateFormatter().string(from: now()),
+            "appPrincipal.verifyAt": principal.verifyURL,
+        ])
+        return .advance
+    }
+
+    /// Inline Mode: the product app's service principal must hold Exchange Administrator, active or PIM-eligible.
+    func exchangeRole(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
+        let token = try await graphToken(account: account)
+        let appID = account.appID ?? productApp.clientID
+        let principals = try await graph.page(
+            graph.url("/servicePrincipals?$filter=" + Self.encode("appId eq '\(appID)'")), as: GraphServicePrincipal.self, accessToken: token
+        )
+        guard let principal = principals.value.first else {
+            throw TenantSyncError(
+                .invalidArgument, "The app \(appID) has no service principal in \(tenant.domain); give the mail-flow consent first.",
+                context: ["app.id": appID]
+            )
+        }
+        let filter = Self.encode("principalId eq '\(principal.id)' and roleDefinitionId eq '\(Self.exchangeAdministratorRoleID)'")
+        var kind = "active"
+        var found = try await graph.page(graph.url("/roleManagement/directory/roleAssignments?$filter=\(filter)"), as: GraphRoleAssignment.self, accessToken: token).value
+        if found.isEmpty {
+            kind = "eligible"
+            found = try await graph.page(
+                graph.url("/roleManagement/directory/roleEligibilitySchedules?$filter=\(filter)"), as: GraphRoleAssignment.self, accessToken: token
+            ).value
+        }
+        guard !found.isEmpty else {
+            throw TenantSyncError(
+                .invalidArgument,
+                "The Exchange Administrator role is not assigned to the app \(appID) in \(tenant.domain), neither active nor eligible "
+                    + "through Privileged Identity Management. In Microsoft Entra ID > Roles and administrators > Exchange administrator, "
+                    + "add an assignment for the app \(appID), then retry this step.",
+                context: ["app.id": appID, "servicePrincipal.id": principal.id]
+            )
+        }
+        try await recordDetails(account.id, ["exchangeRole.assignment": kind, "exchangeRole.servicePrincipalId": principal.id])
+        return .advance
+    }
+
+    /// The Exchange Administrator role template id.
+    static let exchangeAdministratorRoleID = "29232cdf-9323-42fd-ade2-1d097af3e4de"
+
+    static func encode(_ value: String) -> String {
+        value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value
+    }
+
+    /// Teams Chat: the customer's own app (client credentials), checked with Graph calls; without one, evaluation mode.
+    func appCredentials(account: ServiceAccount, tenant: Tenant, input: ProvisioningInput) async throws -> StageOutcome {
+        let requested = input.licensingModel ?? account.licensingModel
+        let credentials: OAuthClientCredentials
+        let model: LicensingModel
+        if let app = input.app {
+            guard let requested else {
+                throw TenantSyncError(.invalidArgument, "Choose the Teams Chat licensing model for your own app: --licensing-model A, B or evaluation.")
+            }
+            credentials = OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret)
+            model = requested
+        } else if requested == nil || requested == .evaluation {
+            // No own app: the product's app in evaluation mode, with its limited monthly budget.
+            credentials = productApp
+            model = .evaluation
+        } else {
+            var step = self.step(
+                account, .appCredentials, needsInput: true,
+                message: "Licensing model \(requested!.rawValue) needs your own Entra app with Chat.Read.All, Chat.UpdatePolicyViolation.All, "
+                    + "Files.ReadWrite.All, Group.Read.All and User.Read.All (application, admin-consented): give --app-id and --secret-file."
+            )
+            step.error = nil
+            return .wait(step)
+        }
+        let tokens = try await identity.clientCredentials(tenant: tenant.id, client: credentials, scope: graphResource)
+        try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken)
+        if let app = input.app {
+            try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: nil)
+        }
+        try await store.setLicensingModel(accountID: account.id, model: model)
+        try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])
+        try await storeGrant(account: account, name: "graph", resource: graphResource, flow: .clientCredentials, tokens: tokens)
+        return .advance
+    }
+
+    /// Probes Graph with calls that need each permission; a refusal names what is missing. The token stays opaque.
+    func verifyTeamsPermissions(appID: String, tenant: Tenant, accessToken: Secret) async throws {
+        let probes: [(permission: String, path: String)] = [
+            ("User.Read.All", "/users?$top=1&$select=id"),
+            ("Group.Read.All", "/groups?$top=1&$select=id"),
+        ]
+        var missing: [String] = []
+        for probe in probes {
+            do {
+                _ = try await graph.page(graph.url(probe.path), as: GraphIDOnly.self, accessToken: accessToken)
+            } catch let error as GraphError where error.kind == .forbidden {
+                missing.append(probe.permission)
+            }
+        }
+        guard missing.isEmpty else {
+            throw TenantSyncError(
+                .invalidArgument,
+                "The app \(appID) lacks the Microsoft Graph application permission(s) \(missing.joined(separator: ", ")) in \(tenant.domain) "
+                    + "(or they are not admin-consented). Add them in Microsoft Entra ID > App registrations > API permissions, "
+                    + "grant admin consent, then retry.",
+                context: ["app.id": appID, "permissions.missing": missing.joined(separator: ",")]
+            )
+        }
+    }
+
+    /// The sync scope: all, or selected users by UPN and group-name prefix, under the shared-scope rule.
+    func scope(account: ServiceAccount, tenant: Tenant, input: ProvisioningInput) async throws -> StageOutcome {
+        guard let choice = input.scope else {
+            var step = self.step(
+                account, .chooseScope, needsInput: true,
+                message: "Choose the sync scope: all users and groups, or selected users (by exact user principal name or group-name prefix, at most \(SyncScope.maximumSelectedTargets))."
+            )
+            step.scope = tenant.syncScope
+            return .wait(step)
+        }
+        let others = try await store.accounts()
+            .filter { $0.tenantID == tenant.id && $0.id != account.id && $0.state != .provisioning }
+            .map(\.service)
+        try ScopeRules.checkScope(choice.scope, for: account.service, tenantScope: tenant.syncScope, existingServices: others)
+        var selectedCount = 0
+        if choice.scope == .selected {
+            let users = choice.users ?? []
+            let prefixes = choice.groupPrefixes ?? []
+            guard !users.isEmpty || !prefixes.isEmpty else {
+                throw TenantSyncError(.invalidArgument, "A selected scope needs at least one user principal name or group prefix.")
+            }
+            for prefix in prefixes { try ScopeRules.checkGroupPrefix(prefix) }
+            var groupIDs: [String] = []
+            for prefix in prefixes {
+                let groups = try await operations.searchGroups(tenant: tenant.id, prefix: prefix)
+                guard !groups.isEmpty else {
+                    throw TenantSyncError(.invalidArgument, "No group name in \(tenant.domain) starts with \"\(prefix)\".", context: ["prefix": prefix])
+                }
+                groupIDs += groups.map(\.id)
+            }
+            try await operations.addSelectedTargets(tenant: tenant.id, userPrincipalNames: users, groupIDs: groupIDs)
+            selectedCount = try await store.selectedTargets(tenantID: tenant.id).count
+        }
+        if tenant.syncScope != choice.scope {
+            try await store.setSyncScope(tenantID: tenant.id, scope: choice.scope)
+        }
+        var details = ["scope": choice.scope.rawValue]
+        if choice.scope == .selected { details["scope.selectedTargets"] = "\(selectedCount)" }
+        try await recordDetails(account.id, details)
+        return .advance
+    }
+
+    /// Verification call with the new token, first directory sync, account active, success notice.
+    func finish(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
+        let verified = try await verifyOrganization(tenant: tenant, accessToken: try await graphToken(account: account))
+        _ = await coordinator.submit(.init(tenantID: tenant.id, service: account.service, trigger: .provision, forceFull: true))
+        let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)
+        guard run.state == .succeeded else {
+            throw TenantSyncError(
+                .invalidArgument, "The first directory sync of \(verified.domain) did not succeed (\(run.state.rawValue)): \(run.error ?? "no reason given").",
+                context: ["sync.run": "\(run.id)"]
+            )
+        }
+        try await store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
+        let current = try await requireAccount(account.id)
+        let body = "The \(account.service.displayName) service account \(account.id) of \(verified.domain) is active; "
+            + "the first directory sync (run \(run.id)) added \(run.counts.usersAdded) users and \(run.counts.groupsAdded) groups."
+        _ = try await store.enqueueAlert(
+            NewAlert(
+                kind: "account-protected", severity: .info, tenantID: tenant.id, accountID: account.id,
+                subject: account.service.protectedNotice, body: body
+            ),
+            channels: alertChannels, at: now()
+        )
+        logger.notice(
+            "Service account protected",
+            metadata: ["tenant.id": "\(tenant.id)", "account.id": "\(account.id)", "account.service": "\(account.service.rawValue)", "sync.run": "\(run.id)"]
+        )
+        var step = self.step(current, .complete, needsInput: false, message: account.service.protectedNotice)
+        step.scope = account.service.sharesDirectoryScope ? verified.syncScope : nil
+        return .complete(step)
+    }
+}

@@ -1,0 +1,21 @@
+import ControlPlane
+import TenantSyncCore
+
+/// What the operator supplied in one `Provision`, `ContinueProvisioning` or `Renew` call.
+struct ProvisioningInput: Sendable {
+    var flow: ConsentFlow = .deviceCode
+    var scope: ScopeChoice?
+    var app: AppCredentials?
+    var licensingModel: LicensingModel?
+    var confirmAppPrincipal = false
+}
+
+/// How one stage ended.
+enum StageOutcome: Sendable {
+    /// Done; go on with the next stage.
+    case advance
+    /// Return this step to the operator and wait for `ContinueProvisioning`.
+    case wait(ProvisionStep)
+    /// The account is active.
+    case complete(ProvisionStep)
+}

@@ -1,0 +1,127 @@
+import ControlPlane
+import Foundation
+import Logging
+import M365Emulator
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The emulator in-process, the real `tenantsyncd` pointed at it, and `tenantsyncctl` to drive provisioning.
+struct ProvisioningHarness: Sendable {
+    let emulator: M365Emulator
+    let baseURL: String
+    let socket: String
+    let directory: String
+    let tenant: TenantInfo
+
+    /// Starts the emulator (one tenant, one-second device-code polling) and the daemon, runs `body`, stops both.
+    static func with(users: Int = 30, groups: Int = 9, _ body: @Sendable (ProvisioningHarness) async throws -> Void) async throws {
+        let settings = TenantSettings(deviceCodeIntervalSeconds: 1)
+        let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let sandbox = try DaemonSandbox()
+            let base = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
+            try Data(EmulatorDefaults.clientSecret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
+            try sandbox.writeConfig("""
+                [microsoft]
+                authority = "\(base)"
+                graph = "\(base)"
+                outlook = "\(base)/outlook"
+                client_secret_file = "\(sandbox.path)/client-secret"
+                """)
+            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+            try #require(await daemon.waitForLog("tenantsyncd started"), "daemon never started: \(daemon.log)")
+            let harness = ProvisioningHarness(
+                emulator: emulator, baseURL: base, socket: sandbox.path + "/control", directory: sandbox.path,
+                tenant: emulator.tenants()[0]
+            )
+            do {
+                try await body(harness)
+            } catch {
+                Issue.record("daemon log:\n\(daemon.log.suffix(4000))")
+                throw error
+            }
+            // No secret ever reaches the daemon's log.
+            #expect(!daemon.log.contains(EmulatorDefaults.clientSecret))
+            #expect(!daemon.log.contains(ProvisioningHarness.teamsSecret))
+            daemon.signal(SIGTERM)
+            #expect(await daemon.waitForExit() == 0, "log: \(daemon.log.suffix(2000))")
+            withExtendedLifetime(sandbox) {}
+        }
+    }
+
+    static let teamsAppID = "0c7b9a52-4f2e-4d3a-9b1c-2e3f4a5b6c7d"
+    static let teamsSecret = "teams-app-secret-value-42"
+    static let teamsPermissions = ["Chat.Read.All", "Chat.UpdatePolicyViolation.All", "Files.ReadWrite.All", "Group.Read.All", "User.Read.All"]
+
+    struct Run: Sendable {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+        var all: String { stdout + stderr }
+    }
+
+    /// Runs `tenantsyncctl` with the given arguments; meanwhile the administrator decides the next device codes in order.
+    func ctl(_ arguments: [String], approvals: [Bool] = [], timeout: Duration = .seconds(90)) async throws -> Run {
+        let process = Process()
+        process.executableURL = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl")
+        process.arguments = ["--socket", socket] + arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "TENANTSYNC_SOCKET")
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        for approve in approvals {
+            try await emulator.decideNextDeviceCode(tenant: tenant.id, approve: approve, wait: .seconds(20))
+        }
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now >= deadline { kill(process.processIdentifier, SIGKILL) }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+
+    /// Provisions with the device-code flow (the administrator approving `consents` codes).
+    func provision(_ service: String, _ extra: [String] = [], approvals: [Bool] = []) async throws -> Run {
+        try await ctl(["provision", service, "--tenant", tenant.domain, "--device-code"] + extra, approvals: approvals)
+    }
+
+    /// A client on the real control socket, for reading what the daemon recorded.
+    func withClient<T>(_ body: (ControlClient) async throws -> T) async throws -> T {
+        try await ControlClient.withConnection(to: socket, body)
+    }
+
+    func account(_ service: String) async throws -> AccountSummary? {
+        try await withClient { try await $0.listAccounts() }.first { $0.service.rawValue == service }
+    }
+
+    func detail(_ id: Int64) async throws -> AccountDetail {
+        try await withClient { try await $0.account(id: id) }
+    }
+
+    func alerts() async throws -> [AlertInfo] {
+        try await withClient { try await $0.listAlerts(ListAlertsRequest(all: true, limit: 100)) }
+    }
+
+    /// Writes a secret file the CLI reads.
+    func secretFile(_ secret: String) throws -> String {
+        let path = directory + "/secret-\(UUID().uuidString.prefix(6))"
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// Registers the customer's own Teams app in the tenant.
+    func registerTeamsApp(permissions: [String] = teamsPermissions) throws {
+        try emulator.registerApp(tenant: tenant.id, AppRegistration(
+            appId: Self.teamsAppID, displayName: "Contoso Teams protection", secret: Self.teamsSecret,
+            graphPermissions: permissions, consented: true
+        ))
+    }
+}
