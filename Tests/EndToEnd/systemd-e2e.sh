@@ -17,7 +17,8 @@
 #
 # Environment: CONFIGURATION=debug|release (which `swift build` to install,
 # default debug: the one the test command already built).
-set -uo pipefail
+# No pipefail: `journalctl ... | grep -q` would fail on SIGPIPE when grep stops early.
+set -u
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 CONFIGURATION=${CONFIGURATION:-debug}
@@ -53,6 +54,11 @@ done
 UNSHARE_PID=
 PID1=
 LOGDIR=$(mktemp -d /tmp/tenantsync-e2e.XXXXXX)
+# The namespace shares the machine's cgroup file system; its systemd leaves empty
+# cgroups (init.scope, system.slice, *.mount) behind on exit. Remember what was
+# there, to remove afterwards only what this run added.
+list_cgroups() { find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d \( -name '*.scope' -o -name '*.slice' -o -name '*.mount' \) 2>/dev/null | sort; }
+cgroups_before=$(list_cgroups)
 
 # Runs a command inside the namespace (its mounts and its PID namespace).
 ns() { nsenter -t "$PID1" -m -p -- env SYSTEMD_PAGER= SYSTEMD_COLORS=0 "$@"; }
@@ -74,6 +80,11 @@ cleanup() {
         kill -0 "$UNSHARE_PID" 2>/dev/null && kill -KILL "$UNSHARE_PID" 2>/dev/null
         wait "$UNSHARE_PID" 2>/dev/null
     fi
+    # Remove only cgroups the namespace created, and only empty ones (rmdir refuses others).
+    local dir
+    for dir in $(comm -13 <(echo "$cgroups_before") <(list_cgroups)); do
+        find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
     rm -rf "$LOGDIR"
     exit "$status"
 }
@@ -110,6 +121,11 @@ unshare --pid --fork --mount --mount-proc --propagation private sh -c '
     done
     mount -t tmpfs -o mode=1777 tmpfs /tmp
     mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+    # systemd detects a container here and leaves propagation alone, but its
+    # credential set-up (LoadCredential=) moves a mount made in a child namespace
+    # and needs shared propagation. After the rprivate above these are new peer
+    # groups of this namespace only: nothing propagates to the machine.
+    mount --make-rshared /
     exec /usr/lib/systemd/systemd --system --unit=basic.target
 ' >"$LOGDIR/systemd.log" 2>&1 &
 UNSHARE_PID=$!
@@ -149,10 +165,24 @@ if [ -n "$exposure" ] && awk -v e="$exposure" 'BEGIN { exit !(e <= 1.5) }'; then
 else
     fail 0 "systemd-analyze security exposure is '${exposure:-unknown}', above 1.5"
 fi
-if ns getent group tenantsync >/dev/null && ns journalctl --list-catalog 2>/dev/null | grep -q "$MESSAGE_ID_PROTECTED"; then
+catalog=$(ns journalctl --list-catalog 2>/dev/null)
+if ns getent group tenantsync >/dev/null && grep -q "^$MESSAGE_ID_PROTECTED " <<<"$catalog"; then
     pass 0 "sysusers created user/group tenantsync; journald knows the tenantsync catalog"
 else
     fail 0 "tenantsync group or catalog entries missing after make install"
+fi
+
+# A staged install (DESTDIR, PREFIX=/usr) writes only below DESTDIR and rewrites the unit paths.
+STAGE=$LOGDIR/stage
+if make -C "$ROOT" --no-print-directory install DESTDIR="$STAGE" PREFIX=/usr CONFIGURATION="$CONFIGURATION" >"$LOGDIR/stage.log" 2>&1 \
+    && [ -x "$STAGE/usr/bin/tenantsyncd" ] && [ -f "$STAGE/usr/lib/sysusers.d/tenantsync.conf" ] \
+    && [ -f "$STAGE/usr/lib/systemd/catalog/tenantsync.catalog" ] && [ -f "$STAGE/etc/tenantsync/tenantsyncd.toml" ] \
+    && grep -q '^ExecStart=/usr/bin/tenantsyncd ' "$STAGE/usr/lib/systemd/system/tenantsyncd.service" \
+    && grep -q '^ExecReload=/usr/bin/tenantsyncctl ' "$STAGE/usr/lib/systemd/system/tenantsyncd.service" \
+    && ! grep -qE '^(journalctl|systemd-sysusers|if \[ -d /run/systemd)' "$LOGDIR/stage.log"; then
+    pass 0 "make install DESTDIR=... PREFIX=/usr stages everything below DESTDIR with /usr/bin paths in the units, runs nothing"
+else
+    fail 0 "staged make install (DESTDIR, PREFIX=/usr) is incomplete"; tail -5 "$LOGDIR/stage.log"
 fi
 
 # The emulator, as a transient unit of the namespace's systemd.
@@ -298,15 +328,15 @@ step4() {
     # ExecReload= (tenantsyncctl reload) returns once the daemon applied the file, so the entry is
     # already sent; journald may still be writing it.
     local reloaded
-    check_reloaded() { jctl --after-cursor "$cursor" -u tenantsyncd.service -o verbose | grep -A40 'Configuration reloaded' | grep -qE '(CONFIG_APPLIED=|config\.applied=).*tokens\.refresh_margin'; }
+    check_reloaded() { jctl --after-cursor "$cursor" -u tenantsyncd.service -o json | grep 'Configuration reloaded' | grep -qE '"CONFIG_APPLIED" *: *"[^"]*tokens\.refresh_margin|config\.applied=[^ ]*tokens\.refresh_margin'; }
     if ! wait_for 5 check_reloaded; then
         fail 4 "no 'Configuration reloaded' with config.applied=tokens.refresh_margin in the journal"
         jctl --after-cursor "$cursor" -u tenantsyncd.service -o cat | tail -n5; return
     fi
-    reloaded=$(jctl --after-cursor "$cursor" -u tenantsyncd.service -o cat | grep -m1 'Configuration reloaded')
+    reloaded=$(jctl --after-cursor "$cursor" -u tenantsyncd.service -o json | grep -m1 'Configuration reloaded' | grep -oE '"CONFIG_APPLIED" *: *"[^"]*"|config\.applied=[^ ]*' | head -n1)
     local pid_after; pid_after=$(prop tenantsyncd.service MainPID)
     [ "$pid_before" = "$pid_after" ] || { fail 4 "the reload restarted the daemon (pid $pid_before -> $pid_after)"; return; }
-    pass 4 "systemctl reload applied tokens.refresh_margin=45s in place (pid $pid_after): '$reloaded'"
+    pass 4 "systemctl reload (ExecReload=tenantsyncctl reload) applied tokens.refresh_margin=45s in place (pid $pid_after): 'Configuration reloaded' $reloaded"
 }
 step4
 
@@ -344,6 +374,9 @@ step5() {
         count=$(echo "$after" | tr ' ' '\n' | sed -n "s/^$name=//p")
         [ "${count:-0}" -ge "$was" ] || { fail 5 "table $name lost rows: $was -> ${count:-0}"; return; }
     done
+    if [ "$PROVISIONED" = yes ]; then
+        echo "$after" | grep -qE 'service_accounts=[1-9]' || { fail 5 "the provisioned account is gone after the restart"; return; }
+    fi
     ctl status >/dev/null 2>&1 || { fail 5 "the restarted daemon does not answer on the socket"; return; }
     pass 5 "SIGUSR1 fault switch hung the health check; '$(echo "$log" | grep -m1 'Watchdog timeout' | sed 's/^ *//')'; restarted pid $pid_before -> $pid_after, NRestarts=$(prop tenantsyncd.service NRestarts); integrity ok, rows kept (${after#ok }); socket answers"
 }
@@ -354,13 +387,22 @@ step6() {
     [ "$(prop tenantsyncd.service ActiveState)" = active ] || { fail 6 "the service is not running before the stop"; return; }
     local timeout_usec; timeout_usec=$(prop tenantsyncd.service TimeoutStopUSec)
     local started=$SECONDS
-    sctl stop tenantsyncd.service || { fail 6 "systemctl stop failed"; return; }
+    sctl stop tenantsyncd.service 2>"$LOGDIR/stop.err" || { fail 6 "systemctl stop failed: $(cat "$LOGDIR/stop.err")"; return; }
     local took=$((SECONDS - started))
     local result; result="$(prop tenantsyncd.service Result) status=$(prop tenantsyncd.service ExecMainStatus) code=$(prop tenantsyncd.service ExecMainCode)"
     # ExecMainCode 1 = CLD_EXITED: it exited by itself, not killed by SIGKILL after the timeout.
     [ "$result" = "success status=0 code=1" ] || { fail 6 "the stop was not clean: $result"; jctl -u tenantsyncd -n 8 -o cat; return; }
     jctl -u tenantsyncd.service -o cat | tail -n 20 | grep -q 'tenantsyncd stopped' || { fail 6 "no 'tenantsyncd stopped' in the journal"; return; }
     pass 6 "systemctl stop: exit 0 after ${took}s (TimeoutStopSec=$timeout_usec), Result=success"
+    # make uninstall removes what make install put in place and keeps the edited configuration.
+    if ns make -C "$ROOT" --no-print-directory uninstall >"$LOGDIR/uninstall.log" 2>&1 \
+        && ! ns test -e /usr/local/bin/tenantsyncd && ! ns test -e /usr/local/lib/systemd/system/tenantsyncd.service \
+        && ! ns test -e /usr/local/lib/systemd/catalog/tenantsync.catalog && ns test -e /etc/tenantsync/tenantsyncd.toml \
+        && [ "$(prop tenantsyncd.socket LoadState)" = not-found ]; then
+        pass 6 "make uninstall removed binaries, units and catalog, kept the edited configuration"
+    else
+        fail 6 "make uninstall left files behind or failed"; tail -5 "$LOGDIR/uninstall.log"
+    fi
     local pid=$PID1
     ns systemctl --no-block exit >/dev/null 2>&1
     if wait_for 30 sh -c "! kill -0 $pid"; then
