@@ -256,7 +256,14 @@ int main(int argc, char **argv) {
     for (int i = 0; i < concurrency; i++) pthread_join(threads[i], NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    printf("{\"mode\": \"full\", \"seconds\": %.4f, \"users\": %ld, \"groups\": %ld, \"memberships\": %ld, \"pages\": %ld, \"bytes\": %ld}\n",
-           seconds, users, group_count, (long)memberships, (long)pages, (long)bytes);
+    long hwm = -1;
+    FILE *status = fopen("/proc/self/status", "r");
+    char line[256];
+    while (status && fgets(line, sizeof line, status))
+        if (!strncmp(line, "VmHWM:", 6)) hwm = atol(line + 6);
+    if (status) fclose(status);
+    printf("{\"mode\": \"full\", \"seconds\": %.4f, \"users\": %ld, \"groups\": %ld, \"memberships\": %ld, \"pages\": %ld, \"bytes\": %ld, "
+           "\"peakRSSKiB\": %ld}\n",
+           seconds, users, group_count, (long)memberships, (long)pages, (long)bytes, hwm);
     return 0;
 }

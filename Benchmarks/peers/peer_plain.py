@@ -99,6 +99,15 @@ class Graph:
             path = page.get("@odata.nextLink")
 
 
+def peak_rss_kib():
+    """VmHWM of this process: its own peak, fresh since exec (a parent's wait4 ru_maxrss is not)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
 def member_type(odata_type):
     return {"#microsoft.graph.user": "user", "#microsoft.graph.group": "group"}.get(odata_type, "other")
 
@@ -211,7 +220,7 @@ def main():
     seconds = time.perf_counter() - started
     counts = [db.execute("SELECT count(*) FROM " + t).fetchone()[0] for t in ("users", "groups", "members")]
     print(json.dumps({"mode": mode, "seconds": seconds, "users": counts[0], "groups": counts[1],
-                      "memberships": counts[2], "changed": changed}))
+                      "memberships": counts[2], "changed": changed, "peakRSSKiB": peak_rss_kib()}))
 
 
 if __name__ == "__main__":

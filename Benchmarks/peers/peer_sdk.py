@@ -37,6 +37,7 @@ USER_FIELDS = ["id", "userPrincipalName", "displayName", "mail", "accountEnabled
 GROUP_FIELDS = ["id", "displayName", "mail"]
 CLIENT_ID = "5f1e2c3a-7b4d-4e8f-9a0b-1c2d3e4f5a6b"
 CLIENT_SECRET = "emulator-client-secret"
+STARTED = time.perf_counter()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, upn TEXT NOT NULL, display_name TEXT, mail TEXT, account_enabled INTEGER);
@@ -82,6 +83,15 @@ class EmulatorClientSecretCredential:
         pass
 
 
+def peak_rss_kib():
+    """VmHWM of this process: its own peak, fresh since exec (a parent's wait4 ru_maxrss is not)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return -1
+
+
 def member_type(odata_type):
     return {"#microsoft.graph.user": "user", "#microsoft.graph.group": "group"}.get(odata_type, "other")
 
@@ -89,6 +99,15 @@ def member_type(odata_type):
 def user_row(user):
     enabled = user.account_enabled
     return (user.id, user.user_principal_name, user.display_name, user.mail, 1 if enabled is None else int(enabled))
+
+
+PROGRESS = {"objects": 0}
+
+
+def progress(count):
+    """Tells the driver how far the sync got, so a timed-out run still yields a rate."""
+    PROGRESS["objects"] += count
+    print("progress objects=%d seconds=%.1f" % (PROGRESS["objects"], time.perf_counter() - STARTED), file=sys.stderr, flush=True)
 
 
 class Batcher:
@@ -106,6 +125,7 @@ class Batcher:
         if self.rows:
             with self.db:
                 self.db.executemany(self.sql, self.rows)
+            progress(len(self.rows))
             self.rows = []
 
 
@@ -161,6 +181,7 @@ async def full_sync(client, base, db, concurrency):
             for gid, rows in chunk:
                 db.execute("DELETE FROM members WHERE group_id = ?", (gid,))
                 db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?, ?)", rows)
+        progress(sum(len(rows) for _, rows in chunk))
     with db:
         db.executemany("INSERT OR REPLACE INTO delta_links VALUES (?, ?)", list(links.items()))
 
@@ -215,7 +236,7 @@ async def main():
     mode = sys.argv[1]
     args = dict(zip(sys.argv[2::2], sys.argv[3::2]))
     base = args["--url"].rstrip("/")
-    started = time.perf_counter()
+    started = STARTED
     db = sqlite3.connect(args["--db"])
     db.execute("PRAGMA journal_mode=WAL")
     db.executescript(SCHEMA)
@@ -230,7 +251,7 @@ async def main():
     seconds = time.perf_counter() - started
     counts = [db.execute("SELECT count(*) FROM " + t).fetchone()[0] for t in ("users", "groups", "members")]
     print(json.dumps({"mode": mode, "seconds": seconds, "users": counts[0], "groups": counts[1],
-                      "memberships": counts[2], "changed": changed}))
+                      "memberships": counts[2], "changed": changed, "peakRSSKiB": peak_rss_kib()}))
 
 
 if __name__ == "__main__":
