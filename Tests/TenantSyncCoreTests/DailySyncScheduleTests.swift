@@ -92,3 +92,21 @@ struct ScopeRulesTests {
         #expect(error?.message.contains("tenantsyncctl extend --tenant contoso.com") == true)
     }
 }
+
+@Suite("Status line")
+struct StatusLineTests {
+    @Test func namesTheDegradedAccountsAndTheNextSync() {
+        let next = Date(timeIntervalSince1970: 86_400 * 20_000 + 2 * 3_600 + 13 * 60)
+        let line = StatusLine(
+            accounts: 12, provisioning: 0,
+            degraded: [.init(tenantDomain: "contoso.com", service: .exchangeOnline, state: "token invalid")],
+            nextSync: next, failingDeliveries: 0
+        )
+        #expect(line.text == "12 accounts: 11 healthy, 1 token invalid (contoso.com/exchange-online); next sync 02:13")
+    }
+
+    @Test func saysWhenAlertsCannotBeDelivered() {
+        let line = StatusLine(accounts: 1, provisioning: 1, degraded: [], nextSync: nil, failingDeliveries: 2)
+        #expect(line.text == "1 account: 0 healthy, 1 provisioning; 2 alert deliveries failing")
+    }
+}

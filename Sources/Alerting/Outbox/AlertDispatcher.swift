@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Systemd
+import TenantSyncCore
+
+/// Delivers the durable alert outbox to every channel, at least once.
+///
+/// Each alert is stored with one pending delivery per channel before anything is
+/// sent (``AlertRaiser``). The dispatcher takes due deliveries from the store, sends
+/// them channel by channel (channels in parallel, one channel's alerts in order),
+/// and marks each delivered or failed. A failure backs the channel off
+/// exponentially with jitter; the channel's other due alerts wait for the same
+/// retry time. All state is in the store, so a restart picks up where it stopped.
+///
+/// It sleeps until the next retry is due or ``signal`` is raised; it never polls.
+/// On graceful shutdown it finishes the round in progress and returns.
+public final class AlertDispatcher<C: Clock>: Service where C.Duration == Duration {
+    /// Tuning for the dispatcher.
+    public struct Configuration: Sendable {
+        public var backoff: BackoffPolicy
+        /// How many due deliveries one round takes.
+        public var batchSize: Int
+        /// How long to wait before trying again when the store itself fails.
+        public var storeRetryInterval: Duration
+
+        public init(backoff: BackoffPolicy = BackoffPolicy(), batchSize: Int = 100, storeRetryInterval: Duration = .seconds(5)) {
+            self.backoff = backoff
+            self.batchSize = batchSize
+            self.storeRetryInterval = storeRetryInterval
+        }
+    }
+
+    /// Raise this after enqueueing an alert (``AlertRaiser`` does) to start delivery at once.
+    public let signal: AlertOutboxSignal
+
+    private let store: any AlertStore
+    private let channels: [String: any AlertChannel]
+    private let configuration: Configuration
+    private let clock: C
+    private let now: @Sendable () -> Date
+    private let logger: Logger
+    private let healthState = Mutex(DeliveryHealth())
+
+    /// - Parameters:
+    ///   - channels: the configured channels; deliveries for a channel not listed are kept and reported failing.
+    ///   - signal: share it with the ``AlertRaiser``.
+    ///   - now: the wall clock the store's dates are compared with.
+    public init(
+        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        configuration: Configuration = Configuration(), clock: C, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
+        self.store = store
+        self.channels = Dictionary(channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.signal = signal
+        self.configuration = configuration
+        self.clock = clock
+        self.now = now
+        self.logger = logger
+    }
+
+    /// The current delivery health (failing channels and their last error).
+    public var health: DeliveryHealth {
+        healthState.withLock { $0 }
+    }
+
+    public func run() async throws {
+        logger.debug("Alert dispatcher started", metadata: ["alert.channels": "\(channels.keys.sorted().joined(separator: ","))"])
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let wait: Duration?
+            do {
+                let full = try await deliverDueRound()
+                if full { continue }
+                wait = try await store.nextDeliveryDate().map { next in
+                    let seconds = next.timeIntervalSince(now())
+                    return seconds <= 0 ? .zero : .nanoseconds(Int64(seconds * 1e9))
+                }
+            } catch {
+                logger.error("Alert outbox unavailable", metadata: ["error": "\(error)"])
+                wait = configuration.storeRetryInterval
+            }
+            if wait == .zero { continue }
+            await sleep(atMost: wait)
+        }
+    }
+
+    /// Delivers one batch of due deliveries; returns whether the batch was full (more may be due).
+    @discardableResult
+    public func deliverDueRound() async throws -> Bool {
+        let due = try await store.dueDeliveries(at: now(), limit: configuration.batchSize)
+        guard !due.isEmpty else { return false }
+        var byChannel: [String: [AlertDelivery]] = [:]
+        var order: [String] = []
+        for delivery in due {
+            if byChannel[delivery.channel] == nil { order.append(delivery.channel) }
+            byChannel[delivery.channel, default: []].append(delivery)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for name in order {
+                let deliveries = byChannel[name]!
+                group.addTask { try await self.deliver(deliveries, channelName: name) }
+            }
+            try await group.waitForAll()
+        }
+        return due.count >= configuration.batchSize
+    }
+
+    private func deliver(_ deliveries: [AlertDelivery], channelName: String) async throws {
+        for (index, delivery) in deliveries.enumerated() {
+            guard let alert = try await store.alert(id: delivery.alertID) else { continue }
+            do {
+                guard let channel = channels[channelName] else {
+                    throw TenantSyncError(.invalidConfiguration, "Alert channel \(channelName) is not configured; its deliveries wait until it is.")
+                }
+                try await channel.deliver(alert)
+                let date = now()
+                try await store.markDelivered(alertID: alert.id, channel: channelName, at: date)
+                recordSuccess(channel: channelName, at: date)
+            } catch {
+                let attempt = delivery.attempts + 1
+                let delay = configuration.backoff.delay(afterAttempt: attempt)
+                let date = now()
+                let nextAttempt = date.addingTimeInterval(BackoffPolicy.seconds(delay))
+                let message = "\(error)"
+                try await store.markDeliveryFailed(alertID: alert.id, channel: channelName, error: message, nextAttemptAt: nextAttempt)
+                // The channel is failing: its other due alerts wait for the same retry instead of hammering it now.
+                for waiting in deliveries[(index + 1)...] {
+                    try await store.markDeliveryFailed(
+                        alertID: waiting.alertID, channel: channelName, error: "waiting for channel: \(message)", nextAttemptAt: nextAttempt
+                    )
+                }
+                recordFailure(channel: channelName, error: message, at: date, nextAttempt: nextAttempt)
+                logger.warning(
+                    "Alert delivery failed",
+                    metadata: [
+                        "message.id": "\(MessageID.alertDeliveryFailing)",
+                        "alert.id": "\(alert.id)",
+                        "alert.kind": "\(alert.kind)",
+                        "alert.channel": "\(channelName)",
+                        "delivery.attempt": "\(attempt)",
+                        "delivery.retry_in": "\(delay)",
+                        "delivery.waiting": "\(deliveries.count - index - 1)",
+                        "error": "\(message)",
+                    ]
+                )
+                return
+            }
+        }
+    }
+
+    private func recordSuccess(channel: String, at date: Date) {
+        let recovered = healthState.withLock { health -> Bool in
+            health.lastDeliveredAt = date
+            return health.failingChannels.removeValue(forKey: channel) != nil
+        }
+        if recovered {
+            logger.notice("Alert delivery recovered", metadata: ["alert.channel": "\(channel)"])
+        }
+    }
+
+    private func recordFailure(channel: String, error: String, at date: Date, nextAttempt: Date) {
+        healthState.withLock { health in
+            let since = health.failingChannels[channel]?.since ?? date
+            health.failingChannels[channel] = DeliveryHealth.Failure(lastError: error, since: since, nextAttemptAt: nextAttempt)
+        }
+    }
+
+    /// Sleeps until `duration` passed (forever when `nil`), the signal is raised, or shutdown begins.
+    private func sleep(atMost duration: Duration?) async {
+        let clock = self.clock
+        let signal = self.signal
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signal.wait() }
+            if let duration {
+                group.addTask { try? await clock.sleep(for: duration) }
+            }
+            group.addTask {
+                // Returns on graceful shutdown or cancellation.
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(86_400 * 365)) }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+extension AlertDispatcher where C == ContinuousClock {
+    /// A dispatcher on the continuous clock.
+    public convenience init(
+        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        configuration: Configuration = Configuration(), logger: Logger
+    ) {
+        self.init(store: store, channels: channels, signal: signal, configuration: configuration, clock: ContinuousClock(), logger: logger)
+    }
+}

@@ -1,0 +1,72 @@
+import struct Foundation.Date
+
+/// The daemon's health at a glance: the reply of `Status`.
+public struct DaemonStatus: Codable, Sendable, Equatable {
+    public var version: String
+    public var startedAt: Date
+    public var accounts: AccountCounts
+    /// Accounts that are not `active`, most urgent first.
+    public var degraded: [AccountRef]
+    public var nextSync: NextSync?
+    public var alertDelivery: [ChannelHealth]
+    public var unacknowledgedAlerts: Int
+
+    public init(
+        version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
+        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int
+    ) {
+        self.version = version
+        self.startedAt = startedAt
+        self.accounts = accounts
+        self.degraded = degraded
+        self.nextSync = nextSync
+        self.alertDelivery = alertDelivery
+        self.unacknowledgedAlerts = unacknowledgedAlerts
+    }
+}
+
+/// How many accounts are in each state.
+public struct AccountCounts: Codable, Sendable, Equatable {
+    public var total: Int
+    public var active: Int
+    public var provisioning: Int
+    public var tokenInvalid: Int
+
+    public init(total: Int, active: Int, provisioning: Int, tokenInvalid: Int) {
+        self.total = total
+        self.active = active
+        self.provisioning = provisioning
+        self.tokenInvalid = tokenInvalid
+    }
+}
+
+/// When the next scheduled sync of a tenant starts.
+public struct NextSync: Codable, Sendable, Equatable {
+    public var tenantID: String
+    public var tenantDomain: String
+    public var at: Date
+
+    public init(tenantID: String, tenantDomain: String, at: Date) {
+        self.tenantID = tenantID
+        self.tenantDomain = tenantDomain
+        self.at = at
+    }
+}
+
+/// The delivery health of one alert channel.
+public struct ChannelHealth: Codable, Sendable, Equatable {
+    /// `journal`, `smtp`, or `hook:NAME`.
+    public var channel: String
+    public var pending: Int
+    public var oldestPendingAt: Date?
+    public var lastError: String?
+    public var lastDeliveredAt: Date?
+
+    public init(channel: String, pending: Int, oldestPendingAt: Date? = nil, lastError: String? = nil, lastDeliveredAt: Date? = nil) {
+        self.channel = channel
+        self.pending = pending
+        self.oldestPendingAt = oldestPendingAt
+        self.lastError = lastError
+        self.lastDeliveredAt = lastDeliveredAt
+    }
+}

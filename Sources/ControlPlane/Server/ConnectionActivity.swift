@@ -1,0 +1,51 @@
+import NIOCore
+import Synchronization
+
+/// Whether a connection is running a call, so idleness is counted only between calls.
+final class ConnectionActivity: Sendable {
+    private let callsInFlight = Mutex(0)
+
+    func begin() { callsInFlight.withLock { $0 += 1 } }
+    func end() { callsInFlight.withLock { $0 -= 1 } }
+    var isIdle: Bool { callsInFlight.withLock { $0 == 0 } }
+}
+
+/// Closes a connection that stayed silent for the idle timeout while no call was running.
+final class IdleConnectionCloser: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    private let activity: ConnectionActivity
+
+    init(activity: ConnectionActivity) {
+        self.activity = activity
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            if activity.isIdle { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}
+
+/// Counts open connections against the limit.
+final class ConnectionCounter: Sendable {
+    private let open = Mutex(0)
+    let limit: Int
+
+    init(limit: Int) { self.limit = limit }
+
+    /// Takes a slot; false when the limit is reached.
+    func acquire() -> Bool {
+        open.withLock { count in
+            guard count < limit else { return false }
+            count += 1
+            return true
+        }
+    }
+
+    func release() { open.withLock { $0 -= 1 } }
+    var current: Int { open.withLock { $0 } }
+}

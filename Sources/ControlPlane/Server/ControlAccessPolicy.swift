@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Decides which peers may use the control socket: root, the daemon's own
+/// user, and members of the configured control group.
+public struct ControlAccessPolicy: Sendable, Equatable {
+    /// The group whose members may call; `nil` admits only root and the daemon's user.
+    public var groupName: String?
+
+    public init(groupName: String?) {
+        self.groupName = groupName
+    }
+
+    /// Whether the peer may call methods.
+    ///
+    /// The group is resolved at every check (NSS lookups, off the event loop),
+    /// so a group created or changed after the daemon started takes effect.
+    public func allows(_ peer: PeerCredentials) -> Bool {
+        if peer.uid == 0 || peer.uid == geteuid() { return true }
+        guard let groupName, let gid = Self.groupID(named: groupName) else { return false }
+        if peer.gid == gid { return true }
+        guard let userName = Self.userName(of: peer.uid) else { return false }
+        return Self.groups(ofUser: userName, primary: peer.gid).contains(gid)
+    }
+
+    /// The gid of a group, or `nil` if no such group exists.
+    public static func groupID(named name: String) -> gid_t? {
+        var group = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let status = getgrnam_r(name, &group, &buffer, buffer.count, &result)
+        guard status == 0, let result else { return nil }
+        return result.pointee.gr_gid
+    }
+
+    static func userName(of uid: uid_t) -> String? {
+        var passwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 16_384)
+        let status = getpwuid_r(uid, &passwd, &buffer, buffer.count, &result)
+        guard status == 0, let result, let name = result.pointee.pw_name else { return nil }
+        return String(cString: name)
+    }
+
+    /// All groups of a user (primary and supplementary), as `initgroups` would set them.
+    static func groups(ofUser user: String, primary: gid_t) -> [gid_t] {
+        var count: Int32 = 64
+        while count < 1 << 16 {
+            var groups = [gid_t](repeating: 0, count: Int(count))
+            var found = count
+            if getgrouplist(user, primary, &groups, &found) >= 0 {
+                return Array(groups.prefix(Int(found)))
+            }
+            count = max(found, count * 2)
+        }
+        return [primary]
+    }
+}

@@ -1,0 +1,98 @@
+import Logging
+import TenantSyncCore
+
+/// What the daemon implements to answer `io.tenantsync.Control` calls.
+///
+/// The server decodes and validates the parameters, checks the caller's
+/// credentials, and encodes replies; a handler only does the work. Throw
+/// `TenantSyncError` (mapped by code, see ``ControlError/from(_:)``) or a
+/// ``VarlinkError`` made with ``ControlError``; any other error becomes
+/// `io.tenantsync.Control.Internal` and is logged.
+///
+/// Streaming methods get a ``ControlUpdates``: when the client asked for
+/// `more`, each `send` is one reply with `continues: true` and the returned
+/// value is the last reply. When it did not, `send` does nothing and the
+/// method should return the current state at once instead of waiting.
+///
+/// Every method has a default that answers
+/// `org.varlink.service.MethodNotImplemented`.
+public protocol ControlHandler: Sendable {
+    func status(context: ControlContext) async throws -> DaemonStatus
+    func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary]
+    func account(id: Int64, context: ControlContext) async throws -> AccountDetail
+    func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
+    func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
+    func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
+    func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef
+    func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress
+    func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress
+    func listTargets(tenant: String, context: ControlContext) async throws -> TargetList
+    func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded
+    func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved
+    func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch]
+    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo]
+    func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo
+    /// Re-reads the configuration; returns what changed, in words.
+    func reload(context: ControlContext) async throws -> [String]
+}
+
+/// Who is calling and how to log about it.
+public struct ControlContext: Sendable {
+    public var peer: PeerCredentials
+    /// The method, fully qualified.
+    public var method: String
+    /// A logger with `peer.uid`, `peer.pid` and `control.method` metadata.
+    public var logger: Logger
+
+    public init(peer: PeerCredentials, method: String, logger: Logger) {
+        self.peer = peer
+        self.method = method
+        self.logger = logger
+    }
+}
+
+/// Sends intermediate replies of a streaming call.
+public struct ControlUpdates<Value: Encodable & Sendable>: Sendable {
+    /// Whether the client asked for `more`; when false, ``send(_:)`` does nothing.
+    public let isStreaming: Bool
+    private let sink: @Sendable (Value) async throws -> Void
+
+    public init(isStreaming: Bool, sink: @escaping @Sendable (Value) async throws -> Void) {
+        self.isStreaming = isStreaming
+        self.sink = sink
+    }
+
+    /// Sends one reply with `continues: true`; throws once the client is gone.
+    public func send(_ value: Value) async throws {
+        guard isStreaming else { return }
+        try await sink(value)
+    }
+
+    /// Updates that go nowhere, for callers that run a method without a client.
+    public static var discarding: ControlUpdates<Value> {
+        ControlUpdates(isStreaming: false) { _ in }
+    }
+}
+
+extension ControlHandler {
+    private func notImplemented(_ context: ControlContext) -> VarlinkError {
+        VarlinkError.methodNotImplemented(context.method)
+    }
+
+    public func status(context: ControlContext) async throws -> DaemonStatus { throw notImplemented(context) }
+    public func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary] { throw notImplemented(context) }
+    public func account(id: Int64, context: ControlContext) async throws -> AccountDetail { throw notImplemented(context) }
+    public func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
+    public func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
+    public func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
+    public func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef { throw notImplemented(context) }
+    public func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress { throw notImplemented(context) }
+    public func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress { throw notImplemented(context) }
+    public func listTargets(tenant: String, context: ControlContext) async throws -> TargetList { throw notImplemented(context) }
+    public func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded { throw notImplemented(context) }
+    public func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved { throw notImplemented(context) }
+    public func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch] { throw notImplemented(context) }
+    public func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] { throw notImplemented(context) }
+    public func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo { throw notImplemented(context) }
+    public func reload(context: ControlContext) async throws -> [String] { throw notImplemented(context) }
+}

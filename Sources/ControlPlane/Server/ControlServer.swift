@@ -1,0 +1,210 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The Varlink control socket as a long-lived service.
+///
+/// On graceful shutdown it closes the listener, stops reading new calls on
+/// every connection, lets running calls finish, and removes the socket file it
+/// created.
+public final class ControlServer: Service, Sendable {
+    private let configuration: ControlServerConfiguration
+    private let dispatcher: ControlDispatcher
+    private let policy: ControlAccessPolicy
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let listening = Mutex<ListeningState>(.notYet([]))
+    private let counter: ConnectionCounter
+
+    private enum ListeningState {
+        case notYet([CheckedContinuation<Void, any Error>])
+        case listening
+        case failed(ControlServerError)
+    }
+
+    public init(
+        configuration: ControlServerConfiguration,
+        handler: any ControlHandler,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.policy = ControlAccessPolicy(groupName: configuration.controlGroup)
+        self.dispatcher = ControlDispatcher(handler: handler, info: configuration.info, controlGroup: configuration.controlGroup, logger: logger)
+        self.eventLoopGroup = eventLoopGroup
+        self.logger = logger
+        self.counter = ConnectionCounter(limit: configuration.maximumConnections)
+    }
+
+    /// Connections being served now.
+    public var openConnections: Int { counter.current }
+
+    /// Returns once the socket accepts connections; throws if binding failed.
+    public func waitUntilListening() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            listening.withLock { state in
+                switch state {
+                case .notYet(var waiting):
+                    waiting.append(continuation)
+                    state = .notYet(waiting)
+                case .listening:
+                    continuation.resume()
+                case .failed(let error):
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
+    private func setListening(_ outcome: Result<Void, ControlServerError>) {
+        let waiting = listening.withLock { state -> [CheckedContinuation<Void, any Error>] in
+            guard case .notYet(let waiting) = state else { return [] }
+            switch outcome {
+            case .success: state = .listening
+            case .failure(let error): state = .failed(error)
+            }
+            return waiting
+        }
+        for continuation in waiting { continuation.resume(with: outcome.mapError { $0 }) }
+    }
+
+    public func run() async throws {
+        let server: NIOAsyncChannel<AcceptedConnection, Never>
+        var ownedFile: SocketFileIdentity?
+        do {
+            (server, ownedFile) = try await bind()
+        } catch let error as ControlServerError {
+            setListening(.failure(error))
+            throw error
+        } catch {
+            let wrapped = ControlServerError(.socketUnavailable, "cannot listen on the control socket: \(error)")
+            setListening(.failure(wrapped))
+            throw wrapped
+        }
+        defer { ownedFile?.removeIfUnchanged() }
+        logger.info("control.listening", metadata: ["control.socket": "\(ownedFile?.path ?? "inherited")"])
+        setListening(.success(()))
+
+        let serverChannel = server.channel
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { inbound in
+                    for try await connection in inbound {
+                        guard counter.acquire() else {
+                            logger.warning("control.connection.refused", metadata: ["control.limit": "\(counter.limit)"])
+                            connection.channel.channel.close(promise: nil)
+                            continue
+                        }
+                        group.addTask {
+                            defer { self.counter.release() }
+                            await self.serve(connection)
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            serverChannel.close(promise: nil)
+        }
+        logger.info("control.stopped")
+    }
+
+    /// One accepted connection with what was learned at accept time.
+    struct AcceptedConnection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let peer: PeerCredentials?
+        let activity: ConnectionActivity
+    }
+
+    private func bind() async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, SocketFileIdentity?) {
+        let maximumMessageSize = configuration.maximumMessageSize
+        let idleTimeout = TimeAmount(configuration.idleTimeout)
+        let bootstrap = ServerBootstrap(group: eventLoopGroup)
+            .serverChannelOption(.backlog, value: 128)
+        let initializer: @Sendable (Channel) -> EventLoopFuture<AcceptedConnection> = { channel in
+            let activity = ConnectionActivity()
+            let wrapped = channel.eventLoop.makeCompletedFuture {
+                let pipeline = channel.pipeline.syncOperations
+                try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
+                try pipeline.addHandler(IdleConnectionCloser(activity: activity))
+                try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
+                try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+            }
+            let peer = PeerCredentials.read(from: channel)
+                .map { Optional($0) }
+                .recover { _ in nil }
+            return wrapped.and(peer).map { AcceptedConnection(channel: $0, peer: $1, activity: activity) }
+        }
+        switch configuration.listener {
+        case .path(let path):
+            try ControlSocketFile.prepare(path: path)
+            let server = try await bootstrap.bind(unixDomainSocketPath: path, childChannelInitializer: initializer)
+            do {
+                try ControlSocketFile.restrict(path: path, groupName: configuration.controlGroup)
+            } catch {
+                try? await server.channel.close()
+                throw error
+            }
+            return (server, SocketFileIdentity(path: path))
+        case .inheritedDescriptor(let descriptor):
+            let server = try await bootstrap.bind(descriptor, childChannelInitializer: initializer)
+            return (server, nil)
+        }
+    }
+
+    private func serve(_ connection: AcceptedConnection) async {
+        let allowed = connection.peer.map(policy.allows) ?? false
+        let channel = connection.channel.channel
+        logger.debug("control.connection.opened", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
+        do {
+            try await connection.channel.executeThenClose { inbound, outbound in
+                try await withGracefulShutdownHandler {
+                    do {
+                        for try await message in inbound {
+                            connection.activity.begin()
+                            let outcome = await dispatcher.handle(message, peer: connection.peer, allowed: allowed, outbound: outbound)
+                            connection.activity.end()
+                            if outcome == .close { return }
+                        }
+                    } catch VarlinkFrameError.messageTooLarge(let limit) {
+                        logger.notice("control.message.too-large", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
+                        try? await VarlinkReplyWriter(outbound: outbound, oneway: false).error(ControlError.messageTooLarge(limit: limit))
+                    }
+                } onGracefulShutdown: {
+                    // Stop reading new calls; a running call still writes its reply.
+                    channel.close(mode: .input).whenFailure { _ in channel.close(promise: nil) }
+                }
+            }
+        } catch {
+            logger.debug("control.connection.failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+        }
+    }
+}
+
+/// The socket file this server created, so it removes only its own on exit.
+private struct SocketFileIdentity: Sendable {
+    let path: String
+    let device: UInt64
+    let inode: UInt64
+
+    init?(path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        self.path = path
+        self.device = UInt64(info.st_dev)
+        self.inode = UInt64(info.st_ino)
+    }
+
+    func removeIfUnchanged() {
+        var info = stat()
+        guard lstat(path, &info) == 0, UInt64(info.st_dev) == device, UInt64(info.st_ino) == inode else { return }
+        unlink(path)
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import NIOCore
+
+/// Writes the replies of one call; writes nothing for a `oneway` call.
+struct VarlinkReplyWriter: Sendable {
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let oneway: Bool
+
+    func reply<Parameters: Encodable>(_ parameters: Parameters, continues: Bool = false) async throws {
+        guard !oneway else { return }
+        let message = VarlinkOutgoingReply(parameters: parameters, continues: continues ? true : nil)
+        try await write(VarlinkJSON.makeEncoder().encode(message))
+    }
+
+    func error(_ error: VarlinkError) async throws {
+        guard !oneway else { return }
+        try await write(VarlinkJSON.makeEncoder().encode(VarlinkOutgoingError(error: error.name, parameters: error.parameters)))
+    }
+
+    private func write(_ data: Data) async throws {
+        try await outbound.write(ByteBuffer(bytes: data))
+    }
+}

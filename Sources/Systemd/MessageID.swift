@@ -1,0 +1,77 @@
+/// A journal `MESSAGE_ID`: a stable 128-bit id (32 lower-case hex digits) naming one kind of event.
+///
+/// `journalctl MESSAGE_ID=…` finds every instance; `journalctl -x` shows the
+/// explanation from `systemd/tenantsync.catalog`. The ids were generated once
+/// with `systemd-id128 new` and must never change.
+public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// Accepts exactly 32 lower-case hex digits.
+    public init?(rawValue: String) {
+        guard rawValue.utf8.count == 32, rawValue.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else {
+            return nil
+        }
+        self.rawValue = rawValue
+    }
+
+    private init(_ literal: StaticString) {
+        self.rawValue = literal.description
+    }
+
+    public var description: String { rawValue }
+
+    /// A service account became active: "<Service> protected."
+    public static let accountProtected = MessageID("8639c5e1afbc45b08231bd43609a800b")
+    /// Microsoft refused a grant permanently; an administrator must renew it.
+    public static let tokenInvalid = MessageID("a1dff5adfc7d4a57a7124945c29025f3")
+    /// An administrator created a new token; the incident is resolved.
+    public static let tokenRenewed = MessageID("c65ad0a0e6e24a108a18ca1c840b83e2")
+    /// Transient refresh failures outlasted the access token; retries go on.
+    public static let tokenRefreshFailing = MessageID("20335bedca784dfcb7c4f980fe76e62d")
+    /// A directory sync run started.
+    public static let syncStarted = MessageID("ac10732b3beb4c959cac90902d720448")
+    /// A directory sync run finished.
+    public static let syncFinished = MessageID("2f05319c912841eab27ea7b58176a2e9")
+    /// A directory sync run failed.
+    public static let syncFailed = MessageID("8fa95814c1ff4c4491eaade92de2f4dc")
+    /// A tenant's sync scope was extended from selected targets to all targets.
+    public static let scopeExtended = MessageID("fb0ae14a461f4f628ef4105f951efbee")
+    /// A sync that would delete too many targets was held back.
+    public static let massDeletionHeld = MessageID("03034b9e55f24ec7be9809f07e5d9b1b")
+    /// An alert could not be delivered on a channel; the outbox retries.
+    public static let alertDeliveryFailing = MessageID("10d7eecb9a7a4ff891b549ec43daf661")
+    /// The daemon started and is ready.
+    public static let daemonStarted = MessageID("faa9071ebfaf4501b9f1cf7645a97960")
+    /// The daemon reloaded its configuration.
+    public static let daemonReloaded = MessageID("100d46e6bab841a7bba1e704827b4cd2")
+    /// The daemon is stopping.
+    public static let daemonStopping = MessageID("e60454cef63a46ab88eb953e2212fae3")
+    /// Provisioning a service account failed at a step.
+    public static let provisioningFailed = MessageID("35fbb47df9f34fd8b37fec51e7cce164")
+    /// A service account was removed.
+    public static let accountDeprovisioned = MessageID("d9522dc957f944b99184cb367a419f29")
+
+    /// Every id of the catalog, by a stable name (the name is the alert kind where one exists).
+    public static let catalog: [(name: String, id: MessageID)] = [
+        ("account-protected", accountProtected),
+        ("token-invalid", tokenInvalid),
+        ("token-renewed", tokenRenewed),
+        ("token-refresh-failing", tokenRefreshFailing),
+        ("sync-started", syncStarted),
+        ("sync-finished", syncFinished),
+        ("sync-failed", syncFailed),
+        ("scope-extended", scopeExtended),
+        ("mass-deletion-held", massDeletionHeld),
+        ("alert-delivery-failing", alertDeliveryFailing),
+        ("daemon-started", daemonStarted),
+        ("daemon-reloaded", daemonReloaded),
+        ("daemon-stopping", daemonStopping),
+        ("provisioning-failed", provisioningFailed),
+        ("account-deprovisioned", accountDeprovisioned),
+    ]
+
+    /// The id for an event or alert kind such as `token-invalid`, if the catalog has one.
+    public static func forKind(_ kind: String) -> MessageID? {
+        catalog.first { $0.name == kind }?.id
+    }
+}

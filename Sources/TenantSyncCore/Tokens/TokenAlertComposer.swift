@@ -1,0 +1,121 @@
+/// The words of the token alerts: what happened, what it means, what to run.
+///
+/// Pure text building so that the wording is tested once, here, and every
+/// channel (journal, e-mail, hooks) says the same.
+public enum TokenAlertComposer {
+    public static let tokenInvalidKind = "token-invalid"
+    public static let refreshFailingKind = "token-refresh-failing"
+    public static let renewedKind = "token-renewed"
+
+    /// The facts an alert names.
+    public struct Subject: Sendable, Equatable {
+        public var tenantID: String
+        public var tenantDomain: String
+        public var service: ServiceKind
+        public var accountID: Int64
+        public var grantID: Int64
+        public var grantName: String
+
+        public init(tenantID: String, tenantDomain: String, service: ServiceKind, accountID: Int64, grantID: Int64, grantName: String) {
+            self.tenantID = tenantID
+            self.tenantDomain = tenantDomain
+            self.service = service
+            self.accountID = accountID
+            self.grantID = grantID
+            self.grantName = grantName
+        }
+
+        /// The exact command that renews the account.
+        public var renewCommand: String { "tenantsyncctl renew \(accountID)" }
+    }
+
+    /// The critical alert raised once per token-invalid incident.
+    public static func tokenInvalid(_ subject: Subject, incident: Incident, reason: TokenErrorClass.PermanentReason) -> NewAlert {
+        let code = incident.aadstsCode.map { "AADSTS\($0)" } ?? "none"
+        let body = """
+            The access token of the \(subject.service.displayName) service account of \(subject.tenantDomain) is invalid \
+            (grant "\(subject.grantName)").
+            While it is invalid the service cannot be protected: threat and data-loss scanning stop.
+            Re-create the token to restore protection: run `\(subject.renewCommand)`.
+
+            Why: \(reason.explanation)
+            OAuth error: \(incident.error ?? "none")
+            AADSTS code: \(code)
+            Microsoft trace id: \(incident.traceID ?? "none")
+            Correlation id: \(incident.correlationID ?? "none")
+            First seen: \(incident.firstSeenAt)
+            """
+        return NewAlert(
+            kind: tokenInvalidKind, severity: .critical, tenantID: subject.tenantID, accountID: subject.accountID,
+            grantID: subject.grantID, incidentID: incident.id,
+            subject: "\(subject.service.displayName) token invalid for \(subject.tenantDomain) (\(code))",
+            body: body,
+            detailsJSON: details(subject, [
+                ("reason", reason.rawValue), ("error", incident.error), ("aadsts_code", incident.aadstsCode.map(String.init)),
+                ("trace_id", incident.traceID), ("correlation_id", incident.correlationID), ("command", subject.renewCommand),
+            ])
+        )
+    }
+
+    /// The warning raised once when transient failures outlast the access token.
+    public static func refreshFailing(_ subject: Subject, incident: Incident, failure: TokenFailure) -> NewAlert {
+        let body = """
+            The access token of the \(subject.service.displayName) service account of \(subject.tenantDomain) \
+            (grant "\(subject.grantName)") expired because refreshing it keeps failing with a temporary error.
+            tenantsync keeps retrying; protection resumes when a refresh succeeds. No action is needed unless this persists.
+
+            Last failure: \(failure.summary)
+            Microsoft trace id: \(failure.traceID ?? "none")
+            First seen: \(incident.firstSeenAt)
+            """
+        return NewAlert(
+            kind: refreshFailingKind, severity: .warning, tenantID: subject.tenantID, accountID: subject.accountID,
+            grantID: subject.grantID, incidentID: incident.id,
+            subject: "\(subject.service.displayName) token refresh failing for \(subject.tenantDomain)",
+            body: body,
+            detailsJSON: details(subject, [("failure", failure.summary), ("trace_id", failure.traceID)])
+        )
+    }
+
+    /// The event emitted when an administrator renewed a grant.
+    public static func renewed(_ subject: Subject, accountState: AccountState, resolvedIncidents: Int) -> NewAlert {
+        let body = """
+            The token of the \(subject.service.displayName) service account of \(subject.tenantDomain) \
+            (grant "\(subject.grantName)") was renewed by an administrator.
+            Incidents closed: \(resolvedIncidents). Account state: \(accountState.rawValue).
+            """
+        return NewAlert(
+            kind: renewedKind, severity: .info, tenantID: subject.tenantID, accountID: subject.accountID, grantID: subject.grantID,
+            subject: "\(subject.service.displayName) token renewed for \(subject.tenantDomain)",
+            body: body,
+            detailsJSON: details(subject, [("account_state", accountState.rawValue), ("resolved_incidents", String(resolvedIncidents))])
+        )
+    }
+
+    static func details(_ subject: Subject, _ extra: [(String, String?)]) -> String {
+        let pairs: [(String, String?)] = [
+            ("tenant_id", subject.tenantID), ("tenant_domain", subject.tenantDomain), ("service", subject.service.rawValue),
+            ("account_id", String(subject.accountID)), ("grant_id", String(subject.grantID)), ("grant", subject.grantName),
+        ] + extra
+        return "{" + pairs.compactMap { key, value in value.map { "\(jsonString(key)):\(jsonString($0))" } }.joined(separator: ",") + "}"
+    }
+
+    /// A JSON string literal (RFC 8259 escaping).
+    static func jsonString(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case let c where c.value < 0x20:
+                let hex = String(c.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

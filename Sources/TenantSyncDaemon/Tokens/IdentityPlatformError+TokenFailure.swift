@@ -1,0 +1,6 @@
+import MicrosoftCloud
+import TenantSyncCore
+
+extension IdentityPlatformError: TokenFailureConvertible {
+    public var tokenFailure: TokenFailure { failure }
+}

@@ -1,0 +1,42 @@
+import MicrosoftCloud
+import TenantSyncCore
+
+/// Refreshes grants against the Microsoft identity platform.
+///
+/// Delegated grants redeem their refresh token with the product's own
+/// multi-tenant app; client-credentials grants (Teams Chat) use the account's
+/// own app id and secret, or the product app in evaluation mode.
+public struct MicrosoftTokenGranter: TokenGranting {
+    let client: IdentityPlatformClient
+    let productApp: OAuthClientCredentials
+    let accounts: any AccountStore
+
+    public init(client: IdentityPlatformClient, productApp: OAuthClientCredentials, accounts: any AccountStore) {
+        self.client = client
+        self.productApp = productApp
+        self.accounts = accounts
+    }
+
+    public func refreshTokens(grant: Grant, account: ServiceAccount, tenant: Tenant, current: TokenSet) async throws -> TokenSet {
+        switch grant.flow {
+        case .delegated:
+            guard let refreshToken = current.refreshToken else {
+                throw IdentityPlatformError(operation: "refresh_token", error: "invalid_grant")
+            }
+            return try await client.refresh(
+                tenant: tenant.id, client: productApp, refreshToken: refreshToken, scopes: Self.delegatedScopes(grant.resource)
+            )
+        case .clientCredentials:
+            return try await client.clientCredentials(tenant: tenant.id, client: try await appCredentials(account), scope: grant.resource)
+        }
+    }
+
+    /// The app a client-credentials grant of the account authenticates as.
+    public func appCredentials(_ account: ServiceAccount) async throws -> OAuthClientCredentials {
+        guard let appID = account.appID, appID != productApp.clientID else { return productApp }
+        return OAuthClientCredentials(clientID: appID, clientSecret: try await accounts.clientSecret(accountID: account.id))
+    }
+
+    /// The scopes a delegated grant asks for: its resource and `offline_access` for a refresh token.
+    public static func delegatedScopes(_ resource: String) -> [String] { [resource, "offline_access"] }
+}

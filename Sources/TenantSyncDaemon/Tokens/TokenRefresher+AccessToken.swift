@@ -1,0 +1,40 @@
+import Foundation
+import TenantSyncCore
+
+extension TokenRefresher {
+    /// How close to expiry a token is still handed out; callers need a moment to use it.
+    static let handOutSkew: TimeInterval = 30
+
+    public func accessToken(grantID: Int64) async throws -> Secret {
+        if let token = try await usableToken(grantID: grantID) { return token }
+        // Expired: the scheduler fell behind (a long outage, a restart). Refresh now, once,
+        // under the grant's lock; backoff is respected because only a due grant is refreshed.
+        await refreshIfDue(grantID: grantID, onDemand: true)
+        if let token = try await usableToken(grantID: grantID) { return token }
+        throw TenantSyncError(
+            .tokenUnavailable,
+            "The grant's access token expired and refreshing it is failing; tenantsync keeps retrying.",
+            context: ["grant.id": "\(grantID)"]
+        )
+    }
+
+    private func usableToken(grantID: Int64) async throws -> Secret? {
+        guard let snapshot = try await storage.tokenSnapshot(grantID: grantID) else {
+            throw TenantSyncError(.grantNotFound, "No grant \(grantID).", context: ["grant.id": "\(grantID)"])
+        }
+        switch snapshot.grant.state {
+        case .invalid:
+            throw TenantSyncError(
+                .grantInvalid, "The grant is invalid; renew its account with tenantsyncctl renew \(snapshot.grant.accountID).",
+                context: ["grant.id": "\(grantID)", "account.id": "\(snapshot.grant.accountID)"]
+            )
+        case .pending:
+            throw TenantSyncError(.tokenUnavailable, "The grant awaits consent; it has no token yet.", context: ["grant.id": "\(grantID)"])
+        case .valid:
+            guard let tokens = snapshot.tokens else {
+                throw TenantSyncError(.tokenUnavailable, "The grant has no token set.", context: ["grant.id": "\(grantID)"])
+            }
+            return tokens.expiresAt.timeIntervalSince(now()) > Self.handOutSkew ? tokens.accessToken : nil
+        }
+    }
+}

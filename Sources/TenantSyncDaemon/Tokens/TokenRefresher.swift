@@ -1,0 +1,264 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import TenantSyncCore
+
+/// What the token refresher needs from persistent state.
+public typealias TokenRefresherStorage = AccountStore & TokenStore & TokenLifecycleStore
+
+/// Keeps every valid grant's tokens fresh, ahead of expiry.
+///
+/// Timer-driven: the loop sleeps until the earliest due refresh (at most
+/// `maxSleep`, so that a wall-clock jump is noticed), and is woken early when
+/// a grant is added or renewed, or a refresh finishes. Refreshes run in a
+/// bounded task group; one grant is never refreshed twice at once. A refreshed
+/// token set is committed before anyone can read its access token.
+public final class TokenRefresher: Service, AccessTokenProviding {
+    let storage: any TokenRefresherStorage
+    let granter: any TokenGranting
+    let configuration: TokenRefresherConfiguration
+    let logger: Logger
+    let clock: any Clock<Duration>
+    let now: @Sendable () -> Date
+    let random: @Sendable () -> Double
+    /// Shared with ``TokenRenewal`` so that a renewal never races a refresh of the same grant.
+    public let locks = GrantLocks()
+    private let wakeSignal = WakeSignal()
+    private let tracker = Mutex(Tracker())
+
+    private struct Tracker {
+        var inFlight: Set<Int64> = []
+        /// Grants whose last attempt could not be stored: not retried before the date.
+        var deferredUntil: [Int64: Date] = [:]
+        var shuttingDown = false
+        /// Completed refreshes, for tests and the benchmark.
+        var completed = 0
+        var peakInFlight = 0
+    }
+
+    /// - Parameters:
+    ///   - clock: sleeps between due times (a manual clock in tests).
+    ///   - now: the wall clock token expiry is measured on.
+    ///   - random: numbers in `0..<1` for jitter.
+    public init(
+        storage: any TokenRefresherStorage, granter: any TokenGranting, configuration: TokenRefresherConfiguration = .init(),
+        logger: Logger, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
+        self.storage = storage
+        self.granter = granter
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = clock
+        self.now = now
+        self.random = random
+    }
+
+    /// Wakes the loop: a grant was added or renewed, or its schedule changed.
+    public func wake() { wakeSignal.signal() }
+
+    /// How many refreshes are in flight now.
+    public var inFlightCount: Int { tracker.withLock { $0.inFlight.count } }
+    /// The most refreshes ever in flight at once.
+    public var peakInFlight: Int { tracker.withLock { $0.peakInFlight } }
+    /// How many scheduled refresh attempts finished (either way).
+    public var completedCount: Int { tracker.withLock { $0.completed } }
+
+    public func run() async throws {
+        logger.info("Token refresher started", metadata: ["tokens.max_in_flight": "\(configuration.maxInFlight)"])
+        // Graceful shutdown stops dispatching but lets refreshes in flight finish and commit:
+        // cancelling one between Microsoft's answer and the commit would waste a rotation.
+        await withGracefulShutdownHandler {
+            await withDiscardingTaskGroup { group in
+                while !Task.isCancelled, !tracker.withLock({ $0.shuttingDown }) {
+                    let pause: Duration
+                    do {
+                        pause = try await dispatchDue(into: &group)
+                    } catch {
+                        logger.error("Token refresher cannot read the store", metadata: ["error": "\(error)"])
+                        pause = configuration.storeRetryDelay
+                    }
+                    await sleepOrWake(pause)
+                }
+            }
+        } onGracefulShutdown: {
+            self.tracker.withLock { $0.shuttingDown = true }
+            self.wakeSignal.signal()
+        }
+        logger.info("Token refresher stopped")
+    }
+
+    /// Starts due refreshes up to the bound; returns how long to sleep before looking again.
+    private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration {
+        let start = now()
+        let (inFlight, deferred) = tracker.withLock { tracker in
+            tracker.deferredUntil = tracker.deferredUntil.filter { $0.value > start }
+            return (tracker.inFlight, tracker.deferredUntil)
+        }
+        let busy = inFlight.union(deferred.keys)
+        let capacity = configuration.maxInFlight - inFlight.count
+        if capacity > 0 {
+            // Ask for enough rows to see past the grants already in flight or deferred.
+            let due = try await storage.grantsDue(before: start, limit: busy.count + capacity)
+            let ready = due.filter { !busy.contains($0.id) }.prefix(capacity)
+            for grant in ready {
+                tracker.withLock { tracker in
+                    tracker.inFlight.insert(grant.id)
+                    tracker.peakInFlight = max(tracker.peakInFlight, tracker.inFlight.count)
+                }
+                group.addTask {
+                    await self.refreshIfDue(grantID: grant.id, onDemand: false)
+                    self.tracker.withLock { tracker in
+                        tracker.inFlight.remove(grant.id)
+                        tracker.completed += 1
+                    }
+                    self.wakeSignal.signal()
+                }
+            }
+            if ready.count == capacity { return .zero }
+        } else {
+            // Full: a finishing refresh wakes the loop.
+            return configuration.maxSleep
+        }
+        return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
+    }
+
+    /// The time until the earliest due refresh not already in flight, capped at `maxSleep`.
+    private func pauseUntilNextDue(excluding busy: Set<Int64>, deferred: [Int64: Date]) async throws -> Duration {
+        let upcoming = try await storage.grantsDue(before: .distantFuture, limit: busy.count + 1)
+        var next: Date? = deferred.values.min()
+        if let grant = upcoming.first(where: { !busy.contains($0.id) }),
+           let status = try await storage.tokenStatus(grantID: grant.id) {
+            next = min(next ?? status.nextRefreshAt, status.nextRefreshAt)
+        }
+        guard let next else { return configuration.maxSleep }
+        let seconds = next.timeIntervalSince(now())
+        if seconds <= 0 { return .zero }
+        return min(.seconds(seconds), configuration.maxSleep)
+    }
+
+    private func sleepOrWake(_ pause: Duration) async {
+        guard pause > .zero else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await self.clock.sleep(for: pause) }
+            group.addTask { await self.wakeSignal.wait() }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    // MARK: One refresh
+
+    /// Refreshes the grant if it is (still) due once its lock is held.
+    ///
+    /// - Parameter onDemand: the hot path found the access token expired; refresh only if it still is.
+    @discardableResult
+    func refreshIfDue(grantID: Int64, onDemand: Bool) async -> Bool {
+        await locks.withLock(grantID) {
+            do {
+                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand)
+            } catch is CancellationError {
+                return false
+            } catch {
+                // The store failed: keep away from Microsoft for a while rather than rotate tokens we cannot keep.
+                let until = now().addingTimeInterval(configuration.storeRetryDelay.secondsDouble)
+                tracker.withLock { $0.deferredUntil[grantID] = until }
+                logger.error("Token refresh could not be recorded", metadata: ["grant.id": "\(grantID)", "error": "\(error)"])
+                return false
+            }
+        }
+    }
+
+    private func refreshHoldingLock(grantID: Int64, onDemand: Bool) async throws -> Bool {
+        // Read under the lock: the refresh token used is always the newest stored one.
+        guard let snapshot = try await storage.tokenSnapshot(grantID: grantID), snapshot.grant.state == .valid,
+              let current = snapshot.tokens, let dueAt = snapshot.nextRefreshAt
+        else { return false }
+        let startedAt = now()
+        guard dueAt <= startedAt, !onDemand || current.expiresAt <= startedAt else { return false }
+        guard let account = try await storage.account(id: snapshot.grant.accountID),
+              let tenant = try await storage.tenant(idOrDomain: account.tenantID)
+        else { return false }
+        var metadata: Logger.Metadata = [
+            "grant.id": "\(grantID)", "grant.name": "\(snapshot.grant.name)", "account.id": "\(account.id)",
+            "account.service": "\(account.service.rawValue)", "tenant.id": "\(tenant.id)",
+        ]
+        let subject = TokenAlertComposer.Subject(
+            tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: account.id,
+            grantID: grantID, grantName: snapshot.grant.name
+        )
+        let fresh: TokenSet
+        do {
+            fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            try await recordFailure(error, snapshot: snapshot, current: current, subject: subject, metadata: &metadata)
+            return false
+        }
+        let nextRefreshAt = configuration.schedule.nextRefresh(for: fresh, random: random())
+        // The commit comes before anything can read the new access token.
+        let stored = try await storage.storeRefreshedTokenSet(
+            grantID: grantID, tokens: fresh, nextRefreshAt: nextRefreshAt, expectedGeneration: snapshot.generation, at: now()
+        )
+        metadata["token.expires_at"] = "\(fresh.expiresAt)"
+        metadata["token.next_refresh_at"] = "\(nextRefreshAt)"
+        if stored {
+            logger.debug("Token refreshed", metadata: metadata)
+        } else {
+            logger.notice("Token refresh discarded: the grant changed meanwhile", metadata: metadata)
+        }
+        return stored
+    }
+
+    private func recordFailure(
+        _ error: any Error, snapshot: TokenSnapshot, current: TokenSet, subject: TokenAlertComposer.Subject,
+        metadata: inout Logger.Metadata
+    ) async throws {
+        let failure = (error as? TokenFailureConvertible)?.tokenFailure ?? TokenFailure()
+        let at = now()
+        let failures = snapshot.consecutiveFailures + 1
+        metadata["oauth.failure"] = "\(failure.summary)"
+        metadata["oauth.trace_id"] = "\(failure.traceID ?? "")"
+        metadata["token.consecutive_failures"] = "\(failures)"
+        let channels = configuration.alertChannels
+        switch configuration.failurePolicy.decide(failure, failures: failures, random: random()) {
+        case .retry(let delay):
+            let expired = current.expiresAt <= at
+            let report = expired ? incidentReport(.tokenRefreshFailing, snapshot: snapshot, failure: failure, at: at) : nil
+            let outcome = try await storage.recordTransientFailure(
+                grantID: snapshot.grant.id, outcome: "transient: \(failure.summary)", at: at,
+                nextRefreshAt: at.addingTimeInterval(delay.secondsDouble), incident: report,
+                alert: { TokenAlertComposer.refreshFailing(subject, incident: $0, failure: failure) }, channels: channels
+            )
+            metadata["token.retry_in"] = "\(delay)"
+            if TokenErrorClassifier.classify(failure) == .unrecognized {
+                metadata["tokens.unrecognized_limit"] = "\(configuration.failurePolicy.unrecognizedErrorLimit)"
+                logger.warning("Token refresh failed with an unrecognized error; it becomes permanent after the limit", metadata: metadata)
+            } else {
+                logger.warning("Token refresh failed temporarily; retrying", metadata: metadata)
+            }
+            if outcome.isNew {
+                logger.error("Access token expired while refreshes keep failing", metadata: metadata)
+            }
+        case .invalidate(let reason):
+            metadata["token.invalid_reason"] = "\(reason.rawValue)"
+            let outcome = try await storage.invalidateGrant(
+                grantID: snapshot.grant.id, outcome: "permanent: \(failure.summary)",
+                report: incidentReport(.tokenInvalid, snapshot: snapshot, failure: failure, at: at),
+                alert: { TokenAlertComposer.tokenInvalid(subject, incident: $0, reason: reason) }, channels: channels
+            )
+            metadata["incident.id"] = "\(outcome.incident?.id ?? 0)"
+            metadata["incident.new"] = "\(outcome.isNew)"
+            logger.error("Grant is invalid; an administrator must renew it", metadata: metadata)
+        }
+    }
+
+    private func incidentReport(_ kind: Incident.Kind, snapshot: TokenSnapshot, failure: TokenFailure, at: Date) -> IncidentReport {
+        IncidentReport(
+            grantID: snapshot.grant.id, accountID: snapshot.grant.accountID, kind: kind, error: failure.error,
+            aadstsCode: failure.aadstsCode, traceID: failure.traceID, correlationID: failure.correlationID, seenAt: at
+        )
+    }
+}

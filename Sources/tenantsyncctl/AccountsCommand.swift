@@ -1,0 +1,81 @@
+import ArgumentParser
+import ControlPlane
+
+struct AccountsCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(commandName: "accounts", abstract: "List the service accounts.")
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Option(help: ArgumentHelp("Only this tenant (id or primary domain).", valueName: "tenant"))
+    var tenant: String?
+
+    func run() async throws {
+        try await global.withClient { client in
+            let accounts = try await client.listAccounts(tenant: tenant)
+            if global.json { return print(try ControlJSON.encode(accounts)) }
+            var table = TextTable("ID", "TENANT", "SERVICE", "STATE", "SCOPE", "LAST SYNC", "NEXT SYNC", "NEXT REFRESH", "INCIDENTS")
+            for account in accounts {
+                table.add(
+                    String(account.id), account.tenantDomain, account.service.rawValue, account.state.rawValue,
+                    Show.text(account.scope?.rawValue), Show.time(account.lastSyncAt), Show.time(account.nextSyncAt),
+                    Show.time(account.nextRefreshAt), String(account.openIncidents)
+                )
+            }
+            print(table.render())
+        }
+    }
+}
+
+struct AccountCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(commandName: "account", abstract: "Show one account: grants, token state, incidents, scope, last and next sync.")
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Argument(help: "The account id (see `accounts`).")
+    var id: Int64
+
+    func run() async throws {
+        try await global.withClient { client in
+            let account = try await client.account(id: id)
+            if global.json { return print(try ControlJSON.encode(account)) }
+            var facts: [(String, String)] = [
+                ("Account", String(account.id)),
+                ("Tenant", "\(account.tenantDomain) (\(account.tenantID))"),
+                ("Service", "\(account.service.displayName) (\(account.service.rawValue))"),
+                ("State", account.state.rawValue),
+                ("Scope", Show.text(account.scope?.rawValue)),
+            ]
+            if let step = account.provisioningStep { facts.append(("Provisioning step", step)) }
+            if let error = account.provisioningError { facts.append(("Provisioning error", error)) }
+            if let app = account.appID { facts.append(("App id", app)) }
+            if let expiry = account.clientSecretExpiresAt { facts.append(("Client secret expires", Show.time(expiry))) }
+            if let model = account.licensingModel { facts.append(("Licensing model", model.rawValue)) }
+            if let run = account.lastSync {
+                facts.append(("Last sync", "\(Show.time(run.startedAt)) \(run.trigger.rawValue) \(run.mode.rawValue) \(run.state.rawValue)\(run.error.map { ": \($0)" } ?? "")"))
+            } else {
+                facts.append(("Last sync", "-"))
+            }
+            facts.append(("Next sync", Show.time(account.nextSyncAt)))
+            let width = facts.map(\.0.count).max() ?? 0
+            for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }
+            print("Grants:")
+            var table = TextTable("GRANT", "FLOW", "STATE", "EXPIRES", "LAST REFRESH", "NEXT REFRESH", "FAILURES", "INCIDENT")
+            for grant in account.grants {
+                let incident = grant.incident.map { incident in
+                    [incident.kind.rawValue, incident.error, incident.aadstsCode.map { "AADSTS\($0)" }].compactMap { $0 }.joined(separator: " ")
+                }
+                table.add(
+                    grant.name, grant.flow.rawValue, grant.state.rawValue, Show.time(grant.token?.expiresAt),
+                    Show.time(grant.token?.lastRefreshAt), Show.time(grant.token?.nextRefreshAt),
+                    Show.number(grant.token?.consecutiveFailures), Show.text(incident)
+                )
+            }
+            print(indent(table.render()))
+            for grant in account.grants {
+                guard let incident = grant.incident else { continue }
+                print("Incident on \(grant.name): since \(Show.time(incident.firstSeenAt)), \(incident.occurrences) occurrence(s), trace \(Show.text(incident.traceID))")
+                print("  Re-create the token: tenantsyncctl renew \(account.id)")
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import ArgumentParser
+import ControlPlane
+import Foundation
+import TenantSyncCore
+
+/// Options for the customer's own app (Teams Chat), shared by provision and renew.
+struct AppOptions: ParsableArguments {
+    @Option(name: .customLong("app-id"), help: ArgumentHelp("The customer's own Entra application id (Teams Chat).", valueName: "id"))
+    var appID: String?
+
+    @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding that application's client secret.", valueName: "file"))
+    var secretFile: String?
+
+    @Option(name: .customLong("licensing-model"), help: ArgumentHelp("Teams Chat licensing model: A, B or evaluation.", valueName: "A|B|evaluation"))
+    var licensingModel: String?
+
+    @Flag(name: .customLong("device-code"), help: "Consent with the device-code flow (URL and code to enter on any device) instead of a browser redirect.")
+    var deviceCode = false
+
+    func validate() throws {
+        if (appID == nil) != (secretFile == nil) {
+            throw ValidationError("--app-id and --secret-file go together")
+        }
+        if let licensingModel, LicensingModel(argument: licensingModel) == nil {
+            throw ValidationError("--licensing-model must be A, B or evaluation, not \(licensingModel)")
+        }
+    }
+
+    var consentFlow: ConsentFlow { deviceCode ? .deviceCode : .authCode }
+    var model: LicensingModel? { licensingModel.flatMap(LicensingModel.init(argument:)) }
+
+    /// Reads the secret file; the secret is never printed.
+    func credentials() throws -> AppCredentials? {
+        guard let appID, let secretFile else { return nil }
+        let text: String
+        do {
+            text = try String(contentsOfFile: secretFile, encoding: .utf8)
+        } catch {
+            throw CtlError(message: "cannot read the secret file \(secretFile)", exitCode: CtlExitStatus.noInput)
+        }
+        let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !secret.isEmpty else { throw CtlError(message: "the secret file \(secretFile) is empty", exitCode: CtlExitStatus.dataError) }
+        return AppCredentials(appID: appID, clientSecret: Secret(secret))
+    }
+}
+
+struct ProvisionCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "provision",
+        abstract: "Grant access to a Microsoft 365 service for a tenant.",
+        discussion: """
+            Walks through the consent steps the daemon reports: prints the verification URL and code \
+            (or the sign-in URL), the SharePoint app principal to grant (OneDrive), and asks for the \
+            sync scope when not given. Without a terminal, every input must be given as options.
+            """
+    )
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Argument(help: ArgumentHelp("The service: \(ServiceKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "service"))
+    var service: String
+
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "domain-or-id"))
+    var tenant: String
+
+    @OptionGroup var app: AppOptions
+
+    @Option(help: ArgumentHelp("The sync scope: all or selected.", valueName: "all|selected"))
+    var scope: String?
+
+    @Option(name: .customLong("user"), parsing: .upToNextOption, help: ArgumentHelp("Selected scope: users by exact user principal name.", valueName: "upn"))
+    var users: [String] = []
+
+    @Option(name: .customLong("group-prefix"), parsing: .upToNextOption, help: ArgumentHelp("Selected scope: add the members of groups whose name starts with this (at least 3 characters).", valueName: "prefix"))
+    var groupPrefixes: [String] = []
+
+    @Flag(name: .customLong("confirm-app-principal"), help: "Confirm that the SharePoint app principal was granted (OneDrive), without asking.")
+    var confirmAppPrincipal = false
+
+    func validate() throws {
+        guard ServiceKind(argument: service) != nil else {
+            throw ValidationError("unknown service \(service); use one of \(ServiceKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let scope, SyncScope(rawValue: scope) == nil { throw ValidationError("--scope must be all or selected") }
+        if scope != "selected", !(users.isEmpty && groupPrefixes.isEmpty) {
+            throw ValidationError("--user and --group-prefix need --scope selected")
+        }
+        if scope == "selected", users.isEmpty, groupPrefixes.isEmpty {
+            throw ValidationError("--scope selected needs at least one --user or --group-prefix")
+        }
+    }
+
+    var scopeChoice: ScopeChoice? {
+        guard let scope, let kind = SyncScope(rawValue: scope) else { return nil }
+        return ScopeChoice(scope: kind, users: users.isEmpty ? nil : users, groupPrefixes: groupPrefixes.isEmpty ? nil : groupPrefixes)
+    }
+
+    func run() async throws {
+        let credentials = try app.credentials()
+        let request = ProvisionRequest(
+            service: ServiceKind(argument: service)!, tenant: tenant, consentFlow: app.consentFlow, app: credentials,
+            licensingModel: app.model, scope: scopeChoice
+        )
+        let printer = StepPrinter(json: global.json)
+        try await global.withClient { client in
+            var step = try await client.provision(request) { printer.show($0) }
+            printer.show(step)
+            step = try await StepDriver(client: client, printer: printer, scope: scopeChoice, credentials: credentials, confirmAppPrincipal: confirmAppPrincipal).drive(from: step)
+            try printer.finish(step)
+        }
+    }
+}
+
+struct RenewCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(commandName: "renew", abstract: "Create a new access token for an account (re-consent or new app secret) and clear its incidents.")
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Argument(help: "The account id.")
+    var id: Int64
+
+    @OptionGroup var app: AppOptions
+
+    func run() async throws {
+        let credentials = try app.credentials()
+        let printer = StepPrinter(json: global.json)
+        try await global.withClient { client in
+            var step = try await client.renew(RenewRequest(id: id, consentFlow: app.consentFlow, app: credentials, licensingModel: app.model)) { printer.show($0) }
+            printer.show(step)
+            step = try await StepDriver(client: client, printer: printer, scope: nil, credentials: credentials, confirmAppPrincipal: false).drive(from: step)
+            try printer.finish(step)
+        }
+    }
+}
+
+/// Answers the steps that need input, from options or by asking on the terminal.
+struct StepDriver {
+    let client: ControlClient
+    let printer: StepPrinter
+    let scope: ScopeChoice?
+    let credentials: AppCredentials?
+    let confirmAppPrincipal: Bool
+
+    func drive(from first: ProvisionStep) async throws -> ProvisionStep {
+        var step = first
+        var rounds = 0
+        while !step.isFinal {
+            rounds += 1
+            guard rounds <= 20 else { throw CtlError(message: "provisioning did not advance; see `tenantsyncctl account \(step.accountID)`", exitCode: CtlExitStatus.temporaryFailure) }
+            var request = ContinueProvisioningRequest(accountID: step.accountID)
+            if step.needsInput {
+                switch step.step {
+                case .confirmAppPrincipal:
+                    guard confirmAppPrincipal || (Terminal.stdinIsInteractive && Terminal.confirm("Granted the app principal above?")) else {
+                        throw CtlError(message: "the app principal must be granted and confirmed (--confirm-app-principal)", exitCode: CtlExitStatus.usage)
+                    }
+                    request.confirmAppPrincipal = true
+                case .chooseScope:
+                    request.scope = try scope ?? askScope()
+                case .appCredentials:
+                    guard let credentials else { throw CtlError(message: "this step needs --app-id and --secret-file", exitCode: CtlExitStatus.usage) }
+                    request.app = credentials
+                default:
+                    break
+                }
+            }
+            let next = try await client.continueProvisioning(request) { printer.show($0) }
+            printer.show(next)
+            step = next
+        }
+        return step
+    }
+
+    private func askScope() throws -> ScopeChoice {
+        guard Terminal.stdinIsInteractive else { throw CtlError(message: "this step needs --scope all|selected", exitCode: CtlExitStatus.usage) }
+        let answer = Terminal.ask("Sync scope (all/selected):") ?? ""
+        guard let scope = SyncScope(rawValue: answer) else { throw CtlError(message: "scope must be all or selected", exitCode: CtlExitStatus.usage) }
+        guard scope == .selected else { return ScopeChoice(scope: .all) }
+        let users = (Terminal.ask("User principal names (space-separated):") ?? "").split(separator: " ").map(String.init)
+        return ScopeChoice(scope: .selected, users: users)
+    }
+}
+
+/// Prints provisioning steps for a person or as JSON lines.
+struct StepPrinter {
+    let json: Bool
+
+    func show(_ step: ProvisionStep) {
+        if json {
+            if let line = try? ControlJSON.encode(step, pretty: false) { print(line) }
+            return
+        }
+        print("[\(step.step.rawValue)] \(step.message)")
+        if let consent = step.consent {
+            if let uri = consent.verificationURI, let code = consent.userCode {
+                print("  Open \(uri) and enter the code \(code)")
+            }
+            if let url = consent.authorizationURL { print("  Open \(url)") }
+            if let expiry = consent.expiresAt { print("  (the \(consent.grant) consent expires at \(Show.time(expiry)))") }
+        }
+        if let principal = step.appPrincipal {
+            print("  App Id: \(principal.appID)")
+            print("  Permission request XML:")
+            print(indent(indent(principal.permissionXML)))
+        }
+        if let error = step.error { print("  Error: \(error)") }
+    }
+
+    func finish(_ step: ProvisionStep) throws {
+        if step.step == .failed {
+            throw CtlError(message: step.error ?? "provisioning failed", exitCode: CtlExitStatus.dataError)
+        }
+    }
+}

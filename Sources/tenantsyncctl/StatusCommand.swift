@@ -1,0 +1,46 @@
+import ArgumentParser
+import ControlPlane
+
+struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's health: accounts, degraded accounts, next sync, alert delivery.")
+
+    @ParentCommand var root: TenantSyncCtl
+
+    func run() async throws {
+        try await global.withClient { client in
+            let status = try await client.status()
+            if global.json { return print(try ControlJSON.encode(status)) }
+            print("tenantsyncd \(status.version), running since \(Show.time(status.startedAt))")
+            let counts = status.accounts
+            print("Accounts: \(counts.total) (\(counts.active) active, \(counts.provisioning) provisioning, \(counts.tokenInvalid) token-invalid)")
+            if status.degraded.isEmpty {
+                print("Degraded: none")
+            } else {
+                print("Degraded:")
+                var table = TextTable("ID", "TENANT", "SERVICE", "STATE")
+                for account in status.degraded {
+                    table.add(String(account.id), account.tenantDomain, account.service.rawValue, account.state.rawValue)
+                }
+                print(indent(table.render()))
+            }
+            if let next = status.nextSync {
+                print("Next sync: \(next.tenantDomain) at \(Show.time(next.at))")
+            } else {
+                print("Next sync: none scheduled")
+            }
+            if !status.alertDelivery.isEmpty {
+                print("Alert delivery:")
+                var table = TextTable("CHANNEL", "PENDING", "OLDEST PENDING", "LAST DELIVERED", "LAST ERROR")
+                for channel in status.alertDelivery {
+                    table.add(channel.channel, String(channel.pending), Show.time(channel.oldestPendingAt), Show.time(channel.lastDeliveredAt), Show.text(channel.lastError))
+                }
+                print(indent(table.render()))
+            }
+            print("Unacknowledged alerts: \(status.unacknowledgedAlerts)")
+        }
+    }
+}
+
+func indent(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+}

@@ -1,0 +1,153 @@
+import Alerting
+import Foundation
+import Logging
+import ServiceLifecycle
+import Systemd
+import TenantSyncCore
+import TenantSyncStore
+import Testing
+
+/// The durable outbox end to end: SQLite store, real SMTP server, real hook processes.
+@Suite(.serialized)
+struct AlertDispatcherTests {
+    static let fastBackoff = BackoffPolicy(initial: .milliseconds(150), maximum: .milliseconds(600), multiplier: 2, jitter: 0.2)
+
+    /// Runs `body` while the service runs in a ServiceGroup, then shuts the group down gracefully.
+    func running<T: Sendable>(_ service: some Service, _ body: () async throws -> T) async throws -> T {
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test.group"))
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                let result = try await body()
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+
+    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
+    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return try await condition()
+    }
+
+    @Test func newAlertWakesAnIdleDispatcherAtOnce() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let store = try TestAlerts.makeStore(directory: directory)
+        let output = directory + "/hook.json"
+        let hook = HookAlertChannel(command: HookCommand(name: "copy", arguments: [HookRunnerTests.script, output, "ok"]))
+        let dispatcher = AlertDispatcher(store: store, channels: [hook], configuration: .init(backoff: Self.fastBackoff), logger: Logger(label: "test"))
+        let raiser = AlertRaiser(store: store, channels: [hook], signal: dispatcher.signal)
+
+        try await running(dispatcher) {
+            try await Task.sleep(for: .milliseconds(300))  // the dispatcher is now asleep with nothing due and no timer
+            let alert = try await raiser.raise(TestAlerts.tokenInvalid())
+            let delivered = try await eventually(timeout: .seconds(5)) {
+                try await store.deliveries(alertID: alert.id).first?.state == .delivered
+            }
+            #expect(delivered, "the signal must wake the dispatcher")
+            #expect(FileManager.default.fileExists(atPath: output))
+        }
+    }
+
+    @Test func smtpOutageAndDaemonRestartLoseNothing() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let server = try SMTPServer(mode: .starttls)
+        let smtpConfig = SMTPConfiguration(
+            host: "127.0.0.1", port: server.port, security: .starttls, username: SMTPServer.username, password: Secret(SMTPServer.password),
+            from: "tenantsync@example.org", to: ["admin@example.org"], caFile: server.certificatePath, commandTimeout: .seconds(5)
+        )
+        let capture = LogCapture()
+        func channels() -> [any AlertChannel] {
+            [
+                SMTPAlertChannel(client: SMTPClient(configuration: smtpConfig, logger: Logger(label: "test.smtp")),
+                                 composer: AlertMailComposer(from: smtpConfig.from, recipients: smtpConfig.to)),
+                HookAlertChannel(command: HookCommand(name: "copy", arguments: [HookRunnerTests.script, directory + "/hook.json", "ok"])),
+            ]
+        }
+
+        // First daemon life: the mail server is down.
+        var raised: [Int64] = []
+        do {
+            let store = try TestAlerts.makeStore(directory: directory)
+            let dispatcher = AlertDispatcher(store: store, channels: channels(), configuration: .init(backoff: Self.fastBackoff), logger: capture.logger())
+            let raiser = AlertRaiser(store: store, channels: channels(), signal: dispatcher.signal)
+            try await running(dispatcher) {
+                for index in 0..<3 {
+                    raised.append(try await raiser.raise(TestAlerts.tokenInvalid(tenant: "tenant\(index).example", accountID: Int64(index + 1))).id)
+                }
+                let retried = try await eventually {
+                    let smtp = try await raised.asyncMap { try await store.deliveries(alertID: $0).first { $0.channel == "smtp" } }
+                    return smtp.allSatisfy { $0?.state == .pending && ($0?.attempts ?? 0) >= 2 }
+                }
+                #expect(retried, "smtp deliveries must be retried with backoff while the server is down")
+                let hooks = try await raised.asyncMap { try await store.deliveries(alertID: $0).first { $0.channel == "hook:copy" }?.state }
+                #expect(hooks.allSatisfy { $0 == .delivered }, "a healthy channel keeps delivering while another fails")
+                let health = dispatcher.health
+                #expect(health.failingChannels.keys.sorted() == ["smtp"])
+                #expect(health.statusClause == "alert delivery failing: smtp")
+                #expect(health.failingChannels["smtp"]?.lastError.contains("failed at connect") == true)
+                let lastError = try await store.deliveries(alertID: raised[0]).first { $0.channel == "smtp" }?.lastError
+                #expect(lastError?.contains("failed at connect") == true)
+            }
+            let failures = capture.all.filter { $0.message == "Alert delivery failed" }
+            #expect(!failures.isEmpty)
+            #expect(failures.allSatisfy { $0.metadata["message.id"] == MessageID.alertDeliveryFailing.rawValue && $0.metadata["alert.channel"] == "smtp" })
+            #expect(!capture.all.contains { $0.metadata.values.contains { $0.contains(SMTPServer.password) } }, "the password must never be logged")
+        }
+
+        // Between lives: another alert is stored while no dispatcher runs, then the server comes back.
+        do {
+            let store = try TestAlerts.makeStore(directory: directory)
+            raised.append(try await AlertRaiser(store: store, channels: channels(), signal: AlertOutboxSignal()).raise(TestAlerts.tokenInvalid(tenant: "late.example", accountID: 9)).id)
+        }
+        try server.start()
+
+        // Second daemon life: a new store and dispatcher over the same file deliver everything.
+        let store = try TestAlerts.makeStore(directory: directory)
+        let dispatcher = AlertDispatcher(store: store, channels: channels(), configuration: .init(backoff: Self.fastBackoff), logger: capture.logger())
+        try await running(dispatcher) {
+            let delivered = try await eventually(timeout: .seconds(15)) {
+                try await raised.asyncMap { try await store.deliveries(alertID: $0) }.joined().allSatisfy { $0.state == .delivered }
+            }
+            #expect(delivered, "every delivery must succeed once the server is back")
+            #expect(dispatcher.health.isHealthy)
+        }
+        let messages = try server.messages()
+        let ids = messages.compactMap { ($0["alert_id"] as? String).flatMap(Int64.init) }.sorted()
+        #expect(ids == raised.sorted(), "each alert must arrive exactly once here (at-least-once, no loss): got \(ids)")
+        #expect(messages.contains { ($0["subject"] as? String)?.contains("late.example") == true })
+    }
+
+    @Test func backoffGrowsAndStaysBounded() {
+        var generator = SystemRandomNumberGenerator()
+        let policy = BackoffPolicy(initial: .seconds(30), maximum: .seconds(3600), multiplier: 2, jitter: 0.2)
+        let first = policy.delay(afterAttempt: 1, using: &generator)
+        #expect(first <= .seconds(30) && first >= .seconds(24))
+        let fourth = policy.delay(afterAttempt: 4, using: &generator)
+        #expect(fourth <= .seconds(240) && fourth >= .seconds(192))
+        for attempt in [20, 100, 10_000] {
+            let late = policy.delay(afterAttempt: attempt, using: &generator)
+            #expect(late <= .seconds(3600) && late >= .seconds(2880), "attempt \(attempt) gave \(late)")
+        }
+        let noJitter = BackoffPolicy(initial: .seconds(1), maximum: .seconds(10), jitter: 0)
+        #expect(noJitter.delay(afterAttempt: 3, using: &generator) == .seconds(4))
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real SMTP server for the tests: Debian's aiosmtpd (`python3-aiosmtpd`) run by `/usr/bin/python3`,
+/// with a self-signed certificate made by `openssl`, writing what it accepts to a maildir.
+final class SMTPServer {
+    enum Mode: String { case starttls, tls, plain }
+
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let username = "alerts@example.org"
+    static let password = "pässwörd-Tr0ub4dor&3"
+
+    let directory: String
+    let port: Int
+    let mode: Mode
+    private var process: Process?
+
+    var maildir: String { directory + "/maildir" }
+    var certificatePath: String { directory + "/cert.pem" }
+    var passwordPath: String { directory + "/password" }
+    var authLog: String { directory + "/auth.log" }
+
+    /// Creates the certificate and password file; `start()` runs the server (again, after `stop()`).
+    init(mode: Mode, port: Int? = nil) throws {
+        directory = NSTemporaryDirectory() + "tenantsync-smtp-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        self.port = try port ?? Self.freePort()
+        self.mode = mode
+        try Self.password.write(toFile: passwordPath, atomically: true, encoding: .utf8)
+        try Self.run("/usr/bin/openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout", directory + "/key.pem", "-out", certificatePath,
+        ])
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func start() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            Self.fixtures + "/smtp_server.py", "--port", String(port), "--maildir", maildir, "--mode", mode.rawValue,
+            "--cert", certificatePath, "--key", directory + "/key.pem",
+            "--user", Self.username, "--password-file", passwordPath, "--auth-log", authLog,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        self.process = process
+        let line = output.fileHandleForReading.readLine()
+        guard line == "READY" else {
+            stop()
+            throw ServerFailed(description: "aiosmtpd did not start (is python3-aiosmtpd installed?): \(line ?? "no output")")
+        }
+    }
+
+    func stop() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    /// The received messages parsed by Python's `email` package.
+    func messages() throws -> [[String: Any]] {
+        guard FileManager.default.fileExists(atPath: maildir) else { return [] }
+        let json = try Self.run("/usr/bin/python3", [Self.fixtures + "/read_maildir.py", maildir])
+        return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+    }
+
+    struct ServerFailed: Error, CustomStringConvertible { var description: String }
+
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ServerFailed(description: "\(program) \(arguments.first ?? "") exited \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// A loopback port nobody listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw ServerFailed(description: "no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension FileHandle {
+    /// Reads one line (blocking); `nil` at end of file.
+    func readLine() -> String? {
+        var bytes: [UInt8] = []
+        while true {
+            let data = readData(ofLength: 1)
+            guard let byte = data.first else { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
+            if byte == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
+            bytes.append(byte)
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import ControlPlane
+import Foundation
+import Logging
+import ServiceLifecycle
+import TenantSyncCore
+
+/// Runs a real ControlServer on a temp socket for the duration of a test.
+enum ControlServerHarness {
+    static let logger = Logger(label: "control-test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// A fresh directory that other users can traverse (for the non-root client tests).
+    static func makeDirectory() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ctl-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        return path
+    }
+
+    static func withServer<Result>(
+        handler: any ControlHandler = TestControlHandler(),
+        configure: (inout ControlServerConfiguration) -> Void = { _ in },
+        _ body: (_ socketPath: String, _ server: ControlServer) async throws -> Result
+    ) async throws -> Result {
+        let directory = try makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/control"
+        var configuration = ControlServerConfiguration(listener: .path(path), info: VarlinkServiceInfo(version: "9.9.9"))
+        configure(&configuration)
+        let server = ControlServer(configuration: configuration, handler: handler, logger: logger)
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await server.waitUntilListening()
+                let result = try await body(path, server)
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+                return result
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+        }
+    }
+}
