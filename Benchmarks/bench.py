@@ -268,11 +268,65 @@ def run_size(args, users, groups, contenders_wanted, report):
             emulator.kill()
 
 
+def run_tokens(args):
+    """Token refresh of N grants due at once, then idle CPU, each repetition on a fresh emulator and store."""
+    runs, errors = [], []
+    for rep in range(args.token_repetitions):
+        emulator, url = start_emulator(args.emulator, 5, 1, args.seed)
+        work = tempfile.mkdtemp(prefix="tenantsync-tokens-")
+        try:
+            result, error, measured, wall = run_child(
+                [args.bench, "tokens", "--url", url, "--dir", work, "--grants", str(args.grants),
+                 "--idle-seconds", str(args.idle_seconds), "--max-in-flight", str(args.max_in_flight)],
+                args.timeout + args.idle_seconds)
+        finally:
+            emulator.send_signal(signal.SIGTERM)
+            emulator.wait(10)
+            shutil.rmtree(work, ignore_errors=True)
+        if result is None:
+            errors.append(error)
+            print("  tokens rep %d: %s" % (rep + 1, error), file=sys.stderr, flush=True)
+            continue
+        runs.append(result)
+        print("  tokens rep %d: %d refreshes in %.2f s (%.0f/s), peak in flight %d (sampled %d, bound %d), idle CPU %.3f s over %.0f s "
+              "(%.2f%%), load %s" % (rep + 1, result["emulatorRefreshRequests"], result["seconds"], result["refreshesPerSecond"],
+                                   result["peakInFlight"], result["sampledPeakInFlight"], result["maxInFlightBound"],
+                                   result["idleCPUSeconds"], result["idleSeconds"], result["idleCPUPercent"], load()),
+              file=sys.stderr, flush=True)
+    return {"runs": runs, "errors": errors, "asked": args.token_repetitions}
+
+
+def tokens_table(tokens):
+    runs = tokens["runs"]
+    lines = ["### Token refresh", ""]
+    if not runs:
+        lines += ["Not measured: %s" % "; ".join(tokens["errors"] or ["skipped"]), ""]
+        return lines
+    r0 = runs[0]
+    lines.append("%d delegated Graph grants (one account, each consented with its own authorization-code flow), all due at "
+                 "once, refreshed by the real `TokenRefresher` (bound: %d in flight) against the emulator; then the same "
+                 "process idles %d s with the %d grants (nothing due for about an hour). Runs: %d/%d%s."
+                 % (r0["grants"], r0["maxInFlightBound"], round(r0["idleSeconds"]), r0["grants"], len(runs), tokens["asked"],
+                    ("; " + "; ".join(tokens["errors"])) if tokens["errors"] else ""))
+    lines.append("")
+    lines.append("| refresh all (s) | refreshes/s | max in flight (refresher / 1 ms sampler / bound) | refresh requests seen by the emulator "
+                 "| idle CPU over %d s (s) | idle CPU (%%) | refreshes while idle | peak RSS (MiB) |" % round(r0["idleSeconds"]))
+    lines.append("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    lines.append("| %.2f | %.0f | %d / %d / %d | %d | %.3f | %.3f | %d | %.1f |" % (
+        median([r["seconds"] for r in runs]), median([r["refreshesPerSecond"] for r in runs]),
+        max(r["peakInFlight"] for r in runs), max(r["sampledPeakInFlight"] for r in runs), r0["maxInFlightBound"],
+        median([r["emulatorRefreshRequests"] for r in runs]), median([r["idleCPUSeconds"] for r in runs]),
+        median([r["idleCPUPercent"] for r in runs]), max(r["refreshesDuringIdle"] for r in runs),
+        median([r["peakRSSKiB"] for r in runs]) / 1024.0))
+    lines.append("")
+    return lines
+
+
 def fmt(value, pattern):
     return "—" if value is None else pattern % value
 
 
-def table(report, command, machine, load_start):
+def table(report, command, machine, load_start, tokens=None):
     lines = ["Command: `%s`" % command, "", "Machine: %s. Load average (1/5/15 min) at start: %s." % (machine, load_start), ""]
     for size in report:
         s = size["sizes"]
@@ -312,6 +366,8 @@ def table(report, command, machine, load_start):
                 c["name"], fmt(full, "%.3f"), fmt(users / full if full and users else None, "%.0f"), fmt(rss, "%.1f"),
                 fmt(cpu, "%.2f"), fmt(wall, "%.2f"), fmt(delta, "%.3f") if c["key"] != "floor" else "n/a", ratio, runs))
         lines.append("")
+    if tokens is not None:
+        lines += tokens_table(tokens)
     return "\n".join(lines)
 
 
@@ -344,6 +400,11 @@ def main():
     p.add_argument("--peer-a-timeout", type=int, default=1800)
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--skip-big", action="store_true")
+    p.add_argument("--skip-tokens", action="store_true")
+    p.add_argument("--grants", type=int, default=10000)
+    p.add_argument("--idle-seconds", type=int, default=60)
+    p.add_argument("--max-in-flight", type=int, default=32)
+    p.add_argument("--token-repetitions", type=int, default=3)
     p.add_argument("--only", default="", help="comma-separated contenders for the side-by-side size")
     p.add_argument("--command", default="bash Benchmarks/run.sh")
     p.add_argument("--out", default="")
@@ -352,15 +413,18 @@ def main():
 
     machine, load_start = machine_line(), load()
     report = []
+    tokens = None
+    if not args.skip_tokens:
+        tokens = run_tokens(args)
     side = [k for k in (args.only.split(",") if args.only else ["tenantsync", "peerA", "peerB", "floor"])]
     run_size(args, args.users, args.groups, side, report)
     if not args.skip_big:
         run_size(args, args.big_users, args.big_groups, [k for k in ["tenantsync", "floor"] if k in side or not args.only], report)
-    section = table(report, args.command, machine, load_start)
+    section = table(report, args.command, machine, load_start, tokens)
     print(section)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": machine, "load_start": load_start, "report": report}, f, indent=1)
+            json.dump({"machine": machine, "load_start": load_start, "report": report, "tokens": tokens}, f, indent=1)
     if args.out:
         update_benchmarks_md(args.out, section)
 
