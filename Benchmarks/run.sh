@@ -18,6 +18,7 @@ cd "$(dirname "$0")/.."
 ROOT="$PWD"
 WRITE=1
 ARGS=()
+case "${1:-}" in -h|--help) exec python3 Benchmarks/bench.py --help ;; esac
 for arg in "$@"; do
     if [ "$arg" = "--no-write" ]; then WRITE=0; else ARGS+=("$arg"); fi
 done
