@@ -34,7 +34,8 @@ public final class VarlinkClient {
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
-                        try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                        // No frame encoder: `send` terminates each call itself and `sendRaw`
+                        // must reach the wire as given (protocol and fuzz tests).
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
