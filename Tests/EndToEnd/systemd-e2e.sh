@@ -382,6 +382,32 @@ step5() {
 }
 step5
 
+# ---------------------------------------------------------------- step 5b ----
+# Without the socket unit the daemon binds the control socket itself.
+step5b() {
+    sctl stop tenantsyncd.socket tenantsyncd.service 2>/dev/null
+    sctl mask --runtime tenantsyncd.socket >/dev/null 2>&1
+    if ! sctl start tenantsyncd.service; then
+        fail 5 "tenantsyncd.service does not start without tenantsyncd.socket"; jctl -u tenantsyncd -n 5 -o cat
+    elif ! ctl status >/dev/null 2>&1; then
+        fail 5 "without the socket unit the daemon does not answer on $SOCKET"
+    else
+        local mode; mode=$(ns stat -c '%a %G' "$SOCKET")
+        local triggered; triggered=$(prop tenantsyncd.service TriggeredBy)
+        if [ "$mode" = "660 tenantsync" ] && [ -z "$triggered" ]; then
+            pass 5 "without tenantsyncd.socket (masked) the daemon binds $SOCKET itself ($mode) and answers"
+        else
+            fail 5 "self-bound socket is '$mode' (want '660 tenantsync'), TriggeredBy='$triggered'"
+        fi
+    fi
+    # Back to the normal set-up: socket unit, service activated through it.
+    sctl stop tenantsyncd.service 2>/dev/null
+    sctl unmask --runtime tenantsyncd.socket >/dev/null 2>&1
+    sctl start tenantsyncd.socket || fail 5 "tenantsyncd.socket does not start again after the self-bound run"
+    ctl status >/dev/null 2>&1 || fail 5 "no socket activation after the self-bound run"
+}
+step5b
+
 # ----------------------------------------------------------------- step 6 ----
 step6() {
     [ "$(prop tenantsyncd.service ActiveState)" = active ] || { fail 6 "the service is not running before the stop"; return; }
@@ -392,7 +418,9 @@ step6() {
     local result; result="$(prop tenantsyncd.service Result) status=$(prop tenantsyncd.service ExecMainStatus) code=$(prop tenantsyncd.service ExecMainCode)"
     # ExecMainCode 1 = CLD_EXITED: it exited by itself, not killed by SIGKILL after the timeout.
     [ "$result" = "success status=0 code=1" ] || { fail 6 "the stop was not clean: $result"; jctl -u tenantsyncd -n 8 -o cat; return; }
-    jctl -u tenantsyncd.service -o cat | tail -n 20 | grep -q 'tenantsyncd stopped' || { fail 6 "no 'tenantsyncd stopped' in the journal"; return; }
+    local tail_log; tail_log=$(jctl -u tenantsyncd.service -o cat | tail -n 20)
+    grep -q 'tenantsyncd stopped' <<<"$tail_log" || { fail 6 "no 'tenantsyncd stopped' in the journal"; return; }
+    grep -q 'Deactivated successfully' <<<"$tail_log" || { fail 6 "systemd did not log a successful deactivation"; return; }
     pass 6 "systemctl stop: exit 0 after ${took}s (TimeoutStopSec=$timeout_usec), Result=success"
     # make uninstall removes what make install put in place and keeps the edited configuration.
     if ns make -C "$ROOT" --no-print-directory uninstall >"$LOGDIR/uninstall.log" 2>&1 \

@@ -69,7 +69,11 @@ enum ControlSocketFile {
     /// Gives the socket mode 0660 and, if the control group exists, that group.
     static func restrict(path: String, groupName: String?) throws(ControlServerError) {
         if let groupName, let gid = ControlAccessPolicy.groupID(named: groupName) {
-            if chown(path, uid_t.max, gid) != 0 {
+            // Under systemd (Group=tenantsync) the new socket already has the group; skipping
+            // the call matters because the unit's SystemCallFilter=~@privileged refuses chown.
+            var status = stat()
+            let alreadyOwned = stat(path, &status) == 0 && status.st_gid == gid
+            if !alreadyOwned, chown(path, uid_t.max, gid) != 0 {
                 throw ControlServerError(.socketUnavailable, "cannot give the control socket to the control group", path: path, errno: errno)
             }
         }
