@@ -138,7 +138,12 @@ extension ControlDispatcher {
                 if let parameters = try decoder.decode(VarlinkCallParameters<P>.self, from: data).parameters {
                     return parameters
                 }
-                return try decoder.decode(P.self, from: Data("{}".utf8))
+                // No parameters at all: decode an empty object in the same envelope, so that a
+                // missing required field is named as such (e.g. `id`), not as `parameters`.
+                if let empty = try decoder.decode(VarlinkCallParameters<P>.self, from: Data(#"{"parameters":{}}"#.utf8)).parameters {
+                    return empty
+                }
+                throw VarlinkError.invalidParameter("parameters")
             } catch let error as DecodingError {
                 throw VarlinkError.invalidParameter(ControlDispatcher.parameterName(of: error))
             }
