@@ -90,15 +90,15 @@ enum ManPage {
     static func options(of command: Command) -> [String] {
         var out: [String] = []
         for argument in command.arguments ?? [] where argument.shouldDisplay != false {
-            let names = (argument.names ?? []).map { ($0.kind == "short" ? "\\-" : "\\-\\-") + $0.name }
-            guard !names.isEmpty, !names.contains("\\-\\-help"), !names.contains("\\-\\-version") else {
-                if argument.kind == "positional" {
-                    out += [".TP", "\\fI\(argument.valueName ?? "value")\\fR", escape(argument.abstract ?? "")]
-                }
+            if argument.kind == "positional" {
+                out += [".TP", "\\fI\(escape(argument.valueName ?? "value"))\\fR", escape(argument.abstract ?? "")]
                 continue
             }
+            let raw = (argument.names ?? []).map(\.name)
+            guard !raw.isEmpty, !raw.contains("help"), !raw.contains("version") else { continue }
+            let names = (argument.names ?? []).map { ($0.kind == "short" ? "\\-" : "\\-\\-") + escape($0.name) }
             var head = names.map { "\\fB\($0)\\fR" }.joined(separator: ", ")
-            if argument.kind == "option" { head += " \\fI\(argument.valueName ?? "value")\\fR" }
+            if argument.kind == "option" { head += " \\fI\(escape(argument.valueName ?? "value"))\\fR" }
             if argument.isRepeating == true { head += " ..." }
             out += [".TP", head, escape(argument.abstract ?? "")]
         }
