@@ -73,11 +73,11 @@ enum ManPage {
 
     static func section(_ command: Command, path: [String]) -> [String] {
         let full = (path + [command.commandName]).joined(separator: " ")
-        var out = [".SS \(full)", escape(command.abstract ?? "")]
+        var out = [".SS \(escape(full))", escape(command.abstract ?? "")]
         let positionals = (command.arguments ?? []).filter { $0.kind == "positional" && $0.shouldDisplay != false }
         if !positionals.isEmpty {
             out.append(".PP")
-            out.append("Usage: \\fBtenantsyncctl \(full)\\fR " + positionals.map { "\\fI\($0.valueName ?? "value")\\fR" }.joined(separator: " "))
+            out.append("Usage: \\fBtenantsyncctl \(escape(full))\\fR " + positionals.map { "\\fI\($0.valueName ?? "value")\\fR" }.joined(separator: " "))
         }
         if let discussion = command.discussion, !discussion.isEmpty { out += [".PP", escape(discussion)] }
         out += options(of: command)
