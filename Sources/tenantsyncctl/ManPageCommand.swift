@@ -73,11 +73,11 @@ enum ManPage {
 
     static func section(_ command: Command, path: [String]) -> [String] {
         let full = (path + [command.commandName]).joined(separator: " ")
-        var out = [".SS \(full)", escape(command.abstract ?? "")]
+        var out = [".SS \(escape(full))", escape(command.abstract ?? "")]
         let positionals = (command.arguments ?? []).filter { $0.kind == "positional" && $0.shouldDisplay != false }
         if !positionals.isEmpty {
             out.append(".PP")
-            out.append("Usage: \\fBtenantsyncctl \(full)\\fR " + positionals.map { "\\fI\($0.valueName ?? "value")\\fR" }.joined(separator: " "))
+            out.append("Usage: \\fBtenantsyncctl \(escape(full))\\fR " + positionals.map { "\\fI\($0.valueName ?? "value")\\fR" }.joined(separator: " "))
         }
         if let discussion = command.discussion, !discussion.isEmpty { out += [".PP", escape(discussion)] }
         out += options(of: command)
@@ -90,15 +90,15 @@ enum ManPage {
     static func options(of command: Command) -> [String] {
         var out: [String] = []
         for argument in command.arguments ?? [] where argument.shouldDisplay != false {
-            let names = (argument.names ?? []).map { ($0.kind == "short" ? "\\-" : "\\-\\-") + $0.name }
-            guard !names.isEmpty, !names.contains("\\-\\-help"), !names.contains("\\-\\-version") else {
-                if argument.kind == "positional" {
-                    out += [".TP", "\\fI\(argument.valueName ?? "value")\\fR", escape(argument.abstract ?? "")]
-                }
+            if argument.kind == "positional" {
+                out += [".TP", "\\fI\(escape(argument.valueName ?? "value"))\\fR", escape(argument.abstract ?? "")]
                 continue
             }
+            let raw = (argument.names ?? []).map(\.name)
+            guard !raw.isEmpty, !raw.contains("help"), !raw.contains("version") else { continue }
+            let names = (argument.names ?? []).map { ($0.kind == "short" ? "\\-" : "\\-\\-") + escape($0.name) }
             var head = names.map { "\\fB\($0)\\fR" }.joined(separator: ", ")
-            if argument.kind == "option" { head += " \\fI\(argument.valueName ?? "value")\\fR" }
+            if argument.kind == "option" { head += " \\fI\(escape(argument.valueName ?? "value"))\\fR" }
             if argument.isRepeating == true { head += " ..." }
             out += [".TP", head, escape(argument.abstract ?? "")]
         }

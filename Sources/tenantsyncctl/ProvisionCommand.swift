@@ -96,13 +96,13 @@ struct ProvisionCommand: AsyncParsableCommand, ControlSubcommand {
     }
 
     func run() async throws {
-        let credentials = try app.credentials()
-        let request = ProvisionRequest(
-            service: ServiceKind(argument: service)!, tenant: tenant, consentFlow: app.consentFlow, app: credentials,
-            licensingModel: app.model, scope: scopeChoice
-        )
         let printer = StepPrinter(json: global.json)
         try await global.withClient { client in
+            let credentials = try app.credentials()
+            let request = ProvisionRequest(
+                service: ServiceKind(argument: service)!, tenant: tenant, consentFlow: app.consentFlow, app: credentials,
+                licensingModel: app.model, scope: scopeChoice
+            )
             var step = try await client.provision(request) { printer.show($0) }
             printer.show(step)
             step = try await StepDriver(client: client, printer: printer, scope: scopeChoice, credentials: credentials, confirmAppPrincipal: confirmAppPrincipal).drive(from: step)
@@ -122,9 +122,9 @@ struct RenewCommand: AsyncParsableCommand, ControlSubcommand {
     @OptionGroup var app: AppOptions
 
     func run() async throws {
-        let credentials = try app.credentials()
         let printer = StepPrinter(json: global.json)
         try await global.withClient { client in
+            let credentials = try app.credentials()
             var step = try await client.renew(RenewRequest(id: id, consentFlow: app.consentFlow, app: credentials, licensingModel: app.model)) { printer.show($0) }
             printer.show(step)
             step = try await StepDriver(client: client, printer: printer, scope: nil, credentials: credentials, confirmAppPrincipal: false).drive(from: step)

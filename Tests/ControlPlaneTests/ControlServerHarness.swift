@@ -6,7 +6,15 @@ import TenantSyncCore
 
 /// Runs a real ControlServer on a temp socket for the duration of a test.
 enum ControlServerHarness {
-    static let logger = Logger(label: "control-test") { _ in SwiftLogNoOpLogHandler() }
+    /// Silent unless CONTROL_TEST_LOG is set (then debug logs go to stderr, for diagnosing a failure).
+    static let logger: Logger = {
+        guard ProcessInfo.processInfo.environment["CONTROL_TEST_LOG"] != nil else {
+            return Logger(label: "control-test") { _ in SwiftLogNoOpLogHandler() }
+        }
+        var logger = Logger(label: "control-test") { StreamLogHandler.standardError(label: $0) }
+        logger.logLevel = .debug
+        return logger
+    }()
 
     /// A fresh directory that other users can traverse (for the non-root client tests).
     static func makeDirectory() throws -> String {

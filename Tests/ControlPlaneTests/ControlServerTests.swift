@@ -127,7 +127,7 @@ struct ControlServerTests {
     func standardErrors(message: String, error: String, key: String, value: String) async throws {
         try await ControlServerHarness.withServer { path, _ in
             try await VarlinkClient.withConnection(to: path) { client in
-                try await client.sendRaw(Array(message.utf8) + [0])
+                try await client.sendRaw(Array(message.utf8))
                 let reply = try #require(try await client.receiveRaw())
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any])
                 #expect(object["error"] as? String == error, "reply was \(String(decoding: reply, as: UTF8.self))")
@@ -144,7 +144,7 @@ struct ControlServerTests {
             try await ControlClient.withConnection(to: path) { bystander in
                 try await VarlinkClient.withConnection(to: path) { client in
                     let huge = #"{"method":"io.tenantsync.Control.Status","parameters":{"x":""# + String(repeating: "a", count: 10_000) + #""}}"#
-                    try await client.sendRaw(Array(huge.utf8) + [0])
+                    try await client.sendRaw(Array(huge.utf8))
                     let reply = try #require(try await client.receiveRaw())
                     #expect(String(decoding: reply, as: UTF8.self) == #"{"error":"io.tenantsync.Control.MessageTooLarge","parameters":{"limit":4096}}"#)
                     let value5 = try await client.receiveRaw()
@@ -164,10 +164,10 @@ struct ControlServerTests {
                 let suffix = #""}}"#
                 let fits = prefix + String(repeating: "p", count: (1 << 20) - prefix.utf8.count - suffix.utf8.count) + suffix
                 #expect(fits.utf8.count == 1 << 20)
-                try await client.sendRaw(Array(fits.utf8) + [0])
+                try await client.sendRaw(Array(fits.utf8))
                 let reply = try #require(try await client.receiveRaw())
                 #expect(String(decoding: reply, as: UTF8.self).contains("tenantsyncd"))
-                try await client.sendRaw(Array((fits + " ").utf8) + [0])
+                try await client.sendRaw(Array((fits + " ").utf8))
                 let refused = try #require(try await client.receiveRaw())
                 #expect(String(decoding: refused, as: UTF8.self).contains("MessageTooLarge"))
             }
@@ -181,7 +181,7 @@ struct ControlServerTests {
     func malformed(bytes: [UInt8]) async throws {
         try await ControlServerHarness.withServer { path, _ in
             try await VarlinkClient.withConnection(to: path) { client in
-                try await client.sendRaw(bytes + [0])
+                try await client.sendRaw(bytes)
                 let value7 = try await client.receiveRaw()
                 #expect(value7 == nil)
             }
@@ -231,7 +231,7 @@ struct ControlServerTests {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8) + [0]) }
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8)) }
         let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
         #expect(bound == 0)
         close(fd)

@@ -5,19 +5,19 @@ import Testing
 @Suite("Third-party Varlink client and peer authorization", .serialized)
 struct ThirdPartyClientTests {
     /// The pyenv python3 with the `varlink` package from PyPI.
-    static func python() throws -> String {
+    static func python() async throws -> String {
         let python = try #require(ProcessRunner.which("python3"), "python3 is not on PATH")
-        let probe = try ProcessRunner.run(python, ["-c", "import varlink"])
+        let probe = try await ProcessRunner.run(python, ["-c", "import varlink"])
         try #require(probe.status == 0, "the PyPI package varlink is missing: python3 -m pip install varlink==31.0.0")
         return python
     }
 
     @Test("the PyPI varlink client calls GetInfo, parses the interface description and calls the main methods")
     func pythonClient() async throws {
-        let python = try Self.python()
+        let python = try await Self.python()
         let script = ProcessRunner.fixtures.appendingPathComponent("varlink_peer.py").path
         try await ControlServerHarness.withServer { path, _ in
-            let result = try ProcessRunner.run(python, [script, path, "main"])
+            let result = try await ProcessRunner.run(python, [script, path, "main"])
             #expect(result.status == 0, "python client failed: \(result.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "output: \(result.stdout)")
             #expect(object["interfaces"] as? [String] == ["org.varlink.service", "io.tenantsync.Control"])
@@ -40,58 +40,58 @@ struct ThirdPartyClientTests {
     }
 
     /// Copies the pure-Python varlink package where other users can read it, for Debian's python3.
-    static func portableVarlink(into directory: String) throws -> String {
-        let python = try python()
-        let location = try ProcessRunner.run(python, ["-c", "import varlink, os; print(os.path.dirname(varlink.__file__))"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    static func portableVarlink(into directory: String) async throws -> String {
+        let python = try await python()
+        let location = try await ProcessRunner.run(python, ["-c", "import varlink, os; print(os.path.dirname(varlink.__file__))"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let target = directory + "/pylib"
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: location, toPath: target + "/varlink")
-        try ProcessRunner.shell("chmod -R a+rX \(directory)")
+        try await ProcessRunner.shell("chmod -R a+rX \(directory)")
         return target
     }
 
     @Test("a user outside the control group is refused with PermissionDenied; a member is served")
     func peerCredentials() async throws {
-        try TestAccounts.ensure()
+        try await TestAccounts.ensure()
         let directory = try ControlServerHarness.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let library = try Self.portableVarlink(into: directory)
+        let library = try await Self.portableVarlink(into: directory)
         let script = directory + "/varlink_peer.py"
         try FileManager.default.copyItem(atPath: ProcessRunner.fixtures.appendingPathComponent("varlink_peer.py").path, toPath: script)
-        try ProcessRunner.shell("chmod a+r \(script)")
+        try await ProcessRunner.shell("chmod a+r \(script)")
 
         try await ControlServerHarness.withServer(configure: { $0.controlGroup = TestAccounts.group }) { path, _ in
             // Open the file to everyone so that only SO_PEERCRED stands between the caller and the daemon.
-            try ProcessRunner.shell("chmod 0666 \(path); chmod a+x \((path as NSString).deletingLastPathComponent)")
+            try await ProcessRunner.shell("chmod 0666 \(path); chmod a+x \((path as NSString).deletingLastPathComponent)")
 
-            let denied = try TestAccounts.run(as: TestAccounts.outsider, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
+            let denied = try await TestAccounts.run(as: TestAccounts.outsider, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
             #expect(denied.status == 0, "python client failed: \(denied.stderr)")
             let refusal = try #require(try JSONSerialization.jsonObject(with: Data(denied.stdout.utf8)) as? [String: Any], "output: \(denied.stdout)")
             #expect(refusal["error"] as? String == "io.tenantsync.Control.PermissionDenied")
-            let (uid, _) = try TestAccounts.ids(of: TestAccounts.outsider)
+            let (uid, _) = try await TestAccounts.ids(of: TestAccounts.outsider)
             #expect((refusal["parameters"] as? [String: Any])?["uid"] as? Int == Int(uid))
             #expect((refusal["parameters"] as? [String: Any])?["group"] as? String == TestAccounts.group)
 
             // The member has the control group only as a supplementary group in /etc/group.
-            let allowed = try TestAccounts.run(as: TestAccounts.member, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
+            let allowed = try await TestAccounts.run(as: TestAccounts.member, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
             let answer = try #require(try JSONSerialization.jsonObject(with: Data(allowed.stdout.utf8)) as? [String: Any], "output: \(allowed.stdout) \(allowed.stderr)")
             #expect(answer["error"] is NSNull, "a control-group member was refused: \(allowed.stdout)")
 
             // The CLI run by the outsider exits 77.
             let ctl = ProcessRunner.productsDirectory.appendingPathComponent("tenantsyncctl").path
-            let cli = try TestAccounts.run(as: TestAccounts.outsider, [ctl, "--socket", path, "status"])
+            let cli = try await TestAccounts.run(as: TestAccounts.outsider, [ctl, "--socket", path, "status"])
             #expect(cli.status == 77, "stderr: \(cli.stderr)")
             #expect(cli.stderr.contains("PermissionDenied"))
         }
     }
 
     @Test("the access policy admits root, the primary group and supplementary members only")
-    func accessPolicy() throws {
-        try TestAccounts.ensure()
+    func accessPolicy() async throws {
+        try await TestAccounts.ensure()
         let policy = ControlAccessPolicy(groupName: TestAccounts.group)
         let gid = try #require(ControlAccessPolicy.groupID(named: TestAccounts.group))
-        let outsider = try TestAccounts.ids(of: TestAccounts.outsider)
-        let member = try TestAccounts.ids(of: TestAccounts.member)
+        let outsider = try await TestAccounts.ids(of: TestAccounts.outsider)
+        let member = try await TestAccounts.ids(of: TestAccounts.member)
         #expect(policy.allows(PeerCredentials(pid: 1, uid: 0, gid: 0)))
         #expect(!policy.allows(PeerCredentials(pid: 1, uid: UInt32(outsider.uid)!, gid: UInt32(outsider.gid)!)))
         #expect(policy.allows(PeerCredentials(pid: 1, uid: UInt32(member.uid)!, gid: UInt32(member.gid)!)))

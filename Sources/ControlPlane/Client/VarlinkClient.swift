@@ -12,10 +12,10 @@ import NIOPosix
 /// Calls on a connection run one after the other. Use it inside
 /// ``withConnection(to:maximumMessageSize:eventLoopGroup:_:)``, which closes it.
 public final class VarlinkClient {
-    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private var inbound: NIOAsyncChannelInboundStream<VarlinkFrame>.AsyncIterator
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
-    private init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    private init(inbound: NIOAsyncChannelInboundStream<VarlinkFrame>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
         self.inbound = inbound
         self.outbound = outbound
     }
@@ -27,16 +27,15 @@ public final class VarlinkClient {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         _ body: (VarlinkClient) async throws -> Result
     ) async throws -> Result {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let channel: NIOAsyncChannel<VarlinkFrame, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: eventLoopGroup)
                 .connect(unixDomainSocketPath: path) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
                         try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
-                        // No frame encoder: `send` terminates each call itself and `sendRaw`
-                        // must reach the wire as given (protocol and fuzz tests).
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
+                        return try NIOAsyncChannel<VarlinkFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
                     }
                 }
         } catch {
@@ -89,26 +88,32 @@ public final class VarlinkClient {
         try await send(VarlinkOutgoingCall(method: method, parameters: parameters, more: nil, oneway: true))
     }
 
-    /// Sends raw bytes followed by nothing (the caller adds NUL terminators); for protocol tests.
+    /// Sends raw bytes as one message (the NUL terminator is added); for protocol tests.
     public func sendRaw(_ bytes: [UInt8]) async throws {
         try await outbound.write(ByteBuffer(bytes: bytes))
     }
 
     /// Reads the next raw message; `nil` when the server closed the connection.
     public func receiveRaw() async throws -> [UInt8]? {
-        guard let buffer = try await inbound.next() else { return nil }
-        return Array(buffer.readableBytesView)
+        switch try await inbound.next() {
+        case nil: return nil
+        case .message(let buffer): return Array(buffer.readableBytesView)
+        case .tooLarge(let limit): throw VarlinkClientError(.protocolViolation, "the daemon's reply exceeds \(limit) bytes")
+        }
     }
 
     private func send<Parameters: Encodable>(_ call: VarlinkOutgoingCall<Parameters>) async throws {
-        let data = try VarlinkJSON.makeEncoder().encode(call)
-        var buffer = ByteBuffer(bytes: data)
-        buffer.writeInteger(UInt8(0))
-        try await outbound.write(buffer)
+        // The frame encoder in the pipeline adds the NUL terminator.
+        let buffer = ByteBuffer(bytes: try VarlinkJSON.makeEncoder().encode(call))
+        do {
+            try await outbound.write(buffer)
+        } catch {
+            throw VarlinkClientError(.connectionClosed, "the daemon closed the connection")
+        }
     }
 
     private func receive<Reply: Decodable>(_ type: Reply.Type) async throws -> (Reply, continues: Bool) {
-        let next: ByteBuffer?
+        let next: VarlinkFrame?
         do {
             next = try await inbound.next()
         } catch let error as VarlinkFrameError {
@@ -116,8 +121,11 @@ public final class VarlinkClient {
         } catch {
             throw VarlinkClientError(.connectionClosed, "the connection to the daemon failed: \(error)")
         }
-        guard let message = next else {
-            throw VarlinkClientError(.connectionClosed, "the daemon closed the connection")
+        let message: ByteBuffer
+        switch next {
+        case nil: throw VarlinkClientError(.connectionClosed, "the daemon closed the connection")
+        case .tooLarge(let limit): throw VarlinkClientError(.protocolViolation, "the daemon's reply exceeds \(limit) bytes")
+        case .message(let buffer): message = buffer
         }
         let data = Data(message.readableBytesView)
         let decoder = VarlinkJSON.makeDecoder()

@@ -1,13 +1,36 @@
 import NIOCore
 import Synchronization
 
-/// Whether a connection is running a call, so idleness is counted only between calls.
+/// Whether a connection is running a call, so idleness is counted only between
+/// calls and a shutdown lets the running call finish.
 final class ConnectionActivity: Sendable {
-    private let callsInFlight = Mutex(0)
+    private struct State {
+        var callsInFlight = 0
+        var draining = false
+    }
 
-    func begin() { callsInFlight.withLock { $0 += 1 } }
-    func end() { callsInFlight.withLock { $0 -= 1 } }
-    var isIdle: Bool { callsInFlight.withLock { $0 == 0 } }
+    private let state = Mutex(State())
+
+    /// Marks a call as running; false once draining, when no new call may start.
+    func begin() -> Bool {
+        state.withLock { state in
+            guard !state.draining else { return false }
+            state.callsInFlight += 1
+            return true
+        }
+    }
+
+    func end() { state.withLock { $0.callsInFlight -= 1 } }
+    var isIdle: Bool { state.withLock { $0.callsInFlight == 0 } }
+    var isDraining: Bool { state.withLock { $0.draining } }
+
+    /// Stops new calls; returns true when no call is running (the connection can close now).
+    func drain() -> Bool {
+        state.withLock { state in
+            state.draining = true
+            return state.callsInFlight == 0
+        }
+    }
 }
 
 /// Closes a connection that stayed silent for the idle timeout while no call was running.

@@ -110,16 +110,16 @@ struct ControlDispatcher: Sendable {
         }
     }
 
-    /// The parameter a decoding error of the `parameters` object is about.
-    static func parameterName(of error: DecodingError) -> String {
+    /// The parameter a decoding error is about; `depth` is where parameter names sit in the coding path.
+    static func parameterName(of error: DecodingError, depth: Int) -> String {
         let path: [CodingKey]
         switch error {
         case .keyNotFound(let key, let context): path = context.codingPath + [key]
         case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
         @unknown default: path = []
         }
-        guard path.count > 1 else { return "parameters" }
-        return VarlinkJSON.snakeCase(path[1].stringValue)
+        guard path.count > depth else { return "parameters" }
+        return VarlinkJSON.snakeCase(path[depth].stringValue)
     }
 }
 
@@ -138,14 +138,14 @@ extension ControlDispatcher {
                 if let parameters = try decoder.decode(VarlinkCallParameters<P>.self, from: data).parameters {
                     return parameters
                 }
-                // No parameters at all: decode an empty object in the same envelope, so that a
-                // missing required field is named as such (e.g. `id`), not as `parameters`.
-                if let empty = try decoder.decode(VarlinkCallParameters<P>.self, from: Data(#"{"parameters":{}}"#.utf8)).parameters {
-                    return empty
-                }
-                throw VarlinkError.invalidParameter("parameters")
             } catch let error as DecodingError {
-                throw VarlinkError.invalidParameter(ControlDispatcher.parameterName(of: error))
+                throw VarlinkError.invalidParameter(ControlDispatcher.parameterName(of: error, depth: 1))
+            }
+            // No parameters object: decode from an empty one, so a required parameter is named as missing.
+            do {
+                return try decoder.decode(P.self, from: Data("{}".utf8))
+            } catch let error as DecodingError {
+                throw VarlinkError.invalidParameter(ControlDispatcher.parameterName(of: error, depth: 0))
             }
         }
 

@@ -11,9 +11,9 @@ import Synchronization
 
 /// The Varlink control socket as a long-lived service.
 ///
-/// On graceful shutdown it closes the listener, stops reading new calls on
-/// every connection, lets running calls finish, and removes the socket file it
-/// created.
+/// On graceful shutdown it closes the listener, closes idle connections, lets
+/// running calls finish (then closes their connections), and removes the
+/// socket file it created.
 public final class ControlServer: Service, Sendable {
     private let configuration: ControlServerConfiguration
     private let dispatcher: ControlDispatcher
@@ -99,7 +99,8 @@ public final class ControlServer: Service, Sendable {
                     for try await connection in inbound {
                         guard counter.acquire() else {
                             logger.warning("control.connection.refused", metadata: ["control.limit": "\(counter.limit)"])
-                            connection.channel.channel.close(promise: nil)
+                            // executeThenClose finishes the channel's writer, which NIO requires before release.
+                            try? await connection.channel.executeThenClose { _, _ in }
                             continue
                         }
                         group.addTask {
@@ -117,7 +118,7 @@ public final class ControlServer: Service, Sendable {
 
     /// One accepted connection with what was learned at accept time.
     struct AcceptedConnection: Sendable {
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let channel: NIOAsyncChannel<VarlinkFrame, ByteBuffer>
         let peer: PeerCredentials?
         let activity: ConnectionActivity
     }
@@ -135,7 +136,7 @@ public final class ControlServer: Service, Sendable {
                 try pipeline.addHandler(IdleConnectionCloser(activity: activity))
                 try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
                 try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
-                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                return try NIOAsyncChannel<VarlinkFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
             }
             let peer = PeerCredentials.read(from: channel)
                 .map { Optional($0) }
@@ -167,19 +168,25 @@ public final class ControlServer: Service, Sendable {
             try await connection.channel.executeThenClose { inbound, outbound in
                 try await withGracefulShutdownHandler {
                     do {
-                        for try await message in inbound {
-                            connection.activity.begin()
-                            let outcome = await dispatcher.handle(message, peer: connection.peer, allowed: allowed, outbound: outbound)
-                            connection.activity.end()
-                            if outcome == .close { return }
+                        for try await frame in inbound {
+                            switch frame {
+                            case .message(let message):
+                                guard connection.activity.begin() else { return }
+                                let outcome = await dispatcher.handle(message, peer: connection.peer, allowed: allowed, outbound: outbound)
+                                connection.activity.end()
+                                if outcome == .close || connection.activity.isDraining { return }
+                            case .tooLarge(let limit):
+                                logger.notice("control.message.too-large", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
+                                try? await VarlinkReplyWriter(outbound: outbound, oneway: false).error(ControlError.messageTooLarge(limit: limit))
+                                return
+                            }
                         }
-                    } catch VarlinkFrameError.messageTooLarge(let limit) {
-                        logger.notice("control.message.too-large", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
-                        try? await VarlinkReplyWriter(outbound: outbound, oneway: false).error(ControlError.messageTooLarge(limit: limit))
+                    } catch VarlinkFrameError.messageTooLarge {
+                        logger.notice("control.message.endless", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
                     }
                 } onGracefulShutdown: {
-                    // Stop reading new calls; a running call still writes its reply.
-                    channel.close(mode: .input).whenFailure { _ in channel.close(promise: nil) }
+                    // No new calls; a running call still writes its reply, then the loop ends.
+                    if connection.activity.drain() { channel.close(promise: nil) }
                 }
             }
         } catch {

@@ -1,0 +1,226 @@
+import ControlPlane
+import Foundation
+import Testing
+
+@Suite("tenantsyncctl against a real control socket", .serialized)
+struct CtlCommandTests {
+    static var ctl: String {
+        ProcessRunner.productsDirectory.appendingPathComponent("tenantsyncctl").path
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> ProcessResult {
+        try #require(FileManager.default.isExecutableFile(atPath: ctl), "tenantsyncctl is not built next to the tests (\(ctl))")
+        var env = ["PATH": "/usr/bin:/bin"]
+        env.merge(environment) { $1 }
+        return try await ProcessRunner.run(ctl, arguments, environment: env)
+    }
+
+    static func json(_ text: String) throws -> Any {
+        try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    @Test("status, accounts and account print tables, and JSON with --json")
+    func readCommands() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let status = try await Self.run(["--socket", path, "status"])
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(status.stdout.contains("tenantsyncd 9.9.9"))
+            #expect(status.stdout.contains("Accounts: 2 (1 active, 0 provisioning, 1 token-invalid)"))
+            #expect(status.stdout.contains("contoso.example  exchange-online  token-invalid"))
+            #expect(status.stdout.contains("smtp     2"))
+            #expect(status.stdout.contains("Unacknowledged alerts: 3"))
+
+            let statusJSON = try await Self.run(["--socket", path, "--json", "status"])
+            let object = try #require(try Self.json(statusJSON.stdout) as? [String: Any])
+            #expect(object["unacknowledged_alerts"] as? Int == 3)
+            #expect((object["accounts"] as? [String: Any])?["token_invalid"] as? Int == 1)
+
+            // TENANTSYNC_SOCKET replaces the default path.
+            let accounts = try await Self.run(["accounts"], environment: ["TENANTSYNC_SOCKET": path])
+            #expect(accounts.status == 0, "\(accounts.stderr)")
+            let lines = accounts.stdout.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("ID  TENANT") == true)
+            #expect(lines.count == 3)
+            #expect(lines[2].contains("teams-chat") && lines[2].contains("active"))
+
+            let accountsJSON = try await Self.run(["--socket", path, "--json", "accounts", "--tenant", "contoso.example"])
+            let list = try #require(try Self.json(accountsJSON.stdout) as? [[String: Any]])
+            #expect(list.map { $0["id"] as? Int } == [7, 8])
+
+            let account = try await Self.run(["--socket", path, "account", "7"])
+            #expect(account.status == 0, "\(account.stderr)")
+            #expect(account.stdout.contains("AADSTS700082"))
+            #expect(account.stdout.contains("tenantsyncctl renew 7"))
+            #expect(account.stdout.contains("ews"))
+
+            let missing = try await Self.run(["--socket", path, "account", "42"])
+            #expect(missing.status == 65)
+            #expect(missing.stderr.contains("AccountNotFound"))
+
+            let unknownTenant = try await Self.run(["--socket", path, "accounts", "--tenant", "nowhere.example"])
+            #expect(unknownTenant.status == 65)
+            #expect(unknownTenant.stderr.contains("TenantNotFound"))
+        }
+    }
+
+    @Test("provision walks the steps: device code, app principal, completion")
+    func provision() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let done = try await Self.run(["--socket", path, "provision", "onedrive", "--tenant", "contoso.example", "--device-code", "--confirm-app-principal"])
+            #expect(done.status == 0, "\(done.stderr)")
+            #expect(done.stdout.contains("Open https://microsoft.com/devicelogin and enter the code ABCD-EFGH"))
+            #expect(done.stdout.contains("App Id: 00000000-0000-0000-0000-00000000abcd"))
+            #expect(done.stdout.contains("Scope=\"http://sharepoint/content/tenant\""))
+            #expect(done.stdout.contains("OneDrive protected."))
+
+            // Without a terminal and without the flag, the confirmation is a usage error.
+            let unconfirmed = try await Self.run(["--socket", path, "provision", "onedrive", "--tenant", "contoso.example"])
+            #expect(unconfirmed.status == 64)
+            #expect(unconfirmed.stderr.contains("--confirm-app-principal"))
+
+            let exists = try await Self.run(["--socket", path, "provision", "exchange-online", "--tenant", "exists.example"])
+            #expect(exists.status == 65)
+            #expect(exists.stderr.contains("AccountExists"))
+
+            let badService = try await Self.run(["--socket", path, "provision", "myspace", "--tenant", "contoso.example"])
+            #expect(badService.status == 64)
+
+            let badScope = try await Self.run(["--socket", path, "provision", "exchange-online", "--tenant", "t", "--user", "a@b"])
+            #expect(badScope.status == 64)
+
+            // Teams Chat with the customer's app: the secret travels but is never printed.
+            let directory = try ControlServerHarness.makeDirectory()
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try "s3cr3t-value\n".write(toFile: directory + "/secret", atomically: true, encoding: .utf8)
+            let teams = try await Self.run(["--socket", path, "--json", "provision", "teams-chat", "--tenant", "contoso.example", "--app-id", "app-9", "--secret-file", directory + "/secret", "--licensing-model", "B"])
+            #expect(teams.status == 0, "\(teams.stderr)")
+            #expect(!teams.stdout.contains("s3cr3t") && !teams.stderr.contains("s3cr3t"))
+            let lastLine = try #require(teams.stdout.split(separator: "\n").last)
+            #expect((try Self.json(String(lastLine)) as? [String: Any])?["step"] as? String == "complete")
+
+            let noSecret = try await Self.run(["--socket", path, "provision", "teams-chat", "--tenant", "t", "--app-id", "a", "--secret-file", directory + "/absent"])
+            #expect(noSecret.status == 66)
+            let badModel = try await Self.run(["--socket", path, "provision", "teams-chat", "--tenant", "t", "--licensing-model", "C"])
+            #expect(badModel.status == 64)
+        }
+    }
+
+    @Test("sync --wait prints progress lines off a terminal and a bar on one")
+    func sync() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let waited = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example", "--service", "onedrive", "--wait"])
+            #expect(waited.status == 0, "\(waited.stderr)")
+            let lines = waited.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.count == 4)
+            #expect(lines[0] == "page 1: users +10 ~0 -0, groups +0 ~0 -0 (page 1)")
+            #expect(lines[3].hasPrefix("Sync run 11 succeeded"))
+
+            let started = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example"])
+            #expect(started.status == 0)
+            #expect(started.stdout.contains("Sync run 11 succeeded"))
+
+            let jsonLines = try await Self.run(["--socket", path, "--json", "sync", "--tenant", "contoso.example", "--wait"])
+            let objects = try jsonLines.stdout.split(separator: "\n").map { try #require(try Self.json(String($0)) as? [String: Any]) }
+            #expect(objects.count == 4)
+            #expect(objects.last?["done"] as? Bool == true)
+
+            let selected = try await Self.run(["--socket", path, "sync", "--tenant", "selected.example"])
+            #expect(selected.status == 65)
+            #expect(selected.stderr.contains("SyncNotAllowedForSelectedScope"))
+
+            let badService = try await Self.run(["--socket", path, "sync", "--tenant", "t", "--service", "fax"])
+            #expect(badService.status == 64)
+
+            // On a pseudo-terminal the progress is one redrawn line.
+            let tty = try await ProcessRunner.run("/usr/bin/script", ["-qec", "\(Self.ctl) --socket \(path) sync --tenant contoso.example --wait", "/dev/null"])
+            #expect(tty.status == 0, "\(tty.stdout)")
+            #expect(tty.stdout.contains("\r\u{1B}[2K[>"))
+            #expect(tty.stdout.contains("Sync run 11 succeeded"))
+        }
+    }
+
+    @Test("targets, alerts, reload, and the exit codes of daemon errors")
+    func otherCommands() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let targets = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example"])
+            #expect(targets.status == 0, "\(targets.stderr)")
+            #expect(targets.stdout.contains("Scope: selected, 2 of at most 100 targets"))
+            #expect(targets.stdout.contains("gone@contoso.example"))
+
+            let add = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "add", "--user", "a@contoso.example", "b@contoso.example"])
+            #expect(add.status == 0, "\(add.stderr)")
+            #expect(add.stdout.contains("Added 2 target(s); 3 in total."))
+
+            let tooMany = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "add", "--user"] + (0...100).map { "u\($0)@x" })
+            #expect(tooMany.status == 65)
+            #expect(tooMany.stderr.contains("TooManyTargets"))
+
+            let short = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "search-groups", "ab"])
+            #expect(short.status == 65)
+            #expect(short.stderr.contains("GroupPrefixTooShort"))
+
+            let groups = try await Self.run(["--socket", path, "--json", "targets", "--tenant", "contoso.example", "search-groups", "Sal"])
+            #expect((try Self.json(groups.stdout) as? [[String: Any]])?.first?["display_name"] as? String == "Sal Sales")
+
+            let remove = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "remove", "--missing"])
+            #expect(remove.status == 69, "RemoveTargets is not implemented by the test handler")
+            #expect(remove.stderr.contains("MethodNotImplemented"))
+
+            let alerts = try await Self.run(["--socket", path, "alerts"])
+            #expect(alerts.status == 0, "\(alerts.stderr)")
+            #expect(alerts.stdout.contains("critical"))
+            #expect(alerts.stdout.contains("smtp:pending"))
+            let all = try await Self.run(["--socket", path, "alerts", "--all"])
+            #expect(all.status == 0, "\(all.stderr)")
+
+            let ack = try await Self.run(["--socket", path, "alerts", "ack", "3"])
+            #expect(ack.status == 0, "\(ack.stderr)")
+            #expect(ack.stdout.contains("Acknowledged alert 3"))
+            let ackMissing = try await Self.run(["--socket", path, "alerts", "ack", "99"])
+            #expect(ackMissing.status == 65)
+
+            let reload = try await Self.run(["--socket", path, "reload"])
+            #expect(reload.stdout.contains("changed: smtp.host"))
+
+            let renew = try await Self.run(["--socket", path, "renew", "7"])
+            #expect(renew.status == 69)
+            let extend = try await Self.run(["--socket", path, "extend", "--tenant", "contoso.example", "--wait"])
+            #expect(extend.status == 69)
+            let internalError = try await Self.run(["--socket", path, "deprovision", "5"])
+            #expect(internalError.status == 70)
+            #expect(internalError.stderr.contains("Internal"))
+        }
+    }
+
+    @Test("an unreachable daemon exits 69; bad usage exits 64")
+    func unreachable() async throws {
+        let absent = try await Self.run(["--socket", "/nonexistent/control", "status"])
+        #expect(absent.status == 69)
+        #expect(absent.stderr.contains("cannot reach the daemon at /nonexistent/control"))
+        let usage = try await Self.run(["account", "not-a-number"])
+        #expect(usage.status == 64)
+        let noSubcommand = try await Self.run(["frobnicate"])
+        #expect(noSubcommand.status == 64)
+    }
+
+    @Test("shell completions and the man page come from the argument definitions")
+    func completionsAndManPage() async throws {
+        for shell in ["bash", "zsh", "fish"] {
+            let script = try await Self.run(["--generate-completion-script", shell])
+            #expect(script.status == 0)
+            #expect(script.stdout.contains("search-groups"), "\(shell) completion lacks a nested subcommand")
+        }
+        let man = try await Self.run(["generate-manpage"])
+        #expect(man.status == 0, "\(man.stderr)")
+        #expect(man.stdout.hasPrefix(".TH TENANTSYNCCTL 1"))
+        #expect(man.stdout.contains(".SS targets search\\-groups"))
+        #expect(man.stdout.contains("\\fB\\-\\-licensing\\-model\\fR \\fIA|B|evaluation\\fR"))
+        // The page is valid roff: man renders it without warnings.
+        let directory = try ControlServerHarness.makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try man.stdout.write(toFile: directory + "/tenantsyncctl.1", atomically: true, encoding: .utf8)
+        let groff = try await ProcessRunner.run("/usr/bin/groff", ["-man", "-Tutf8", "-ww", "-z", directory + "/tenantsyncctl.1"])
+        #expect(groff.status == 0)
+        #expect(groff.stderr.isEmpty, "groff warnings: \(groff.stderr)")
+    }
+}
