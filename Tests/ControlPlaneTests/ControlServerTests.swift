@@ -296,21 +296,26 @@ struct ControlServerTests {
     @Test("graceful shutdown lets a running call finish and closes the listener")
     func gracefulDrain() async throws {
         struct SlowHandler: ControlHandler {
+            let started: AsyncStream<Void>.Continuation
             func reload(context: ControlContext) async throws -> [String] {
+                started.yield()
                 try await Task.sleep(for: .milliseconds(300))
                 return ["drained"]
             }
         }
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
         let directory = try ControlServerHarness.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/control"
-        let server = ControlServer(configuration: ControlServerConfiguration(listener: .path(path), info: VarlinkServiceInfo(version: "1")), handler: SlowHandler(), logger: ControlServerHarness.logger)
+        let server = ControlServer(configuration: ControlServerConfiguration(listener: .path(path), info: VarlinkServiceInfo(version: "1")), handler: SlowHandler(started: startedContinuation), logger: ControlServerHarness.logger)
         let group = ServiceGroupRunner(server: server)
         try await withThrowingTaskGroup(of: [String]?.self) { tasks in
             tasks.addTask { try await group.run(); return nil }
             try await server.waitUntilListening()
             tasks.addTask { try await ControlClient.withConnection(to: path) { try await $0.reload() } }
-            try await Task.sleep(for: .milliseconds(100))
+            // Shut down only once the call is running in the handler.
+            var iterator = started.makeAsyncIterator()
+            _ = await iterator.next()
             await group.shutdown()
             var results: [[String]] = []
             for try await result in tasks { if let result { results.append(result) } }

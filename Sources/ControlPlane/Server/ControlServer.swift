@@ -99,8 +99,7 @@ public final class ControlServer: Service, Sendable {
                     for try await connection in inbound {
                         guard counter.acquire() else {
                             logger.warning("control.connection.refused", metadata: ["control.limit": "\(counter.limit)"])
-                            // executeThenClose finishes the channel's writer, which NIO requires before release.
-                            try? await connection.channel.executeThenClose { _, _ in }
+                            connection.channel.close(promise: nil)
                             continue
                         }
                         group.addTask {
@@ -116,10 +115,14 @@ public final class ControlServer: Service, Sendable {
         logger.info("control.stopped")
     }
 
-    /// One accepted connection with what was learned at accept time.
+    /// One accepted connection, its pipeline set up but not yet reading.
+    ///
+    /// The async wrapper is made by the connection's own task: an accepted
+    /// connection that the accept loop never sees (it arrives while the
+    /// listener closes) is then a plain channel, not a wrapper that must be
+    /// finished before release.
     struct AcceptedConnection: Sendable {
-        let channel: NIOAsyncChannel<VarlinkFrame, ByteBuffer>
-        let peer: PeerCredentials?
+        let channel: any Channel
         let activity: ConnectionActivity
     }
 
@@ -128,20 +131,18 @@ public final class ControlServer: Service, Sendable {
         let idleTimeout = TimeAmount(configuration.idleTimeout)
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 128)
+            // Nothing is read before the connection's task wraps the channel, so no byte is lost.
+            .childChannelOption(.autoRead, value: false)
         let initializer: @Sendable (Channel) -> EventLoopFuture<AcceptedConnection> = { channel in
-            let activity = ConnectionActivity()
-            let wrapped = channel.eventLoop.makeCompletedFuture {
+            channel.eventLoop.makeCompletedFuture {
+                let activity = ConnectionActivity()
                 let pipeline = channel.pipeline.syncOperations
                 try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                 try pipeline.addHandler(IdleConnectionCloser(activity: activity))
                 try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
                 try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
-                return try NIOAsyncChannel<VarlinkFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                return AcceptedConnection(channel: channel, activity: activity)
             }
-            let peer = PeerCredentials.read(from: channel)
-                .map { Optional($0) }
-                .recover { _ in nil }
-            return wrapped.and(peer).map { AcceptedConnection(channel: $0, peer: $1, activity: activity) }
         }
         switch configuration.listener {
         case .path(let path):
@@ -150,7 +151,7 @@ public final class ControlServer: Service, Sendable {
             do {
                 try ControlSocketFile.restrict(path: path, groupName: configuration.controlGroup)
             } catch {
-                try? await server.channel.close()
+                try? await server.executeThenClose { _ in }
                 throw error
             }
             return (server, SocketFileIdentity(path: path))
@@ -161,28 +162,42 @@ public final class ControlServer: Service, Sendable {
     }
 
     private func serve(_ connection: AcceptedConnection) async {
-        let allowed = connection.peer.map(policy.allows) ?? false
-        let channel = connection.channel.channel
-        logger.debug("control.connection.opened", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
+        let channel = connection.channel
+        let accepted: (NIOAsyncChannel<VarlinkFrame, ByteBuffer>, PeerCredentials?)
         do {
-            try await connection.channel.executeThenClose { inbound, outbound in
+            let peer = try? await PeerCredentials.read(from: channel).get()
+            let wrapped = try await channel.eventLoop.submit {
+                let wrapped = try NIOAsyncChannel<VarlinkFrame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return wrapped
+            }.get()
+            accepted = (wrapped, peer)
+        } catch {
+            channel.close(promise: nil)
+            return
+        }
+        let (asyncChannel, peer) = accepted
+        let allowed = peer.map(policy.allows) ?? false
+        logger.debug("control.connection.opened", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
+        do {
+            try await asyncChannel.executeThenClose { inbound, outbound in
                 try await withGracefulShutdownHandler {
                     do {
                         for try await frame in inbound {
                             switch frame {
                             case .message(let message):
                                 guard connection.activity.begin() else { return }
-                                let outcome = await dispatcher.handle(message, peer: connection.peer, allowed: allowed, outbound: outbound)
+                                let outcome = await dispatcher.handle(message, peer: peer, allowed: allowed, outbound: outbound)
                                 connection.activity.end()
                                 if outcome == .close || connection.activity.isDraining { return }
                             case .tooLarge(let limit):
-                                logger.notice("control.message.too-large", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
+                                logger.notice("control.message.too-large", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
                                 try? await VarlinkReplyWriter(outbound: outbound, oneway: false).error(ControlError.messageTooLarge(limit: limit))
                                 return
                             }
                         }
                     } catch VarlinkFrameError.messageTooLarge {
-                        logger.notice("control.message.endless", metadata: ["peer.uid": "\(connection.peer?.uid ?? UInt32.max)"])
+                        logger.notice("control.message.endless", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
                     }
                 } onGracefulShutdown: {
                     // No new calls; a running call still writes its reply, then the loop ends.
