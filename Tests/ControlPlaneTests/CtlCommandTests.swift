@@ -186,7 +186,8 @@ struct CtlCommandTests {
             #expect(renew.status == 69)
             let extend = try await Self.run(["--socket", path, "extend", "--tenant", "contoso.example", "--wait"])
             #expect(extend.status == 69)
-            let internalError = try await Self.run(["--socket", path, "deprovision", "5"])
+            // Account 7 exists (the CLI reads it first to show the manual clean-up); its deprovision fails inside the daemon.
+            let internalError = try await Self.run(["--socket", path, "deprovision", "7"])
             #expect(internalError.status == 70)
             #expect(internalError.stderr.contains("Internal"))
         }
