@@ -6,6 +6,8 @@ import Synchronization
 final class ConnectionActivity: Sendable {
     private struct State {
         var callsInFlight = 0
+        /// Messages decoded on the event loop but not yet picked up by the connection's task.
+        var queued = 0
         var draining = false
     }
 
@@ -15,13 +17,21 @@ final class ConnectionActivity: Sendable {
     func begin() -> Bool {
         state.withLock { state in
             guard !state.draining else { return false }
+            state.queued = max(0, state.queued - 1)
             state.callsInFlight += 1
             return true
         }
     }
 
     func end() { state.withLock { $0.callsInFlight -= 1 } }
-    var isIdle: Bool { state.withLock { $0.callsInFlight == 0 } }
+
+    /// A message was decoded; the connection is busy until its call begins and ends.
+    ///
+    /// Without this, a loaded machine can run the idle timer out between the read and the
+    /// moment the connection's task picks the message up, and cut a call off before it starts.
+    func messageArrived() { state.withLock { $0.queued += 1 } }
+
+    var isIdle: Bool { state.withLock { $0.callsInFlight == 0 && $0.queued == 0 } }
     var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Stops new calls; returns true when no call is running (the connection can close now).
@@ -34,6 +44,23 @@ final class ConnectionActivity: Sendable {
 }
 
 /// Closes a connection that stayed silent for the idle timeout while no call was running.
+/// Marks every decoded message as pending work for ``ConnectionActivity``, on the event loop.
+final class MessageArrivalMarker: ChannelInboundHandler {
+    typealias InboundIn = VarlinkFrame
+    typealias InboundOut = VarlinkFrame
+
+    private let activity: ConnectionActivity
+
+    init(activity: ConnectionActivity) {
+        self.activity = activity
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .message = unwrapInboundIn(data) { activity.messageArrived() }
+        context.fireChannelRead(data)
+    }
+}
+
 final class IdleConnectionCloser: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer

@@ -140,6 +140,7 @@ public final class ControlServer: Service, Sendable {
                 try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
                 try pipeline.addHandler(IdleConnectionCloser(activity: activity))
                 try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
+                try pipeline.addHandler(MessageArrivalMarker(activity: activity))
                 try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
                 return AcceptedConnection(channel: channel, activity: activity)
             }
