@@ -16,7 +16,9 @@ extension SQLiteStore {
     /// Whoever enqueues an alert (the token refresher inside its own transaction,
     /// the sync engine, the control socket), the dispatcher is woken without polling.
     public func observeAlertOutbox(_ onChange: @escaping @Sendable () -> Void) -> StoreObservation {
-        let observation = DatabaseRegionObservation(tracking: Table("alert_deliveries"))
+        // `alerts`, not `alert_deliveries`: SQLite's update hook, which GRDB observes, is not
+        // called for WITHOUT ROWID tables, and every enqueue inserts an alert row.
+        let observation = DatabaseRegionObservation(tracking: Table("alerts"))
         let cancellable = observation.start(in: pool, onError: { _ in }, onChange: { _ in onChange() })
         return StoreObservation(cancellable)
     }

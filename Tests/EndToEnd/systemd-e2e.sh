@@ -277,7 +277,7 @@ step2() {
     # Short-lived access tokens, so that step 3 sees a refresh within its time bound.
     curl -fsS -X PATCH -H 'Content-Type: application/json' -d '{"accessTokenLifetimeSeconds": 60, "randomAccessTokenLifetime": false}' \
         "$EMULATOR/_emulator/tenants/$TENANT/settings" >/dev/null || { fail 2 "the emulator refused the token-lifetime setting"; return; }
-    ctl provision sharepoint-online --tenant "$TENANT" --device-code --scope all </dev/null >"$LOGDIR/provision.out" 2>&1 &
+    ctl provision sharepoint-online --tenant "$TENANT" --device-code --confirm-app-principal --scope all </dev/null >"$LOGDIR/provision.out" 2>&1 &
     local provision=$!
     # The administrator approves the device code the daemon asked for (waits up to 20 s for it).
     curl -sS -X POST "$EMULATOR/_emulator/tenants/$TENANT/device-codes/approve-next?wait=20" >"$LOGDIR/approve.out" 2>&1

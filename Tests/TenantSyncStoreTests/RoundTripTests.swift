@@ -222,3 +222,26 @@ struct RoundTripTests {
         #expect(try await fixture.store.alerts(includeAcknowledged: true, limit: 10).first?.acknowledgedAt == at + 60)
     }
 }
+
+@Suite("Outbox observation")
+struct OutboxObservationTests {
+    /// The dispatcher sleeps until this fires; it must fire for every enqueued alert.
+    @Test func enqueueingAnAlertNotifiesTheObserver() async throws {
+        let fixture = try StoreFixture()
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let observation = fixture.store.observeAlertOutbox { continuation.yield() }
+        defer { observation.cancel() }
+        _ = try await fixture.store.enqueueAlert(NewAlert(kind: "account-protected", severity: .info, subject: "s", body: "b"), channels: ["journal"], at: .now)
+        let notified = await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                var iterator = stream.makeAsyncIterator()
+                return await iterator.next() != nil
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(5)); return false }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        #expect(notified, "no change notification after enqueueAlert: the dispatcher would never wake")
+    }
+}
