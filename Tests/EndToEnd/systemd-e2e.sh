@@ -311,6 +311,9 @@ step3() {
     if ! wait_for 45 has_invalid; then
         fail 3 "no token-invalid event (MESSAGE_ID=$MESSAGE_ID_TOKEN_INVALID) within 45 s of revoking the refresh token"; return
     fi
+    # The daemon recomputes STATUS= every 15 s: give it one period and a margin.
+    names_invalid() { prop tenantsyncd.service StatusText | grep -qiE 'invalid|degraded|sharepoint'; }
+    wait_for 25 names_invalid
     local status_text; status_text=$(prop tenantsyncd.service StatusText)
     echo "$status_text" | grep -qiE 'invalid|degraded|sharepoint' || { fail 3 "StatusText does not name the invalid account: '$status_text'"; return; }
     pass 3 "refresh token revoked: '$(jctl -u tenantsyncd MESSAGE_ID=$MESSAGE_ID_TOKEN_INVALID -o cat | tail -n1)'; StatusText=\"$status_text\""
