@@ -283,11 +283,14 @@ struct ControlServerTests {
     func idleDuringCall() async throws {
         struct SlowHandler: ControlHandler {
             func reload(context: ControlContext) async throws -> [String] {
-                try await Task.sleep(for: .milliseconds(600))
+                try await Task.sleep(for: .milliseconds(1_500))
                 return ["slow"]
             }
         }
-        try await ControlServerHarness.withServer(handler: SlowHandler(), configure: { $0.idleTimeout = .milliseconds(150) }) { path, _ in
+        // The call lasts three idle periods. The period is not shorter because, with autoRead off,
+        // a message the connection's task has not picked up yet is invisible to the idle timer:
+        // on a loaded machine 150 ms could pass before the task even starts.
+        try await ControlServerHarness.withServer(handler: SlowHandler(), configure: { $0.idleTimeout = .milliseconds(500) }) { path, _ in
             let changed = try await ControlClient.withConnection(to: path) { try await $0.reload() }
             #expect(changed == ["slow"])
         }
