@@ -29,6 +29,11 @@ struct ProvisioningHarness: Sendable {
                 graph = "\(base)"
                 outlook = "\(base)/outlook"
                 client_secret_file = "\(sandbox.path)/client-secret"
+
+                # A real alert channel: every alert's JSON is appended to a file the tests read.
+                [[hooks]]
+                name = "record"
+                command = ["/bin/sh", "-c", "cat >> \(sandbox.path)/alerts.jsonl; echo >> \(sandbox.path)/alerts.jsonl"]
                 """)
             let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
             try #require(await daemon.waitForLog("tenantsyncd started"), "daemon never started: \(daemon.log)")

@@ -23,7 +23,13 @@ struct ProvisioningTests {
             #expect(detail.lastSync?.trigger == .provision && detail.lastSync?.state == .succeeded)
             let notice = try await h.alerts().first { $0.kind == "account-protected" }
             #expect(notice?.subject == "Exchange Online protected.")
-            #expect(notice?.deliveries.isEmpty == false)
+            // One delivery per configured channel: the hook, plus the journal where journald listens.
+            #expect(notice?.deliveries.map(\.channel).contains("hook:record") == true, "\(String(describing: notice))")
+            // The outbox delivers it through the hook: its JSON reaches the file.
+            let delivered = try await eventually(timeout: .seconds(10), "hook delivery") {
+                ((try? String(contentsOfFile: h.directory + "/alerts.jsonl", encoding: .utf8)) ?? "").contains("Exchange Online protected.")
+            }
+            #expect(delivered, "the account-protected alert never reached the hook")
             // The EWS consent came first: the first device code asked for the Exchange resource.
             #expect(!run.all.contains(EmulatorDefaults.clientSecret))
 
