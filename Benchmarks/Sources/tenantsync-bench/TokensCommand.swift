@@ -43,7 +43,19 @@ enum TokensCommand {
         var logger = Logger(label: "tenantsync-bench")
         logger.logLevel = .warning
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { try? http.syncShutdown() }
+        do {
+            try await measure(arguments: arguments, base: base, grantCount: grantCount, idleSeconds: idleSeconds, bound: bound,
+                              directory: directory, http: http, logger: logger)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    static func measure(
+        arguments: Arguments, base: String, grantCount: Int, idleSeconds: Int, bound: Int, directory: String, http: HTTPClient, logger: Logger
+    ) async throws {
         let store = try SQLiteStore(
             path: directory + "/tokens.sqlite", sealer: SecretSealer(keyBytes: Array(repeating: 9, count: 32)), logger: logger
         )
