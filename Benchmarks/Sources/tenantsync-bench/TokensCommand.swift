@@ -41,8 +41,13 @@ enum TokensCommand {
         let directory = try arguments.value("--dir")
 
         var logger = Logger(label: "tenantsync-bench")
-        logger.logLevel = .warning
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // Env knob while investigating: AsyncHTTPClient's default is 8 connections per host.
+        if let limit = ProcessInfo.processInfo.environment["BENCH_POOL"].flatMap(Int.init) {
+            httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: limit)
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
         do {
             try await measure(arguments: arguments, base: base, grantCount: grantCount, idleSeconds: idleSeconds, bound: bound,
                               directory: directory, http: http, logger: logger)
