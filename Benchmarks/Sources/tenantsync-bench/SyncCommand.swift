@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import Synchronization
 import MicrosoftCloud
 import TenantSyncCore
 import TenantSyncDaemon
@@ -24,6 +25,8 @@ enum SyncCommand {
         var peakRSSKiB: Int
         var state: String
         var error: String?
+        /// Seconds from the start at which each phase reported its last progress (users, groups, memberships, done).
+        var phaseEnds: [String: Double]
     }
 
     static func run(_ arguments: Arguments) async throws {
@@ -35,7 +38,7 @@ enum SyncCommand {
         let concurrency = Int(arguments.optional("--concurrency") ?? "8") ?? 8
 
         var logger = Logger(label: "tenantsync-bench")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let store = try SQLiteStore(
             path: databasePath, sealer: SecretSealer(keyBytes: Array(repeating: 9, count: 32)), logger: logger
         )
@@ -55,7 +58,11 @@ enum SyncCommand {
 
         let clock = ContinuousClock()
         let started = clock.now
-        let run = try await synchronizer.run(tenantID: tenant, service: nil, trigger: .manual, forceFull: mode == "full")
+        let phases = Mutex<[String: Double]>([:])
+        let run = try await synchronizer.run(tenantID: tenant, service: nil, trigger: .manual, forceFull: mode == "full") { progress in
+            let at = (clock.now - started).seconds
+            phases.withLock { $0[progress.phase] = at }
+        }
         let elapsed = clock.now - started
 
         let users = try await store.directoryUserIDs(tenantID: tenant).count
@@ -64,7 +71,7 @@ enum SyncCommand {
         let result = Result(
             mode: run.mode.rawValue, seconds: elapsed.seconds, users: users, groups: groups, memberships: memberships,
             pages: run.pages, changes: run.counts, cpuSeconds: ProcessMeasure.cpuSeconds(), peakRSSKiB: ProcessMeasure.peakRSSKiB(),
-            state: run.state.rawValue, error: run.error
+            state: run.state.rawValue, error: run.error, phaseEnds: phases.withLock { $0 }
         )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -41,9 +41,26 @@ enum TokensCommand {
         let directory = try arguments.value("--dir")
 
         var logger = Logger(label: "tenantsync-bench")
-        logger.logLevel = .warning
-        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        defer { try? http.syncShutdown() }
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        var httpConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        // Env knob while investigating: AsyncHTTPClient's default is 8 connections per host.
+        if let limit = ProcessInfo.processInfo.environment["BENCH_POOL"].flatMap(Int.init) {
+            httpConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: limit)
+        }
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration)
+        do {
+            try await measure(arguments: arguments, base: base, grantCount: grantCount, idleSeconds: idleSeconds, bound: bound,
+                              directory: directory, http: http, logger: logger)
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
+        try await http.shutdown()
+    }
+
+    static func measure(
+        arguments: Arguments, base: String, grantCount: Int, idleSeconds: Int, bound: Int, directory: String, http: HTTPClient, logger: Logger
+    ) async throws {
         let store = try SQLiteStore(
             path: directory + "/tokens.sqlite", sealer: SecretSealer(keyBytes: Array(repeating: 9, count: 32)), logger: logger
         )
