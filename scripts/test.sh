@@ -4,6 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-deps.sh
 swift build --build-tests
+# The peer-credential tests create system users and a group named tenantsync-test-*
+# (they need a real non-root caller); remove them again however the run ends.
+remove_test_accounts() {
+    for user in tenantsync-test-nobody tenantsync-test-member; do
+        if id -u "$user" >/dev/null 2>&1; then userdel "$user" 2>/dev/null || true; fi
+    done
+    for group in tenantsync-test-ctl tenantsync-test-nobody tenantsync-test-member; do
+        if getent group "$group" >/dev/null; then groupdel "$group" 2>/dev/null || true; fi
+    done
+}
+if [ "$(id -u)" -eq 0 ]; then trap remove_test_accounts EXIT; fi
 swift test --skip-build
 # The end-to-end run under a real systemd needs root (CI runs as root).
 if [ "$(id -u)" -eq 0 ]; then
