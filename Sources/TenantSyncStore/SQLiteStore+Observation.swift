@@ -19,7 +19,7 @@ extension SQLiteStore {
         // `alerts`, not `alert_deliveries`: SQLite's update hook, which GRDB observes, is not
         // called for WITHOUT ROWID tables, and every enqueue inserts an alert row.
         let observation = DatabaseRegionObservation(tracking: Table("alerts"))
-        let cancellable = observation.start(in: pool, onError: { _ in }, onChange: { _ in onChange() })
+        let cancellable = observation.start(in: pool.blocking, onError: { _ in }, onChange: { _ in onChange() })
         return StoreObservation(cancellable)
     }
 }

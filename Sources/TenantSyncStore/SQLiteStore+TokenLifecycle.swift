@@ -4,19 +4,20 @@ import TenantSyncCore
 
 extension SQLiteStore: TokenLifecycleStore {
     public func tokenSnapshot(grantID: Int64) async throws -> TokenSnapshot? {
-        let found = try await pool.read { db -> (Grant, Row?)? in
+        // Decoded inside the read: a `Row` is not Sendable, and returning one would select GRDB's blocking read.
+        try await pool.read { db -> TokenSnapshot? in
             guard let grant = try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [grantID]).map(Self.grant(from:)) else {
                 return nil
             }
-            return (grant, try Row.fetchOne(db, sql: "SELECT * FROM token_sets WHERE grant_id = ?", arguments: [grantID]))
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM token_sets WHERE grant_id = ?", arguments: [grantID]) else {
+                return TokenSnapshot(grant: grant, tokens: nil, generation: 0, consecutiveFailures: 0, nextRefreshAt: nil)
+            }
+            return TokenSnapshot(
+                grant: grant, tokens: try tokenSet(grantID: grantID, row: row),
+                generation: row["generation"], consecutiveFailures: row["consecutive_failures"],
+                nextRefreshAt: Timestamp.date(row["next_refresh_at"])
+            )
         }
-        guard let (grant, row) = found else { return nil }
-        guard let row else { return TokenSnapshot(grant: grant, tokens: nil, generation: 0, consecutiveFailures: 0, nextRefreshAt: nil) }
-        return TokenSnapshot(
-            grant: grant, tokens: try tokenSet(grantID: grantID, row: row),
-            generation: row["generation"], consecutiveFailures: row["consecutive_failures"],
-            nextRefreshAt: Timestamp.date(row["next_refresh_at"])
-        )
     }
 
     public func storeRefreshedTokenSet(grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at date: Date) async throws -> Bool {
@@ -164,7 +165,7 @@ extension SQLiteStore: TokenLifecycleStore {
         return (access, refresh)
     }
 
-    private func tokenSet(grantID: Int64, row: Row) throws -> TokenSet {
+    func tokenSet(grantID: Int64, row: Row) throws -> TokenSet {
         let accessSealed: Data = row["access_token_sealed"]
         let refreshSealed: Data? = row["refresh_token_sealed"]
         return TokenSet(

@@ -36,19 +36,11 @@ extension SQLiteStore: TokenStore {
     }
 
     public func tokenSet(grantID: Int64) async throws -> TokenSet? {
-        guard let row = try await pool.read({ db in
-            try Row.fetchOne(db, sql: "SELECT * FROM token_sets WHERE grant_id = ?", arguments: [grantID])
-        }) else { return nil }
-        let accessSealed: Data = row["access_token_sealed"]
-        let refreshSealed: Data? = row["refresh_token_sealed"]
-        return TokenSet(
-            accessToken: try sealer.open(accessSealed, boundTo: Self.tokenPlace(grantID, "access")),
-            refreshToken: try refreshSealed.map { try sealer.open($0, boundTo: Self.tokenPlace(grantID, "refresh")) },
-            scopes: Self.scopes(row["scopes"]),
-            obtainedAt: Timestamp.date(row["obtained_at"]) ?? .distantPast,
-            expiresAt: Timestamp.date(row["expires_at"]) ?? .distantPast,
-            refreshInAt: Timestamp.date(row["refresh_in_at"])
-        )
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM token_sets WHERE grant_id = ?", arguments: [grantID]).map { row in
+                try tokenSet(grantID: grantID, row: row)
+            }
+        }
     }
 
     public func tokenStatus(grantID: Int64) async throws -> TokenStatus? {

@@ -13,7 +13,8 @@ public final class SQLiteStore: Sendable {
     /// The database file name inside the state directory.
     public static let fileName = "tenantsync.sqlite"
 
-    let pool: DatabasePool
+    /// Async access only (see ``AsyncDatabasePool``); `pool.blocking` for start-up and shutdown.
+    let pool: AsyncDatabasePool
     let sealer: SecretSealer
     public let path: String
 
@@ -34,22 +35,24 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         try SchemaMigrator.inspectExisting(path: path, latest: SchemaMigrations.latestVersion)
+        let database: DatabasePool
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            database = try DatabasePool(path: path, configuration: configuration)
         } catch {
             throw TenantSyncError(.storeUnavailable, "Cannot open the state database \(path): \(Self.describe(error)).")
         }
-        try SchemaMigrator(pool: pool, path: path, logger: logger).migrate()
+        pool = AsyncDatabasePool(blocking: database)
+        try SchemaMigrator(pool: database, path: path, logger: logger).migrate()
     }
 
     /// The schema version recorded in the database.
     public func schemaVersion() throws -> Int {
-        try pool.read { db in try SchemaMigrator.appliedVersions(db).max() ?? 0 }
+        try pool.blocking.read { db in try SchemaMigrator.appliedVersions(db).max() ?? 0 }
     }
 
     /// Runs SQLite's own consistency check; `["ok"]` when the file is sound.
     public func integrityCheck() throws -> [String] {
-        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        try pool.blocking.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
     }
 
     /// Answers when the database answers; used by the watchdog's health check.
@@ -59,10 +62,10 @@ public final class SQLiteStore: Sendable {
 
     /// Checkpoints the WAL into the main file and closes the database.
     public func close() throws {
-        try pool.writeWithoutTransaction { db in
+        try pool.blocking.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
-        try pool.close()
+        try pool.blocking.close()
     }
 
     static func describe(_ error: any Error) -> String {

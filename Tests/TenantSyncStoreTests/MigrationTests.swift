@@ -12,7 +12,7 @@ struct MigrationTests {
         let fixture = try StoreFixture()
         #expect(try fixture.store.schemaVersion() == SchemaMigrations.latestVersion)
         #expect(try fixture.store.integrityCheck() == ["ok"])
-        let names = try fixture.store.pool.read { db in
+        let names = try fixture.store.pool.blocking.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM schema_migrations ORDER BY version")
         }
         #expect(names == SchemaMigrations.all.map(\.fileName))
@@ -20,7 +20,7 @@ struct MigrationTests {
 
     @Test func databaseIsInWALModeWithSecureDelete() throws {
         let fixture = try StoreFixture()
-        let (mode, secureDelete) = try fixture.store.pool.read { db in
+        let (mode, secureDelete) = try fixture.store.pool.blocking.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA secure_delete"))
         }
         #expect(mode == "wal")
@@ -54,13 +54,13 @@ struct MigrationTests {
         let fixture = try StoreFixture()
         try fixture.store.close()
         let again = try SQLiteStore(path: fixture.databasePath, sealer: SecretSealer(keyBytes: StoreFixture.key), logger: Logger(label: "test"))
-        let count = try again.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM schema_migrations") }
+        let count = try again.pool.blocking.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM schema_migrations") }
         #expect(count == SchemaMigrations.all.count)
     }
 
     @Test func newerSchemaIsRefusedAndLeftUntouched() throws {
         let fixture = try StoreFixture()
-        try fixture.store.pool.write { db in
+        try fixture.store.pool.blocking.write { db in
             try db.execute(sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 'x')")
         }
         try fixture.store.close()
