@@ -59,7 +59,7 @@ extension Provisioner {
                 guard let grant = grants.first(where: { $0.name == name && $0.flow == .delegated }),
                       let stage = ProvisioningStage.allCases.first(where: { $0.grantName == name })
                 else { continue }
-                let tokens = try await deviceCodeConsent(
+                let tokens = try await interactiveConsent(
                     account: account, tenant: tenant, stage: stage, grantName: name, resource: grant.resource,
                     flow: request.consentFlow ?? .deviceCode, updates: updates
                 )

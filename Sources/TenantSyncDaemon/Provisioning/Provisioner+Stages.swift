@@ -10,13 +10,13 @@ extension Provisioner {
         stage == .consentGraph ? graphResource : outlookResource
     }
 
-    /// A delegated consent with the device-code flow: show the code, wait for the administrator, store the grant.
+    /// A delegated consent (device code or authorization code with PKCE): wait for the administrator, store the grant.
     func consent(
         _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
     ) async throws -> StageOutcome {
         guard let name = stage.grantName else { preconditionFailure("not a consent stage") }
         let resource = resource(of: stage)
-        let tokens = try await deviceCodeConsent(
+        let tokens = try await interactiveConsent(
             account: account, tenant: tenant, stage: stage, grantName: name, resource: resource, flow: input.flow, updates: updates
         )
         guard let tokens else {
@@ -35,18 +35,24 @@ extension Provisioner {
         return .advance
     }
 
-    /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
-    func deviceCodeConsent(
+    /// Runs one interactive consent with the chosen flow; `nil` when a device code was shown to a client that does not stream.
+    func interactiveConsent(
         account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String, flow: ConsentFlow,
         updates: ControlUpdates<ProvisionStep>
     ) async throws -> TokenSet? {
-        guard flow == .deviceCode else {
-            throw TenantSyncError(
-                .invalidArgument,
-                "This daemon has no redirect listener for the authorization-code flow yet; consent with the device-code flow (tenantsyncctl ... --device-code).",
-                context: ["consent.flow": flow.rawValue]
-            )
+        switch flow {
+        case .deviceCode:
+            return try await deviceCodeConsent(account: account, tenant: tenant, stage: stage, grantName: grantName, resource: resource, updates: updates)
+        case .authCode:
+            return try await authCodeConsent(account: account, tenant: tenant, stage: stage, grantName: grantName, resource: resource, updates: updates)
         }
+    }
+
+    /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
+    func deviceCodeConsent(
+        account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String,
+        updates: ControlUpdates<ProvisionStep>
+    ) async throws -> TokenSet? {
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
         if let pending = await sessions.pendingConsent(account.id, stage: stage, now: now()) {
             return try await poll(account: account, tenant: tenant, authorization: pending.authorization)
