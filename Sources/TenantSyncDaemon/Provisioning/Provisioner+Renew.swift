@@ -46,9 +46,9 @@ extension Provisioner {
             let probe = try await identity.clientCredentials(
                 tenant: tenant.id, client: OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret), scope: grant.resource
             )
-            try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken)
-            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
             let model = request.licensingModel ?? (account.licensingModel == .evaluation ? .a : account.licensingModel ?? .a)
+            try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken, model: model)
+            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
             try await store.setLicensingModel(accountID: account.id, model: model)
             try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
             renewed.append(grant.name)

@@ -176,7 +176,7 @@ extension Provisioner {
             return .wait(step)
         }
         let tokens = try await identity.clientCredentials(tenant: tenant.id, client: credentials, scope: graphResource)
-        try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken)
+        try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken, model: model)
         if let app = input.app {
             try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: nil)
         }
@@ -184,31 +184,6 @@ extension Provisioner {
         try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])
         try await storeGrant(account: account, name: "graph", resource: graphResource, flow: .clientCredentials, tokens: tokens)
         return .advance
-    }
-
-    /// Probes Graph with calls that need each permission; a refusal names what is missing. The token stays opaque.
-    func verifyTeamsPermissions(appID: String, tenant: Tenant, accessToken: Secret) async throws {
-        let probes: [(permission: String, path: String)] = [
-            ("User.Read.All", "/users?$top=1&$select=id"),
-            ("Group.Read.All", "/groups?$top=1&$select=id"),
-        ]
-        var missing: [String] = []
-        for probe in probes {
-            do {
-                _ = try await graph.page(graph.url(probe.path), as: GraphIDOnly.self, accessToken: accessToken)
-            } catch let error as GraphError where error.kind == .forbidden {
-                missing.append(probe.permission)
-            }
-        }
-        guard missing.isEmpty else {
-            throw TenantSyncError(
-                .invalidArgument,
-                "The app \(appID) lacks the Microsoft Graph application permission(s) \(missing.joined(separator: ", ")) in \(tenant.domain) "
-                    + "(or they are not admin-consented). Add them in Microsoft Entra ID > App registrations > API permissions, "
-                    + "grant admin consent, then retry.",
-                context: ["app.id": appID, "permissions.missing": missing.joined(separator: ",")]
-            )
-        }
     }
 
     /// The sync scope: all, or selected users by UPN and group-name prefix, under the shared-scope rule.
