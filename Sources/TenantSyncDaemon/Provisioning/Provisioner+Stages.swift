@@ -183,6 +183,10 @@ extension Provisioner {
         try await store.setLicensingModel(accountID: account.id, model: model)
         try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])
         try await storeGrant(account: account, name: "graph", resource: graphResource, flow: .clientCredentials, tokens: tokens)
+        if model == .evaluation {
+            // The probes spent evaluation calls too; the budget counts them now that the metered grant exists.
+            for _ in 0..<Self.teamsPermissionProbeCount { await meter?.graphCallMade(tenantID: tenant.id) }
+        }
         return .advance
     }
 
@@ -231,6 +235,7 @@ extension Provisioner {
     /// Verification call with the new token, first directory sync, account active, success notice.
     func finish(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
         let verified = try await verifyOrganization(tenant: tenant, accessToken: try await graphToken(account: account))
+        await meter?.graphCallMade(tenantID: tenant.id)
         _ = await coordinator.submit(.init(tenantID: tenant.id, service: account.service, trigger: .provision, forceFull: true))
         let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)
         guard run.state == .succeeded else {

@@ -14,6 +14,9 @@ extension Provisioner {
     /// An id that names no chat, message or drive item.
     static let absentItemID = "00000000-0000-0000-0000-000000000000"
 
+    /// The Graph calls ``verifyTeamsPermissions(appID:tenant:accessToken:model:)`` makes (one per permission).
+    static let teamsPermissionProbeCount = 5
+
     /// Probes each permission Teams Chat protection needs; a refusal names every missing one.
     func verifyTeamsPermissions(appID: String, tenant: Tenant, accessToken: Secret, model: LicensingModel?) async throws {
         var missing: [String] = []

@@ -24,6 +24,8 @@ struct Provisioner: ControlHandler {
     let redirectURL: String
     /// How long the loopback listener waits for the authorization-code redirect.
     let consentTimeout: Duration
+    /// Counts Graph calls of evaluation-mode accounts (it ignores every other account).
+    let meter: (any GraphCallMeter)?
     let sessions = ProvisioningSessions()
     let now: @Sendable () -> Date
     let logger: Logger
@@ -31,7 +33,7 @@ struct Provisioner: ControlHandler {
     init(
         store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator, alertChannels: [String],
-        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
@@ -44,6 +46,7 @@ struct Provisioner: ControlHandler {
         self.alertChannels = alertChannels
         self.redirectURL = redirectURL
         self.consentTimeout = consentTimeout
+        self.meter = meter
         self.now = now
         self.logger = logger
     }
