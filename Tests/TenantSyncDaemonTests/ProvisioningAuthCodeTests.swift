@@ -50,6 +50,14 @@ extension ProvisioningTests {
             #expect(detail.state == .active)
             #expect(detail.grants.map(\.name).sorted() == ["ews", "graph"])
             #expect(detail.grants.allSatisfy { $0.state == .valid && $0.token != nil }, "\(detail.grants)")
+
+            // Renew uses the same default: two new sign-ins replace both grants' tokens.
+            let before = detail.grants.compactMap { $0.token?.obtainedAt }
+            let renewed = try await h.ctlWithBrowser(["renew", "\(account.id)"]) { _, url in _ = try await Browser.signIn(url) }
+            #expect(renewed.status == 0, "\(renewed.all)")
+            #expect(ProvisioningHarness.authorizeURLs(in: renewed.stdout).count == 2, "\(renewed.stdout)")
+            let after = try await h.detail(account.id).grants.compactMap { $0.token?.obtainedAt }
+            #expect(before.count == 2 && zip(before, after).allSatisfy { $1 > $0 }, "before \(before) after \(after)")
         }
     }
 
