@@ -40,8 +40,11 @@ public struct AppRegistration: Sendable, Codable, Equatable {
     public static func product(clientID: String, secret: String, consented: Bool) -> AppRegistration {
         AppRegistration(
             appId: clientID, displayName: "tenantsync", secret: secret, secretExpired: false,
+            // The Teams Chat permissions too: an account provisioned without the customer's own app runs on this app
+            // (evaluation mode), as the seeds' "provisioned in the old way" accounts do.
             graphPermissions: ["User.Read.All", "Group.Read.All", "Directory.Read.All",
-                               "RoleManagement.Read.Directory", "Domain.Read.All", "Organization.Read.All"],
+                               "RoleManagement.Read.Directory", "Domain.Read.All", "Organization.Read.All",
+                               "Chat.Read.All", "Chat.UpdatePolicyViolation.All", "Files.ReadWrite.All"],
             outlookPermissions: ["full_access_as_app"],
             delegatedScopes: ["User.Read", "User.Read.All", "Group.Read.All", "Directory.Read.All",
                               "RoleManagement.Read.Directory"],

@@ -164,6 +164,14 @@ extension M365Emulator {
         }
     }
 
+    /// The Graph calls an app with a monthly allowance made in the tenant this month (0 when it has none).
+    public func monthlyCalls(tenant: String, appId: String) throws(EmulatorError) -> Int {
+        try withTenant(tenant) { w, t throws(EmulatorError) in
+            guard let app = w.tenants[t].apps[appId.lowercased()] else { throw .notFound("No app '\(appId)' in tenant") }
+            return app.callsThisMonth
+        }
+    }
+
     /// Replaces an app's client secret (and clears the expired mark).
     public func setSecret(tenant: String, appId: String, secret: String) throws(EmulatorError) {
         try withTenant(tenant) { w, t throws(EmulatorError) in

@@ -68,11 +68,20 @@ public struct GraphClient: Sendable {
 
     /// GETs `url` with retries; returns the body of a 2xx response.
     public func get(_ url: String, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+        try await send(.GET, url, json: nil, accessToken: accessToken, eventualConsistency: eventualConsistency)
+    }
+
+    /// PATCHes `url` with a JSON body, with the same retries (PATCH is idempotent); returns the body of a 2xx response.
+    public func patch(_ url: String, json: Data, accessToken: Secret) async throws -> Data {
+        try await send(.PATCH, url, json: json, accessToken: accessToken, eventualConsistency: false)
+    }
+
+    private func send(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await getOnce(url, accessToken: accessToken, eventualConsistency: eventualConsistency)
+                return try await sendOnce(method, url, json: json, accessToken: accessToken, eventualConsistency: eventualConsistency)
             } catch let error as GraphError where error.kind == .transient && attempt < maximumAttempts {
                 let delay = min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
                 logger.debug(
@@ -84,9 +93,13 @@ public struct GraphClient: Sendable {
         }
     }
 
-    private func getOnce(_ url: String, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+    private func sendOnce(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
         var request = HTTPClientRequest(url: url)
-        request.method = .GET
+        request.method = method
+        if let json {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: json))
+        }
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken.reveal)")
         request.headers.add(name: "Accept", value: "application/json")
         if eventualConsistency { request.headers.add(name: "ConsistencyLevel", value: "eventual") }

@@ -50,6 +50,10 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let provisioningFailed = MessageID("35fbb47df9f34fd8b37fec51e7cce164")
     /// A service account was removed.
     public static let accountDeprovisioned = MessageID("d9522dc957f944b99184cb367a419f29")
+    /// A Teams Chat account in evaluation mode has used 80 % of its monthly API budget.
+    public static let evaluationBudgetLow = MessageID("738eebc88342493e9cd78a7c1dc7ba68")
+    /// Microsoft refused an evaluation-mode call with 402: the monthly API budget is used up.
+    public static let evaluationBudgetExhausted = MessageID("c6c5dc3baade4e789e08249b2d54f78d")
 
     /// Every id of the catalog, by a stable name (the name is the alert kind where one exists).
     public static let catalog: [(name: String, id: MessageID)] = [
@@ -68,6 +72,8 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
         ("daemon-stopping", daemonStopping),
         ("provisioning-failed", provisioningFailed),
         ("account-deprovisioned", accountDeprovisioned),
+        ("evaluation-budget-low", evaluationBudgetLow),
+        ("evaluation-budget-exhausted", evaluationBudgetExhausted),
     ]
 
     /// The id for an event or alert kind such as `token-invalid`, if the catalog has one.

@@ -48,7 +48,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = TableReader(file: file, locator: TOMLKeyLocator(text: text))
         var configuration = DaemonConfiguration.defaults(environment: environment)
         configuration.sourceFile = file
-        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "hooks"], in: table, path: "")
+        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "hooks"], in: table, path: "")
 
         if let daemon = try reader.table(table, "daemon", path: "daemon") {
             try reader.allowOnly(
@@ -159,6 +159,13 @@ public struct ConfigurationLoader: Sendable {
             }
             if let value = try reader.int(tokens, "max_in_flight", path: "tokens.max_in_flight", range: 1...1_024) {
                 configuration.tokens.maxInFlight = value
+            }
+        }
+
+        if let teams = try reader.table(table, "teams", path: "teams") {
+            try reader.allowOnly(["evaluation_monthly_calls"], in: teams, path: "teams")
+            if let value = try reader.int(teams, "evaluation_monthly_calls", path: "teams.evaluation_monthly_calls", range: 1...100_000_000) {
+                configuration.teams.evaluationMonthlyCalls = value
             }
         }
 

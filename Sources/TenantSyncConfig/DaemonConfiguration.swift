@@ -70,6 +70,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var maxInFlight: Int
     }
 
+    public struct TeamsSection: Sendable, Equatable {
+        /// Graph calls per calendar month an evaluation-mode Teams Chat account may make before Microsoft answers 402.
+        public var evaluationMonthlyCalls: Int
+    }
+
     /// A command run with each matching alert as JSON on stdin.
     public struct Hook: Sendable, Equatable {
         public var name: String
@@ -91,6 +96,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var smtp: SMTPSection
     public var sync: SyncSection
     public var tokens: TokensSection
+    public var teams: TeamsSection
     public var hooks: [Hook]
     /// The file it was read from (or the default path when none existed).
     public var sourceFile: String
@@ -116,6 +122,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             ),
             sync: SyncSection(dailyWindowStartMinutes: 120, dailyWindowLength: .seconds(4 * 3600), massDeletionThreshold: 0.2, maxConcurrentTenants: 4),
             tokens: TokensSection(refreshMargin: .seconds(600), maxInFlight: 32),
+            teams: TeamsSection(evaluationMonthlyCalls: 500),
             hooks: [],
             sourceFile: ConfigurationDefaults.path
         )
@@ -133,6 +140,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if microsoft.authority != next.microsoft.authority { keys.append("microsoft.authority") }
         if microsoft.graph != next.microsoft.graph { keys.append("microsoft.graph") }
         if microsoft.outlook != next.microsoft.outlook { keys.append("microsoft.outlook") }
+        if teams != next.teams { keys.append("teams.evaluation_monthly_calls") }
         return keys
     }
 }

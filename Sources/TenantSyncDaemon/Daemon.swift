@@ -100,9 +100,13 @@ public struct Daemon: Sendable {
         let heartbeat = Heartbeat()
         let coordinator = SyncCoordinator()
         let graphTokens = StoredGraphTokenSource(refresher: refresher, storage: store, graphScope: endpoints.graphDefaultScope)
+        let budget = EvaluationBudget(
+            storage: store, tokens: graphTokens, monthlyCalls: configuration.teams.evaluationMonthlyCalls,
+            alertChannels: channels.map(\.name), logger: logger
+        )
         let synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
-            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), logger: logger
+            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), meter: budget, logger: logger
         )
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger
@@ -115,7 +119,7 @@ public struct Daemon: Sendable {
         )
         let provisioner = Provisioner(
             store: store, identity: identity, graph: graph, productApp: productApp, refresher: refresher, operations: operations,
-            coordinator: coordinator, alertChannels: channels.map(\.name), logger: logger
+            coordinator: coordinator, alertChannels: channels.map(\.name), meter: budget, logger: logger
         )
         let status = StatusReporter(
             store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger

@@ -40,17 +40,20 @@ public struct DirectorySynchronizer: Sendable {
     let graph: GraphClient
     let tokens: any GraphTokenSource
     let settings: Settings
+    /// Counts the Graph calls for metered (evaluation-mode) accounts.
+    let meter: (any GraphCallMeter)?
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
         store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: Settings,
-        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.graph = graph
         self.tokens = tokens
         self.settings = settings
+        self.meter = meter
         self.now = now
         self.logger = logger
     }
@@ -333,10 +336,18 @@ public struct DirectorySynchronizer: Sendable {
     private func fetch<Item>(_ url: String, _ type: Item.Type, token: TokenHolder) async throws -> GraphPage<Item> {
         try Task.checkCancellation()
         do {
-            return try await graph.page(url, as: type, accessToken: try await token.current())
-        } catch let error as GraphError where error.kind == .unauthorized {
-            // The token expired or was revoked mid-run: one fresh token, one more try.
-            return try await graph.page(url, as: type, accessToken: try await token.refreshed())
+            let page: GraphPage<Item>
+            do {
+                page = try await graph.page(url, as: type, accessToken: try await token.current())
+            } catch let error as GraphError where error.kind == .unauthorized {
+                // The token expired or was revoked mid-run: one fresh token, one more try (a 401 is not metered).
+                page = try await graph.page(url, as: type, accessToken: try await token.refreshed())
+            }
+            await meter?.graphCallMade(tenantID: token.tenantID)
+            return page
+        } catch let error as GraphError where error.kind == .paymentRequired {
+            await meter?.paymentRequired(tenantID: token.tenantID)
+            throw error
         }
     }
 

@@ -119,11 +119,15 @@ public actor SyncCoordinator {
         // Waiters queued behind a follow-up run wait for that one.
         if pending[tenantID] == nil {
             for waiter in waiters.removeValue(forKey: tenantID) ?? [] { waiter.resume(with: result) }
-            if case .success(let run) = result {
-                for continuation in observers[tenantID]?.values ?? [:].values {
-                    continuation.yield(SyncProgress(runID: run.id, tenantID: tenantID, mode: run.mode, phase: "ended", pages: run.pages, counts: run.counts))
-                }
+            let last: SyncProgress
+            switch result {
+            case .success(let run):
+                last = SyncProgress(runID: run.id, tenantID: tenantID, mode: run.mode, phase: "ended", pages: run.pages, counts: run.counts)
+            case .failure:
+                // Observers waiting for the end (`sync --wait`) must learn of a failed run too; its record says why.
+                last = SyncProgress(runID: 0, tenantID: tenantID, mode: .delta, phase: "failed", pages: 0, counts: DirectoryChangeCounts())
             }
+            for continuation in observers[tenantID]?.values ?? [:].values { continuation.yield(last) }
         }
         wake?.yield()
     }

@@ -14,7 +14,7 @@ struct AppOptions: ParsableArguments {
     @Option(name: .customLong("licensing-model"), help: ArgumentHelp("Teams Chat licensing model: A, B or evaluation.", valueName: "A|B|evaluation"))
     var licensingModel: String?
 
-    @Flag(name: .customLong("device-code"), help: "Consent with the device-code flow (URL and code to enter on any device) instead of a browser redirect.")
+    @Flag(name: .customLong("device-code"), help: "Consent with the device-code flow (URL and code to enter on any device) instead of the default: a sign-in URL whose redirect returns to the daemon's loopback listener (authorization code with PKCE).")
     var deviceCode = false
 
     func validate() throws {
@@ -188,6 +188,7 @@ struct StepPrinter {
     func show(_ step: ProvisionStep) {
         if json {
             if let line = try? ControlJSON.encode(step, pretty: false) { print(line) }
+            fflush(nil)
             return
         }
         print("[\(step.step.rawValue)] \(step.message)")
@@ -195,7 +196,10 @@ struct StepPrinter {
             if let uri = consent.verificationURI, let code = consent.userCode {
                 print("  Open \(uri) and enter the code \(code)")
             }
-            if let url = consent.authorizationURL { print("  Open \(url)") }
+            if let url = consent.authorizationURL {
+                print("  Open \(url)")
+                if let message = consent.message { print("  \(message)") }
+            }
             if let expiry = consent.expiresAt { print("  (the \(consent.grant) consent expires at \(Show.time(expiry)))") }
         }
         if let principal = step.appPrincipal {
@@ -204,6 +208,9 @@ struct StepPrinter {
             print(indent(indent(principal.permissionXML)))
         }
         if let error = step.error { print("  Error: \(error)") }
+        // Whoever reads a pipe (a script, a test playing the administrator) needs the URL while the CLI waits;
+        // fflush(nil) flushes stdout without naming the C global Swift 6 treats as shared mutable state.
+        fflush(nil)
     }
 
     func finish(_ step: ProvisionStep) throws {

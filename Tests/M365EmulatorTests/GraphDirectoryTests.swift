@@ -148,6 +148,40 @@ struct GraphDirectoryTests {
         }
     }
 
+    // Teams chats and OneDrive items (Graph v1.0 permission tables): the permission is checked before the item is
+    // resolved, so a write to an absent item is 403 without the permission and 404 with it, and changes nothing.
+    @Test func chatAndFileRoutesNeedTheirOwnPermissions() async throws {
+        try await Harness.run(Self.config) { h in
+            let tenant = h.firstTenant.id
+            let user = try #require(try h.emulator.users(tenant: tenant, limit: 1).first)
+            let appID = "6a1d3c5e-0b2f-4e6a-8c9d-1e2f3a4b5c6d"
+            let absent = "00000000-0000-0000-0000-000000000000"
+            func token(_ permissions: [String]) async throws -> String {
+                try h.emulator.registerApp(tenant: tenant, AppRegistration(appId: appID, secret: "s", graphPermissions: permissions))
+                return try await h.appToken(tenant: tenant, clientID: appID, secret: "s")
+            }
+            func patch(_ path: String, _ token: String) async throws -> Answer {
+                try await h.send(.PATCH, "/v1.0" + path, headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")],
+                                 body: Array(#"{"policyViolation":{"dlpAction":"none"}}"#.utf8))
+            }
+            let basic = try await token(["Chat.ReadBasic.All", "Files.Read.All"])
+            #expect(try await h.graph("/users/\(user.id)/chats", token: basic).status == 200)
+            let denied = try await h.graph("/users/\(user.id)/chats/getAllMessages", token: basic)
+            #expect(denied.status == 403 && (denied.json["error"] as? [String: Any])?["code"] as? String == "Authorization_RequestDenied")
+            #expect(try await patch("/chats/\(absent)/messages/\(absent)", basic).status == 403)
+            #expect(try await h.graph("/users/\(user.id)/drive", token: basic).json["driveType"] as? String == "business")
+            #expect(try await patch("/users/\(user.id)/drive/items/\(absent)", basic).status == 403, "Files.Read.All does not allow writes")
+
+            let full = try await token(["Chat.Read.All", "Chat.UpdatePolicyViolation.All", "Files.ReadWrite.All"])
+            let messages = try await h.graph("/users/\(user.id)/chats/getAllMessages?model=A", token: full)
+            #expect(messages.status == 200 && (messages.json["value"] as? [Any])?.isEmpty == true)
+            #expect(try await h.graph("/users/\(user.id)/chats/getAllMessages?model=C", token: full).status == 400)
+            #expect(try await patch("/chats/\(absent)/messages/\(absent)", full).status == 404)
+            let item = try await patch("/users/\(user.id)/drive/items/\(absent)", full)
+            #expect(item.status == 404 && (item.json["error"] as? [String: Any])?["code"] as? String == "itemNotFound")
+        }
+    }
+
     @Test func organizationAndDomainsDescribeTheTenant() async throws {
         try await Harness.run(Self.config) { h in
             let tenant = h.firstTenant

@@ -69,6 +69,9 @@ struct ConfigurationLoaderTests {
             [tokens]
             refresh_margin = "15m"
 
+            [teams]
+            evaluation_monthly_calls = 2000
+
             [[hooks]]
             name = "pager"
             command = ["/usr/local/bin/page", "--team", "secops"]
@@ -84,6 +87,7 @@ struct ConfigurationLoaderTests {
         #expect(configuration.smtp.to == ["soc@example.com", "oncall@example.com"])
         #expect(configuration.sync.dailyWindowStartMinutes == 90 && configuration.sync.dailyWindowLength == .seconds(7_200))
         #expect(configuration.tokens.refreshMargin == .seconds(900))
+        #expect(configuration.teams.evaluationMonthlyCalls == 2000)
         #expect(configuration.hooks == [.init(name: "pager", command: ["/usr/local/bin/page", "--team", "secops"], events: ["token-invalid"], timeout: .seconds(5))])
     }
 
@@ -136,6 +140,8 @@ struct ConfigurationLoaderTests {
         ("[sync]\ndaily_window_start = \"25:00\"\n", 2, "HH:MM"),
         ("[sync]\nmass_deletion_threshold = 20\n", 2, "between 0 and 1"),
         ("[tokens]\nrefresh_margin = \"5s\"\n", 2, "at least"),
+        ("[teams]\nevaluation_monthly_calls = 0\n", 2, "evaluation_monthly_calls"),
+        ("[teams]\nevaluation_monthly_call = 10\n", 2, "evaluation_monthly_call"),
         ("[[hooks]]\ncommand = [\"page\"]\n", 2, "absolute path"),
         ("[[hooks]]\nname = \"x\"\n", 1, "command"),
         ("daemon = 5\n", 1, "table"),

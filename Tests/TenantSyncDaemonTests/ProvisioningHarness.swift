@@ -16,7 +16,7 @@ struct ProvisioningHarness: Sendable {
     let tenant: TenantInfo
 
     /// Starts the emulator (one tenant, one-second device-code polling) and the daemon, runs `body`, stops both.
-    static func with(users: Int = 30, groups: Int = 9, _ body: @Sendable (ProvisioningHarness) async throws -> Void) async throws {
+    static func with(users: Int = 30, groups: Int = 9, extraConfig: String = "", _ body: @Sendable (ProvisioningHarness) async throws -> Void) async throws {
         let settings = TenantSettings(deviceCodeIntervalSeconds: 1)
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
         try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
@@ -34,6 +34,8 @@ struct ProvisioningHarness: Sendable {
                 [[hooks]]
                 name = "record"
                 command = ["/bin/sh", "-c", "cat >> \(sandbox.path)/alerts.jsonl; echo >> \(sandbox.path)/alerts.jsonl"]
+
+                \(extraConfig)
                 """)
             let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
             try #require(await daemon.waitForLog("tenantsyncd started"), "daemon never started: \(daemon.log)")

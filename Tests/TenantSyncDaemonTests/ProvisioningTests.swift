@@ -139,6 +139,27 @@ struct ProvisioningTests {
         }
     }
 
+    /// Each permission is proved by a Graph call that needs it (never by reading the token): an app lacking
+    /// exactly one is refused with that one named, and none of the others.
+    @Test(arguments: ProvisioningHarness.teamsPermissions)
+    func teamsChatNamesEachMissingPermissionFoundByAGraphCall(_ lacking: String) async throws {
+        try await ProvisioningHarness.with { h in
+            try h.registerTeamsApp(permissions: ProvisioningHarness.teamsPermissions.filter { $0 != lacking })
+            let run = try await h.provision("teams-chat", [
+                "--app-id", ProvisioningHarness.teamsAppID, "--secret-file", try h.secretFile(ProvisioningHarness.teamsSecret),
+                "--licensing-model", "A",
+            ])
+            #expect(run.status != 0)
+            #expect(run.all.contains("lacks the Microsoft Graph application permission(s) \(lacking) in"), "\(run.all)")
+            for other in ProvisioningHarness.teamsPermissions where other != lacking {
+                #expect(!run.all.contains("permission(s) \(other)") && !run.all.contains(", \(other)"), "\(other) was wrongly named: \(run.all)")
+            }
+            let account = try #require(try await h.account("teams-chat"))
+            let detail = try await h.detail(account.id)
+            #expect(detail.state == .provisioning && detail.provisioningStep == "app-credentials" && detail.grants.isEmpty)
+        }
+    }
+
     @Test func teamsChatWithoutOwnAppIsInEvaluationMode() async throws {
         try await ProvisioningHarness.with { h in
             let run = try await h.provision("teams-chat")

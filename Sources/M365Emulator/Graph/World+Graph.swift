@@ -40,7 +40,10 @@ extension World {
         // Route → required permission (any of) and the identity throttling base cost.
         let required: [String]
         var baseCost = 1
+        let chatsOrFiles = Self.chatsAndFilesPermissions(path: path, method: request.method)
         switch first {
+        case _ where chatsOrFiles != nil:
+            required = chatsOrFiles ?? []
         case "users":
             required = Self.userPermissions
             if path.count == 1 { baseCost = 2 }
@@ -96,6 +99,7 @@ extension World {
 
         var response: EmulatorResponse
         switch first {
+        case _ where chatsOrFiles != nil: response = try chatsAndFiles(request, path: path, tenant: tenant, baseURL: baseURL)
         case "users": response = try users(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
         case "groups": response = try groups(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
         case "organization": response = organization(tenant: tenant, baseURL: baseURL)

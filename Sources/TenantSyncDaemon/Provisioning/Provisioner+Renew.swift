@@ -46,9 +46,9 @@ extension Provisioner {
             let probe = try await identity.clientCredentials(
                 tenant: tenant.id, client: OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret), scope: grant.resource
             )
-            try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken)
-            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
             let model = request.licensingModel ?? (account.licensingModel == .evaluation ? .a : account.licensingModel ?? .a)
+            try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken, model: model)
+            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
             try await store.setLicensingModel(accountID: account.id, model: model)
             try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
             renewed.append(grant.name)
@@ -59,7 +59,7 @@ extension Provisioner {
                 guard let grant = grants.first(where: { $0.name == name && $0.flow == .delegated }),
                       let stage = ProvisioningStage.allCases.first(where: { $0.grantName == name })
                 else { continue }
-                let tokens = try await deviceCodeConsent(
+                let tokens = try await interactiveConsent(
                     account: account, tenant: tenant, stage: stage, grantName: name, resource: grant.resource,
                     flow: request.consentFlow ?? .deviceCode, updates: updates
                 )

@@ -10,13 +10,13 @@ extension Provisioner {
         stage == .consentGraph ? graphResource : outlookResource
     }
 
-    /// A delegated consent with the device-code flow: show the code, wait for the administrator, store the grant.
+    /// A delegated consent (device code or authorization code with PKCE): wait for the administrator, store the grant.
     func consent(
         _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
     ) async throws -> StageOutcome {
         guard let name = stage.grantName else { preconditionFailure("not a consent stage") }
         let resource = resource(of: stage)
-        let tokens = try await deviceCodeConsent(
+        let tokens = try await interactiveConsent(
             account: account, tenant: tenant, stage: stage, grantName: name, resource: resource, flow: input.flow, updates: updates
         )
         guard let tokens else {
@@ -35,18 +35,24 @@ extension Provisioner {
         return .advance
     }
 
-    /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
-    func deviceCodeConsent(
+    /// Runs one interactive consent with the chosen flow; `nil` when a device code was shown to a client that does not stream.
+    func interactiveConsent(
         account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String, flow: ConsentFlow,
         updates: ControlUpdates<ProvisionStep>
     ) async throws -> TokenSet? {
-        guard flow == .deviceCode else {
-            throw TenantSyncError(
-                .invalidArgument,
-                "This daemon has no redirect listener for the authorization-code flow yet; consent with the device-code flow (tenantsyncctl ... --device-code).",
-                context: ["consent.flow": flow.rawValue]
-            )
+        switch flow {
+        case .deviceCode:
+            return try await deviceCodeConsent(account: account, tenant: tenant, stage: stage, grantName: grantName, resource: resource, updates: updates)
+        case .authCode:
+            return try await authCodeConsent(account: account, tenant: tenant, stage: stage, grantName: grantName, resource: resource, updates: updates)
         }
+    }
+
+    /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
+    func deviceCodeConsent(
+        account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String,
+        updates: ControlUpdates<ProvisionStep>
+    ) async throws -> TokenSet? {
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
         if let pending = await sessions.pendingConsent(account.id, stage: stage, now: now()) {
             return try await poll(account: account, tenant: tenant, authorization: pending.authorization)
@@ -170,39 +176,18 @@ extension Provisioner {
             return .wait(step)
         }
         let tokens = try await identity.clientCredentials(tenant: tenant.id, client: credentials, scope: graphResource)
-        try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken)
+        try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken, model: model)
         if let app = input.app {
             try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: nil)
         }
         try await store.setLicensingModel(accountID: account.id, model: model)
         try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])
         try await storeGrant(account: account, name: "graph", resource: graphResource, flow: .clientCredentials, tokens: tokens)
+        if model == .evaluation {
+            // The probes spent evaluation calls too; the budget counts them now that the metered grant exists.
+            for _ in 0..<Self.teamsPermissionProbeCount { await meter?.graphCallMade(tenantID: tenant.id) }
+        }
         return .advance
-    }
-
-    /// Probes Graph with calls that need each permission; a refusal names what is missing. The token stays opaque.
-    func verifyTeamsPermissions(appID: String, tenant: Tenant, accessToken: Secret) async throws {
-        let probes: [(permission: String, path: String)] = [
-            ("User.Read.All", "/users?$top=1&$select=id"),
-            ("Group.Read.All", "/groups?$top=1&$select=id"),
-        ]
-        var missing: [String] = []
-        for probe in probes {
-            do {
-                _ = try await graph.page(graph.url(probe.path), as: GraphIDOnly.self, accessToken: accessToken)
-            } catch let error as GraphError where error.kind == .forbidden {
-                missing.append(probe.permission)
-            }
-        }
-        guard missing.isEmpty else {
-            throw TenantSyncError(
-                .invalidArgument,
-                "The app \(appID) lacks the Microsoft Graph application permission(s) \(missing.joined(separator: ", ")) in \(tenant.domain) "
-                    + "(or they are not admin-consented). Add them in Microsoft Entra ID > App registrations > API permissions, "
-                    + "grant admin consent, then retry.",
-                context: ["app.id": appID, "permissions.missing": missing.joined(separator: ",")]
-            )
-        }
     }
 
     /// The sync scope: all, or selected users by UPN and group-name prefix, under the shared-scope rule.
@@ -250,6 +235,7 @@ extension Provisioner {
     /// Verification call with the new token, first directory sync, account active, success notice.
     func finish(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
         let verified = try await verifyOrganization(tenant: tenant, accessToken: try await graphToken(account: account))
+        await meter?.graphCallMade(tenantID: tenant.id)
         _ = await coordinator.submit(.init(tenantID: tenant.id, service: account.service, trigger: .provision, forceFull: true))
         let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)
         guard run.state == .succeeded else {

@@ -22,6 +22,10 @@ struct Provisioner: ControlHandler {
     let alertChannels: [String]
     /// Where SharePoint sends the administrator back after trusting the app (the AppInv.aspx redirect URL).
     let redirectURL: String
+    /// How long the loopback listener waits for the authorization-code redirect.
+    let consentTimeout: Duration
+    /// Counts Graph calls of evaluation-mode accounts (it ignores every other account).
+    let meter: (any GraphCallMeter)?
     let sessions = ProvisioningSessions()
     let now: @Sendable () -> Date
     let logger: Logger
@@ -29,7 +33,7 @@ struct Provisioner: ControlHandler {
     init(
         store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator, alertChannels: [String],
-        redirectURL: String = "https://localhost/tenantsync/provision", now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
@@ -41,6 +45,8 @@ struct Provisioner: ControlHandler {
         self.coordinator = coordinator
         self.alertChannels = alertChannels
         self.redirectURL = redirectURL
+        self.consentTimeout = consentTimeout
+        self.meter = meter
         self.now = now
         self.logger = logger
     }
@@ -235,6 +241,9 @@ struct Provisioner: ControlHandler {
                 return "The administrator declined the consent (\(error.error ?? "")). Retry the step and click Accept."
             case "expired_token":
                 return "The consent code expired before the administrator signed in. Retry the step for a new code."
+            case "invalid_grant" where error.errorCodes.contains(501481):
+                return "Microsoft refused the authorization code: the PKCE code verifier does not match the code challenge of the sign-in "
+                    + "(invalid_grant, AADSTS501481), so the sign-in URL was altered on its way. Retry the step and open the URL it prints unchanged."
             case "invalid_client":
                 return "Microsoft refused the app id or client secret (invalid_client\(error.errorCodes.first.map { ", AADSTS\($0)" } ?? "")). Check both and retry."
             default:
