@@ -1,5 +1,6 @@
 import ControlPlane
 import Foundation
+import M365Emulator
 import Systemd
 import Testing
 #if canImport(Glibc)
@@ -45,10 +46,22 @@ struct SystemdIntegrationDaemonTests {
         withExtendedLifetime(sandbox) {}
     }
 
-    @Test("daemon started/reloaded/stopping, sync started/finished, scope extended and account protected carry their MESSAGE_ID in a real journal")
+    @Test("daemon started/reloaded/stopping, sync started/finished/failed, scope extended, account protected, token renewed and alert delivery failing carry their MESSAGE_ID in a real journal")
     func messageIDsInTheJournal() async throws {
+        let deadPort = try PlainSMTPServer.freePort()
+        let config = """
+            log_target = "journal"
+
+            # Nobody listens here: every mail delivery fails, which the journal must say.
+            [smtp]
+            host = "127.0.0.1"
+            port = \(deadPort)
+            security = "none"
+            from = "tenantsync@example.org"
+            to = ["admin@example.org"]
+            """
         try await Journald.with {
-            try await ProvisioningHarness.with(extraConfig: "log_target = \"journal\"") { h in
+            try await ProvisioningHarness.with(extraConfig: config) { h in
                 let user = try #require(try h.emulator.users(tenant: h.tenant.id, limit: 1).first)
                 let provisioned = try await h.provision("exchange-online", ["--scope", "selected", "--user", user.userPrincipalName], approvals: [true, true])
                 #expect(provisioned.status == 0, "\(provisioned.all)")
@@ -56,6 +69,25 @@ struct SystemdIntegrationDaemonTests {
                 #expect(extend.status == 0, "\(extend.all)")
                 let reload = try await h.ctl(["reload"])
                 #expect(reload.status == 0, "\(reload.all)")
+
+                // Graph refuses the directory (403, not retried): the manual sync fails and the CLI exits 75.
+                try h.emulator.addFault(FaultRule(tenant: h.tenant.id, path: "/users", kind: .status, status: 403))
+                let failing = try await h.ctl(["sync", "--tenant", h.tenant.domain, "--wait"], timeout: .seconds(30))
+                #expect(failing.status == 75, "\(failing.all)")
+                #expect(failing.stderr.contains("failed"), "\(failing.all)")
+                h.emulator.clearFaults()
+
+                // Renewing the account raises token-renewed; the outbox writes it to the journal before the stop.
+                let account = try #require(try await h.account("exchange-online"))
+                let renewed = try await h.ctl(["renew", "\(account.id)", "--device-code"], approvals: [true, true])
+                #expect(renewed.status == 0, "\(renewed.all)")
+                let journaled = try await eventually(timeout: .seconds(20), "token-renewed reaches the journal channel") {
+                    try await h.alerts().contains { alert in
+                        alert.kind == "token-renewed" && alert.deliveries.contains { $0.channel == "journal" && $0.state == .delivered }
+                    }
+                }
+                let alertsNow = try await h.alerts().map { "\($0.kind) \($0.deliveries)" }
+                #expect(journaled, "\(alertsNow)")
                 let pid = h.daemon.pid
                 h.daemon.signal(SIGTERM)
                 #expect(await h.daemon.waitForExit() == 0, "\(h.daemon.log)")
@@ -71,16 +103,17 @@ struct SystemdIntegrationDaemonTests {
                 let reloaded = try await entries(.daemonReloaded)
                 #expect(reloaded.count == 1 && reloaded.first?["MESSAGE"] as? String == "Configuration reloaded", "\(reloaded)")
 
-                // Provisioning ran one sync, extend another: each started and finished.
-                let syncStarted = try await entries(.syncStarted, atLeast: 2)
+                // Provisioning ran one sync and extend another, each started and finished; the manual one started and failed.
+                let syncStarted = try await entries(.syncStarted, atLeast: 3)
                 let syncFinished = try await entries(.syncFinished, atLeast: 2)
-                #expect(syncStarted.count == 2 && syncFinished.count == 2, "started \(syncStarted.count), finished \(syncFinished.count)")
+                #expect(syncStarted.count == 3 && syncFinished.count == 2, "started \(syncStarted.count), finished \(syncFinished.count)")
                 for entry in syncStarted + syncFinished {
                     #expect(entry["TENANT"] as? String == h.tenant.id, "\(entry)")
                     #expect((entry["SYNC_RUN"] as? String).flatMap { Int($0) } != nil, "\(entry)")
                 }
-                #expect(Set(syncStarted.compactMap { $0["SYNC_TRIGGER"] as? String }) == ["provision", "extend"], "\(syncStarted)")
-                #expect(Set(syncStarted.compactMap { $0["SYNC_RUN"] as? String }) == Set(syncFinished.compactMap { $0["SYNC_RUN"] as? String }))
+                #expect(syncStarted.compactMap { $0["SYNC_TRIGGER"] as? String } == ["provision", "extend", "manual"], "\(syncStarted)")
+                let finishedRuns = Set(syncFinished.compactMap { $0["SYNC_RUN"] as? String })
+                #expect(finishedRuns == Set(syncStarted.prefix(2).compactMap { $0["SYNC_RUN"] as? String }), "\(finishedRuns)")
                 #expect(syncFinished.allSatisfy { $0["PRIORITY"] as? String == "6" })
 
                 let extended = try await entries(.scopeExtended)
@@ -89,7 +122,16 @@ struct SystemdIntegrationDaemonTests {
                 // The account-protected alert reaches the journal through the outbox's journal channel.
                 let protected = try await entries(.accountProtected)
                 #expect(protected.first?["MESSAGE"] as? String == "Exchange Online protected.", "\(protected)")
-                #expect(try await entries(.syncFailed, atLeast: 0).isEmpty, "no sync failed")
+                let syncFailed = try await entries(.syncFailed)
+                #expect(syncFailed.count == 1 && syncFailed.first?["TENANT"] as? String == h.tenant.id, "\(syncFailed)")
+                #expect(syncFailed.first?["SYNC_RUN"] as? String == syncStarted.last?["SYNC_RUN"] as? String, "the failed run is the manual one")
+                #expect((syncFailed.first?["SYNC_ERROR"] as? String)?.isEmpty == false, "the catalog's @SYNC_ERROR@ needs the field: \(syncFailed)")
+                #expect(syncFailed.first?["PRIORITY"] as? String == "3")
+
+                let tokenRenewed = try await entries(.tokenRenewed)
+                #expect(tokenRenewed.count >= 1, "\(tokenRenewed)")
+                let deliveryFailing = try await entries(.alertDeliveryFailing)
+                #expect(deliveryFailing.contains { $0["ALERT_CHANNEL"] as? String == "smtp" && ($0["ERROR"] as? String)?.isEmpty == false }, "\(deliveryFailing)")
             }
         }
     }
