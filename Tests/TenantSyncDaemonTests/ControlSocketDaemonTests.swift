@@ -202,6 +202,11 @@ struct ControlSocketDaemonTests {
             #expect(jsonLines.status == 0, "\(jsonLines.all)")
             let objects = try jsonLines.stdout.split(separator: "\n").map { try #require(try Self.json(String($0)) as? [String: Any], "not JSON: \($0)") }
             #expect(objects.count >= 2 && objects.last?["done"] as? Bool == true, "\(jsonLines.stdout)")
+            // On a pseudo-terminal (script(1)) the progress is one redrawn bar instead.
+            let ctlPath = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl").path
+            let tty = try await ChildProcess.run("/usr/bin/script", ["-qec", "\(ctlPath) --socket \(h.socket) sync --tenant \(domain) --wait", "/dev/null"])
+            #expect(tty.status == 0, "\(tty.all)")
+            #expect(tty.stdout.contains("\r\u{1B}[2K[") && tty.stdout.contains(" succeeded: page "), "\(tty.stdout.debugDescription)")
             let started = try await Self.ctl(h, ["sync", "--tenant", domain])
             #expect(started.status == 0 && started.stdout.hasPrefix("Sync run "), "\(started.all)")
             let noAccount = try await Self.ctl(h, ["sync", "--tenant", domain, "--service", "onedrive"])
@@ -240,7 +245,6 @@ struct ControlSocketDaemonTests {
 
             // A user who is neither root nor in the control group: the file lets it in, SO_PEERCRED does not.
             try await ChildProcess.shell("chmod 0666 \(h.socket); chmod a+x \(h.directory)")
-            let ctlPath = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl").path
             let outsider = try await OutsiderAccount.run([ctlPath, "--socket", h.socket, "status"])
             #expect(outsider.status == 77, "\(outsider.all)")
             #expect(outsider.stderr.contains("PermissionDenied"), "\(outsider.all)")

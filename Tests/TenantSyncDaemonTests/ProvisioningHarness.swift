@@ -53,7 +53,13 @@ struct ProvisioningHarness: Sendable {
             do {
                 try await body(harness)
             } catch {
-                Issue.record("daemon log:\n\(daemon.log.suffix(4000))")
+                // A crash report is long: show its head (the reason and the crashing thread), else the log's tail.
+                let log = daemon.log
+                if let crash = log.range(of: "Program crashed") {
+                    Issue.record("daemon crashed:\n\(log[crash.lowerBound...].prefix(6000))")
+                } else {
+                    Issue.record("daemon log:\n\(log.suffix(4000))")
+                }
                 throw error
             }
             // No secret ever reaches the daemon's log.

@@ -24,7 +24,9 @@ struct ConnectionIdleTimer: Sendable {
     }
 
     private init<C: Clock<Duration>>(typed clock: C, timeout: Duration, activity: ConnectionActivity, onIdle: @escaping @Sendable () -> Void) {
-        let (waits, continuation) = AsyncStream.makeStream(of: (number: UInt64, deadline: C.Instant).self)
+        // Arming a wait ends every earlier one, so only the newest unread arm matters: the buffer stays one long
+        // however many calls a client makes while the timer sleeps on an older deadline.
+        let (waits, continuation) = AsyncStream.makeStream(of: (number: UInt64, deadline: C.Instant).self, bufferingPolicy: .bufferingNewest(1))
         arm = { number in continuation.yield((number, clock.now.advanced(by: timeout))) }
         run = {
             for await wait in waits {
