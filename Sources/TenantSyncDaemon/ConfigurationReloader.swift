@@ -76,6 +76,7 @@ public actor ConfigurationReloader: Service {
         logger.info(
             "Configuration reloaded",
             metadata: [
+                "message.id": "\(MessageID.daemonReloaded)",
                 "config.file": "\(next.sourceFile)",
                 "config.applied": "\(applied.joined(separator: ","))",
                 "config.needs_restart": "\(needRestart.joined(separator: ","))",

@@ -105,7 +105,7 @@ struct DaemonControl: ControlHandler {
             return ControlPlane.SyncProgress(run: SyncRunInfo(current), done: false, message: coalesced ? "joined the sync already running" : "sync queued")
         }
         for await progress in stream {
-            if progress.phase == "ended" || progress.phase == "held" || progress.phase == "failed" { break }
+            if ["ended", "held", "failed"].contains(progress.phase) { break }
             if let run = try await store.syncRun(id: progress.runID) {
                 try await updates.send(ControlPlane.SyncProgress(run: SyncRunInfo(run), done: false, message: progress.phase))
             }
@@ -122,7 +122,7 @@ struct DaemonControl: ControlHandler {
         let extended = try await operations.extendToAllTargets(tenant: tenant)
         if updates.isStreaming {
             for await progress in stream {
-                if progress.phase == "ended" || progress.phase == "held" || progress.phase == "failed" { break }
+                if ["ended", "held", "failed"].contains(progress.phase) { break }
                 if let run = try await store.syncRun(id: progress.runID) {
                     try await updates.send(ExtendProgress(switched: switched, progress: .init(run: SyncRunInfo(run), done: false, message: progress.phase)))
                 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicrosoftCloud
+import Systemd
 import TenantSyncCore
 
 /// One directory synchronization of one tenant: full or delta, page by page.
@@ -73,6 +74,7 @@ public struct DirectorySynchronizer: Sendable {
         ].compactMapValues { $0 }
         if links.count == 2 {
             let run = try await store.startSyncRun(tenantID: tenantID, service: service, trigger: trigger, mode: .delta, at: now())
+            logStarted(run)
             do {
                 try await performDelta(run: run, links: links, progress: progress)
                 return try await store.syncRun(id: run.id) ?? run
@@ -83,6 +85,7 @@ public struct DirectorySynchronizer: Sendable {
                 logger.warning("Delta sync reset by Microsoft; running a full sync", metadata: ["tenant.id": "\(tenantID)", "sync.run": "\(run.id)"])
                 let full = try await store.startSyncRun(tenantID: tenantID, service: service, trigger: trigger, mode: .full, at: now())
                 try await store.setSyncRunNote(runID: full.id, note: "full sync after a delta reset (HTTP 410) in run \(run.id)")
+                logStarted(full)
                 return try await finish(full) { try await performFull(run: full, progress: progress) }
             } catch {
                 try await fail(run, error)
@@ -90,7 +93,18 @@ public struct DirectorySynchronizer: Sendable {
             }
         }
         let run = try await store.startSyncRun(tenantID: tenantID, service: service, trigger: trigger, mode: .full, at: now())
+        logStarted(run)
         return try await finish(run) { try await performFull(run: run, progress: progress) }
+    }
+
+    private func logStarted(_ run: SyncRun) {
+        logger.info(
+            "Sync started",
+            metadata: [
+                "message.id": "\(MessageID.syncStarted)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)",
+                "sync.mode": "\(run.mode.rawValue)", "sync.trigger": "\(run.trigger.rawValue)",
+            ]
+        )
     }
 
     private func finish(_ run: SyncRun, _ body: () async throws -> Void) async throws -> SyncRun {
@@ -110,7 +124,10 @@ public struct DirectorySynchronizer: Sendable {
         } else {
             try await store.finishSyncRun(runID: run.id, state: .failed, error: message, at: now())
         }
-        logger.error("Sync failed", metadata: ["tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.error": "\(message)"])
+        logger.error(
+            "Sync failed",
+            metadata: ["message.id": "\(MessageID.syncFailed)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.error": "\(message)"]
+        )
     }
 
     // MARK: Full
@@ -308,7 +325,10 @@ public struct DirectorySynchronizer: Sendable {
             try await store.setSyncRunNote(runID: run.id, note: note)
             logger.warning(
                 "Sync held by the mass-deletion guard",
-                metadata: ["tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.removals": "\(removedUsers.count)", "sync.users": "\(userCountBefore)"]
+                metadata: [
+                    "message.id": "\(MessageID.massDeletionHeld)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)",
+                    "sync.removals": "\(removedUsers.count)", "sync.users": "\(userCountBefore)",
+                ]
             )
             await progress(tally.progress(phase: "held"))
             return
@@ -323,6 +343,7 @@ public struct DirectorySynchronizer: Sendable {
         logger.info(
             "Sync finished",
             metadata: [
+                "message.id": "\(MessageID.syncFinished)",
                 "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.mode": "\(run.mode.rawValue)", "sync.pages": "\(tally.pages)",
                 "sync.users_added": "\(tally.counts.usersAdded)", "sync.users_changed": "\(tally.counts.usersChanged)",
                 "sync.users_removed": "\(tally.counts.usersRemoved)",

@@ -18,9 +18,11 @@ struct ReadinessAnnouncer: Service {
     func run() async throws {
         try await waitUntilReady()
         _ = notifier.ready(status: await status() ?? "running")
-        logger.info("tenantsyncd started", metadata: metadata)
+        var started = metadata
+        started["message.id"] = "\(MessageID.daemonStarted)"
+        logger.info("tenantsyncd started", metadata: started)
         try? await gracefulShutdown()
         _ = notifier.stopping()
-        logger.info("tenantsyncd stopping")
+        logger.info("tenantsyncd stopping", metadata: ["message.id": "\(MessageID.daemonStopping)"])
     }
 }

@@ -119,15 +119,16 @@ public actor SyncCoordinator {
         // Waiters queued behind a follow-up run wait for that one.
         if pending[tenantID] == nil {
             for waiter in waiters.removeValue(forKey: tenantID) ?? [] { waiter.resume(with: result) }
-            let last: SyncProgress
+            let end: SyncProgress
             switch result {
             case .success(let run):
-                last = SyncProgress(runID: run.id, tenantID: tenantID, mode: run.mode, phase: "ended", pages: run.pages, counts: run.counts)
+                end = SyncProgress(runID: run.id, tenantID: tenantID, mode: run.mode, phase: "ended", pages: run.pages, counts: run.counts)
             case .failure:
-                // Observers waiting for the end (`sync --wait`) must learn of a failed run too; its record says why.
-                last = SyncProgress(runID: 0, tenantID: tenantID, mode: .delta, phase: "failed", pages: 0, counts: DirectoryChangeCounts())
+                // Observers wait for an end either way (a `sync --wait` would hang otherwise); the
+                // failed run itself is in the store, where they read its outcome.
+                end = SyncProgress(runID: 0, tenantID: tenantID, mode: .full, phase: "failed", pages: 0, counts: DirectoryChangeCounts())
             }
-            for continuation in observers[tenantID]?.values ?? [:].values { continuation.yield(last) }
+            for continuation in observers[tenantID]?.values ?? [:].values { continuation.yield(end) }
         }
         wake?.yield()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicrosoftCloud
+import Systemd
 import TenantSyncCore
 
 /// What an operator does to a tenant's directory protection: sync, extend, and the selected targets.
@@ -41,7 +42,12 @@ public struct TenantOperations: Sendable {
     @discardableResult
     public func requestManualSync(tenant idOrDomain: String, service: ServiceKind?) async throws -> (tenant: Tenant, coalesced: Bool) {
         let tenant = try await tenant(idOrDomain)
-        try ScopeRules.checkSyncAllowed(tenantScope: tenant.syncScope, tenantDomain: tenant.domain)
+        do {
+            try ScopeRules.checkSyncAllowed(tenantScope: tenant.syncScope, tenantDomain: tenant.domain)
+        } catch {
+            // The interface error names the tenant by id (`tenant_id`), for automation.
+            throw error.adding("tenant.id", tenant.id)
+        }
         if let service {
             guard try await store.account(tenantID: tenant.id, service: service) != nil else {
                 throw TenantSyncError(
@@ -59,12 +65,16 @@ public struct TenantOperations: Sendable {
     @discardableResult
     public func extendToAllTargets(tenant idOrDomain: String) async throws -> Tenant {
         var tenant = try await tenant(idOrDomain)
-        if tenant.syncScope != .all {
+        let switched = tenant.syncScope != .all
+        if switched {
             try await store.setSyncScope(tenantID: tenant.id, scope: .all)
             tenant.syncScope = .all
         }
         await coordinator.submit(.init(tenantID: tenant.id, trigger: .extend, forceFull: true))
-        logger.info("Scope extended to all targets", metadata: ["tenant.id": "\(tenant.id)", "tenant.domain": "\(tenant.domain)"])
+        var metadata: Logger.Metadata = ["tenant.id": "\(tenant.id)", "tenant.domain": "\(tenant.domain)"]
+        // The catalog entry announces a change of scope; a resync of an all-scope tenant is no such event.
+        if switched { metadata["message.id"] = "\(MessageID.scopeExtended)" }
+        logger.info("Scope extended to all targets", metadata: metadata)
         return tenant
     }
 
@@ -123,7 +133,11 @@ public struct TenantOperations: Sendable {
         }
         let existing = Set(try await store.selectedTargets(tenantID: tenant.id).map { $0.userPrincipalName.lowercased() })
         let new = found.filter { !existing.contains($0.key) }.map(\.value).sorted { $0.userPrincipalName < $1.userPrincipalName }
-        try ScopeRules.checkSelectedCount(current: existing.count, adding: new.count)
+        do {
+            try ScopeRules.checkSelectedCount(current: existing.count, adding: new.count)
+        } catch {
+            throw error.adding("tenant.id", tenant.id)
+        }
         try await store.addSelectedTargets(new)
         return new
     }

@@ -57,10 +57,14 @@ struct ExtendCommand: AsyncParsableCommand, ControlSubcommand {
             } else {
                 last = try await client.extend(tenant: tenant)
             }
-            if !global.json {
-                let switched = last.switched.map(\.rawValue).joined(separator: ", ")
-                print(switched.isEmpty ? "No service was on a selected scope." : "Switched to all targets: \(switched)")
+            if global.json {
+                // The whole reply, so scripts see which services were switched.
+                print(try ControlJSON.encode(last, pretty: !wait))
+                try ProgressDisplay.checkOutcome(last.progress.run)
+                return
             }
+            let switched = last.switched.map(\.rawValue).joined(separator: ", ")
+            print(switched.isEmpty ? "No service was on a selected scope." : "Switched to all targets: \(switched)")
             try display.finish(last.progress, waited: wait)
         }
     }
@@ -106,6 +110,11 @@ final class ProgressDisplay {
         } else {
             print("Sync run \(run.id) started (\(run.mode.rawValue)); follow it with --wait or `tenantsyncctl account`.")
         }
+        try Self.checkOutcome(run)
+    }
+
+    /// A failed or held run ends the command with exit code 75.
+    static func checkOutcome(_ run: SyncRunInfo) throws {
         if run.state == .failed || run.state == .held {
             throw CtlError(message: "sync run \(run.id) \(run.state.rawValue)\(run.error.map { ": \($0)" } ?? "")", exitCode: CtlExitStatus.temporaryFailure)
         }

@@ -26,6 +26,7 @@ enum ControlServerHarness {
     static func withServer<Result>(
         handler: any ControlHandler = TestControlHandler(),
         configure: (inout ControlServerConfiguration) -> Void = { _ in },
+        clock: any Clock<Duration> = ContinuousClock(),
         _ body: (_ socketPath: String, _ server: ControlServer) async throws -> Result
     ) async throws -> Result {
         let directory = try makeDirectory()
@@ -33,7 +34,7 @@ enum ControlServerHarness {
         let path = directory + "/control"
         var configuration = ControlServerConfiguration(listener: .path(path), info: VarlinkServiceInfo(version: "9.9.9"))
         configure(&configuration)
-        let server = ControlServer(configuration: configuration, handler: handler, logger: logger)
+        let server = ControlServer(configuration: configuration, handler: handler, clock: clock, logger: logger)
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

@@ -279,20 +279,67 @@ struct ControlServerTests {
         }
     }
 
-    @Test("a streaming call outlasting the idle timeout is not cut off")
+    @Test("a streaming call outlasting the idle timeout sixty times over is not cut off")
     func idleDuringCall() async throws {
-        struct SlowHandler: ControlHandler {
-            func reload(context: ControlContext) async throws -> [String] {
-                try await Task.sleep(for: .milliseconds(1_500))
-                return ["slow"]
+        /// Streams one page, then holds the call open until the test releases it.
+        struct GatedSync: ControlHandler {
+            let started: AsyncStream<Void>.Continuation
+            let release: AsyncStream<Void>
+            func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress {
+                var run = SyncRun(id: 5, tenantID: "t", service: nil, trigger: .manual, mode: .delta, state: .running, startedAt: Date(), finishedAt: nil, pages: 1, counts: DirectoryChangeCounts(), error: nil)
+                try await updates.send(SyncProgress(run: SyncRunInfo(run), done: false))
+                started.yield()
+                for await _ in release { break }
+                run.pages = 2
+                try await updates.send(SyncProgress(run: SyncRunInfo(run), done: false))
+                run.state = .succeeded
+                return SyncProgress(run: SyncRunInfo(run), done: true)
             }
         }
-        // The call lasts three idle periods. The period is not shorter because, with autoRead off,
-        // a message the connection's task has not picked up yet is invisible to the idle timer:
-        // on a loaded machine 150 ms could pass before the task even starts.
-        try await ControlServerHarness.withServer(handler: SlowHandler(), configure: { $0.idleTimeout = .milliseconds(500) }) { path, _ in
-            let changed = try await ControlClient.withConnection(to: path) { try await $0.reload() }
-            #expect(changed == ["slow"])
+        // The idle timer runs on a manual clock: the test, not the machine's load, decides how much time passes.
+        let clock = ManualClock()
+        let (started, startedContinuation) = AsyncStream<Void>.makeStream()
+        let (release, releaseContinuation) = AsyncStream<Void>.makeStream()
+        let handler = GatedSync(started: startedContinuation, release: release)
+        try await ControlServerHarness.withServer(handler: handler, configure: { $0.idleTimeout = .seconds(1) }, clock: clock) { path, _ in
+            try await withThrowingTaskGroup(of: [Int].self) { group in
+                group.addTask {
+                    try await ControlClient.withConnection(to: path) { client in
+                        var pages: [Int] = []
+                        let last = try await client.sync(SyncRequest(tenant: "contoso.example")) { pages.append($0.run.pages) }
+                        return pages + [last.run.pages]
+                    }
+                }
+                var iterator = started.makeAsyncIterator()
+                _ = await iterator.next()
+                // The call is running: sixty idle periods pass on the server's clock.
+                for _ in 0..<60 { clock.advance(by: .seconds(1)) }
+                releaseContinuation.yield()
+                let pages = try await group.next()
+                #expect(pages == [1, 2, 2], "the streamed call was cut off or lost replies")
+            }
+        }
+    }
+
+    @Test("a connection waiting for its first message is closed when the idle timeout passes on the server's clock, not before")
+    func idleTimerOnTheInjectedClock() async throws {
+        let clock = ManualClock()
+        try await ControlServerHarness.withServer(configure: { $0.idleTimeout = .seconds(10) }, clock: clock) { path, server in
+            try await VarlinkClient.withConnection(to: path) { client in
+                // The connection's task waits for input: its idle timer sleeps on the clock.
+                var armed = false
+                for _ in 0..<1_000 where !armed {
+                    armed = clock.sleeperCount == 1
+                    if !armed { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                try #require(armed, "the idle timer was never armed")
+                clock.advance(by: .seconds(9))
+                #expect(clock.sleeperCount == 1, "the idle timer fired before the timeout")
+                #expect(server.openConnections == 1)
+                clock.advance(by: .seconds(1))
+                let value = try await client.receiveRaw()
+                #expect(value == nil, "the server did not close the idle connection")
+            }
         }
     }
 

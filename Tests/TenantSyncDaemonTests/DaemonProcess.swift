@@ -1,3 +1,4 @@
+import ControlPlane
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -24,9 +25,11 @@ final class DaemonProcess: Sendable {
     private let logPath: String
 
     /// Starts `tenantsyncd` with the given arguments; stderr is collected for ``waitForLog(_:timeout:)``.
-    init(arguments: [String], environment: [String: String] = [:]) throws {
+    ///
+    /// `executable` runs something else that ends up exec'ing the daemon (`systemd-socket-activate`).
+    init(arguments: [String], environment: [String: String] = [:], executable: String = DaemonProcess.executable) throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment
         merged.removeValue(forKey: "NOTIFY_SOCKET")
@@ -42,6 +45,7 @@ final class DaemonProcess: Sendable {
     }
 
     var pid: pid_t { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     /// Waits until stderr contains `text`; returns whether it did in time.
@@ -50,6 +54,21 @@ final class DaemonProcess: Sendable {
         while ContinuousClock.now < deadline {
             if log.contains(text) { return true }
             if !process.isRunning { return log.contains(text) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
+    /// Waits until the daemon logged its start or answers on its control socket (when it logs to the journal).
+    func waitUntilServing(socket: String, timeout: Duration = .seconds(20)) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if log.contains("tenantsyncd started") { return true }
+            if !process.isRunning { return false }
+            if FileManager.default.fileExists(atPath: socket),
+               (try? await ControlClient.withConnection(to: socket, { try await $0.status() })) != nil {
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(50))
         }
         return false

@@ -14,9 +14,16 @@ struct ProvisioningHarness: Sendable {
     let socket: String
     let directory: String
     let tenant: TenantInfo
+    /// The daemon process; a test may stop it itself (the harness then only checks it is gone).
+    let daemon: DaemonProcess
 
     /// Starts the emulator (one tenant, one-second device-code polling) and the daemon, runs `body`, stops both.
-    static func with(users: Int = 30, groups: Int = 9, extraConfig: String = "", _ body: @Sendable (ProvisioningHarness) async throws -> Void) async throws {
+    ///
+    /// `extraConfig` follows the `[daemon]` keys: more daemon keys, or whole tables (`[smtp]`). With `log_target = "journal"` the
+    /// daemon logs nothing to stderr, so readiness is also recognised by the control socket answering.
+    static func with(
+        users: Int = 30, groups: Int = 9, extraConfig: String = "", _ body: @Sendable (ProvisioningHarness) async throws -> Void
+    ) async throws {
         let settings = TenantSettings(deviceCodeIntervalSeconds: 1)
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
         try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
@@ -24,6 +31,8 @@ struct ProvisioningHarness: Sendable {
             let base = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
             try Data(EmulatorDefaults.clientSecret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
             try sandbox.writeConfig("""
+                \(extraConfig)
+
                 [microsoft]
                 authority = "\(base)"
                 graph = "\(base)"
@@ -34,26 +43,32 @@ struct ProvisioningHarness: Sendable {
                 [[hooks]]
                 name = "record"
                 command = ["/bin/sh", "-c", "cat >> \(sandbox.path)/alerts.jsonl; echo >> \(sandbox.path)/alerts.jsonl"]
-
-                \(extraConfig)
                 """)
             let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
-            try #require(await daemon.waitForLog("tenantsyncd started"), "daemon never started: \(daemon.log)")
+            try #require(await daemon.waitUntilServing(socket: sandbox.path + "/control"), "daemon never started: \(daemon.log)")
             let harness = ProvisioningHarness(
                 emulator: emulator, baseURL: base, socket: sandbox.path + "/control", directory: sandbox.path,
-                tenant: emulator.tenants()[0]
+                tenant: emulator.tenants()[0], daemon: daemon
             )
             do {
                 try await body(harness)
             } catch {
-                Issue.record("daemon log:\n\(daemon.log.suffix(4000))")
+                // A crash report is long: show its head (the reason and the crashing thread), else the log's tail.
+                let log = daemon.log
+                if let crash = log.range(of: "Program crashed") {
+                    Issue.record("daemon crashed:\n\(log[crash.lowerBound...].prefix(6000))")
+                } else {
+                    Issue.record("daemon log:\n\(log.suffix(4000))")
+                }
                 throw error
             }
             // No secret ever reaches the daemon's log.
             #expect(!daemon.log.contains(EmulatorDefaults.clientSecret))
             #expect(!daemon.log.contains(ProvisioningHarness.teamsSecret))
-            daemon.signal(SIGTERM)
-            #expect(await daemon.waitForExit() == 0, "log: \(daemon.log.suffix(2000))")
+            if daemon.isRunning {
+                daemon.signal(SIGTERM)
+                #expect(await daemon.waitForExit() == 0, "log: \(daemon.log.suffix(2000))")
+            }
             withExtendedLifetime(sandbox) {}
         }
     }

@@ -1,23 +1,55 @@
 import NIOCore
 import Synchronization
 
-/// Whether a connection is running a call, so idleness is counted only between
-/// calls and a shutdown lets the running call finish.
+/// What one connection is doing: waiting for the client's next message, holding a
+/// message not yet taken, or running a call.
+///
+/// The idle timer consults it, so a connection is idle only while its task waits for
+/// input and nothing arrived: never before the task starts reading, never while a
+/// decoded message waits to be picked up, never during a call.
 final class ConnectionActivity: Sendable {
     private struct State {
         var callsInFlight = 0
-        /// Messages decoded on the event loop but not yet picked up by the connection's task.
+        /// Messages decoded on the event loop but not yet taken by the connection's task.
         var queued = 0
         var draining = false
+        /// The wait for input the idle timer may end, while the task waits and nothing arrived.
+        var armedWait: UInt64?
+        var waits: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
+    /// The connection's task starts waiting for the client's next message; returns the wait's number for the idle timer.
+    func awaitingMessage() -> UInt64 {
+        state.withLock { state in
+            state.waits += 1
+            state.armedWait = state.waits
+            return state.waits
+        }
+    }
+
+    /// A message was decoded (on the event loop): the client is not idle, whatever the task is doing.
+    func messageArrived() {
+        state.withLock { state in
+            state.queued += 1
+            state.armedWait = nil
+        }
+    }
+
+    /// Whether the idle timeout of wait `number` ends the connection: still that wait, nothing arrived, no call running.
+    func idleTimeoutExpired(wait number: UInt64) -> Bool {
+        state.withLock { state in
+            state.armedWait == number && state.queued == 0 && state.callsInFlight == 0 && !state.draining
+        }
+    }
+
     /// Marks a call as running; false once draining, when no new call may start.
     func begin() -> Bool {
         state.withLock { state in
-            guard !state.draining else { return false }
             state.queued = max(0, state.queued - 1)
+            state.armedWait = nil
+            guard !state.draining else { return false }
             state.callsInFlight += 1
             return true
         }
@@ -25,13 +57,6 @@ final class ConnectionActivity: Sendable {
 
     func end() { state.withLock { $0.callsInFlight -= 1 } }
 
-    /// A message was decoded; the connection is busy until its call begins and ends.
-    ///
-    /// Without this, a loaded machine can run the idle timer out between the read and the
-    /// moment the connection's task picks the message up, and cut a call off before it starts.
-    func messageArrived() { state.withLock { $0.queued += 1 } }
-
-    var isIdle: Bool { state.withLock { $0.callsInFlight == 0 && $0.queued == 0 } }
     var isDraining: Bool { state.withLock { $0.draining } }
 
     /// Stops new calls; returns true when no call is running (the connection can close now).
@@ -43,8 +68,7 @@ final class ConnectionActivity: Sendable {
     }
 }
 
-/// Closes a connection that stayed silent for the idle timeout while no call was running.
-/// Marks every decoded message as pending work for ``ConnectionActivity``, on the event loop.
+/// Marks every decoded message as arrived for ``ConnectionActivity``, on the event loop.
 final class MessageArrivalMarker: ChannelInboundHandler {
     typealias InboundIn = VarlinkFrame
     typealias InboundOut = VarlinkFrame
@@ -56,27 +80,8 @@ final class MessageArrivalMarker: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if case .message = unwrapInboundIn(data) { activity.messageArrived() }
+        activity.messageArrived()
         context.fireChannelRead(data)
-    }
-}
-
-final class IdleConnectionCloser: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-
-    private let activity: ConnectionActivity
-
-    init(activity: ConnectionActivity) {
-        self.activity = activity
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            if activity.isIdle { context.close(promise: nil) }
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }
 

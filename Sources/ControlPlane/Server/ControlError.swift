@@ -45,8 +45,9 @@ public enum ControlError {
     /// Maps a domain error to its interface error.
     ///
     /// Context keys read (all optional): `account.id`, `tenant.id`, `tenant`,
-    /// `account.service`, `account.state`, `scope.requested`, `scope.current`,
-    /// `targets.limit`, `targets.requested`, `group.prefix`, `users`
+    /// `account.service`, `account.state`, `scope.requested`, `scope.current` (or
+    /// `scope.tenant`), `targets.limit` (or `targets.maximum`), `targets.requested`
+    /// (or `targets.adding`), `group.prefix` (or `prefix`), `users`
     /// (comma-separated UPNs) or `user.upn`, `grant.name`, `oauth.error`,
     /// `aadsts.code`, `provisioning.step`, `argument`.
     public static func from(_ error: TenantSyncError) -> VarlinkError {
@@ -62,13 +63,15 @@ public enum ControlError {
         case .accountExists:
             return make("AccountExists", ["id": int("account.id"), "tenant_id": string("tenant.id"), "service": string("account.service"), "state": string("account.state"), "message": message])
         case .scopeConflict:
-            return make("ScopeConflict", ["tenant_id": string("tenant.id"), "requested": string("scope.requested"), "current": string("scope.current"), "message": message])
+            // The second keys are the ones `ScopeRules` in the core sets.
+            return make("ScopeConflict", ["tenant_id": string("tenant.id"), "requested": string("scope.requested"), "current": string("scope.current") ?? string("scope.tenant"), "message": message])
         case .syncNotAllowedForSelectedScope:
             return make("SyncNotAllowedForSelectedScope", ["tenant_id": string("tenant.id"), "message": message])
         case .tooManyTargets:
-            return make("TooManyTargets", ["tenant_id": string("tenant.id"), "limit": int("targets.limit") ?? .int(Int64(SyncScope.maximumSelectedTargets)), "requested": int("targets.requested"), "message": message])
+            let limit = int("targets.limit") ?? int("targets.maximum") ?? .int(Int64(SyncScope.maximumSelectedTargets))
+            return make("TooManyTargets", ["tenant_id": string("tenant.id"), "limit": limit, "requested": int("targets.requested") ?? int("targets.adding"), "message": message])
         case .groupPrefixTooShort:
-            return make("GroupPrefixTooShort", ["prefix": string("group.prefix") ?? .string(""), "minimum": .int(Int64(SyncScope.minimumGroupPrefixLength)), "message": message])
+            return make("GroupPrefixTooShort", ["prefix": string("group.prefix") ?? string("prefix") ?? .string(""), "minimum": .int(Int64(SyncScope.minimumGroupPrefixLength)), "message": message])
         case .userNotFound:
             let users = (context["users"] ?? context["user.upn"] ?? "").split(separator: ",").map { VarlinkValue.string(String($0)) }
             return make("UserNotFound", ["users": .array(users), "message": message])

@@ -22,6 +22,8 @@ public final class ControlServer: Service, Sendable {
     private let logger: Logger
     private let listening = Mutex<ListeningState>(.notYet([]))
     private let counter: ConnectionCounter
+    /// Times the idle timeout of connections.
+    private let clock: any Clock<Duration>
 
     private enum ListeningState {
         case notYet([CheckedContinuation<Void, any Error>])
@@ -33,8 +35,10 @@ public final class ControlServer: Service, Sendable {
         configuration: ControlServerConfiguration,
         handler: any ControlHandler,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger
     ) {
+        self.clock = clock
         self.configuration = configuration
         self.policy = ControlAccessPolicy(groupName: configuration.controlGroup)
         self.dispatcher = ControlDispatcher(handler: handler, info: configuration.info, controlGroup: configuration.controlGroup, logger: logger)
@@ -128,7 +132,6 @@ public final class ControlServer: Service, Sendable {
 
     private func bind() async throws -> (NIOAsyncChannel<AcceptedConnection, Never>, SocketFileIdentity?) {
         let maximumMessageSize = configuration.maximumMessageSize
-        let idleTimeout = TimeAmount(configuration.idleTimeout)
         let bootstrap = ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 128)
             // Nothing is read before the connection's task wraps the channel, so no byte is lost.
@@ -137,8 +140,6 @@ public final class ControlServer: Service, Sendable {
             channel.eventLoop.makeCompletedFuture {
                 let activity = ConnectionActivity()
                 let pipeline = channel.pipeline.syncOperations
-                try pipeline.addHandler(IdleStateHandler(readTimeout: idleTimeout))
-                try pipeline.addHandler(IdleConnectionCloser(activity: activity))
                 try pipeline.addHandler(ByteToMessageHandler(VarlinkFrameDecoder(maximumMessageSize: maximumMessageSize)))
                 try pipeline.addHandler(MessageArrivalMarker(activity: activity))
                 try pipeline.addHandler(MessageToByteHandler(VarlinkFrameEncoder()))
@@ -180,11 +181,34 @@ public final class ControlServer: Service, Sendable {
         let (asyncChannel, peer) = accepted
         let allowed = peer.map(policy.allows) ?? false
         logger.debug("control.connection.opened", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
+        // The idle timer runs only while the read loop below waits for the client's next message.
+        let idleTimer = ConnectionIdleTimer(clock: clock, timeout: configuration.idleTimeout, activity: connection.activity) { [logger] in
+            logger.debug("control.connection.idle", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
+            channel.close(promise: nil)
+        }
+        await withDiscardingTaskGroup { timerGroup in
+            timerGroup.addTask { await idleTimer.run() }
+            defer {
+                idleTimer.finish()
+                timerGroup.cancelAll()
+            }
+            await serveCalls(asyncChannel, connection: connection, peer: peer, allowed: allowed, idleTimer: idleTimer)
+        }
+    }
+
+    private func serveCalls(
+        _ asyncChannel: NIOAsyncChannel<VarlinkFrame, ByteBuffer>, connection: AcceptedConnection, peer: PeerCredentials?, allowed: Bool,
+        idleTimer: ConnectionIdleTimer
+    ) async {
+        let channel = connection.channel
         do {
             try await asyncChannel.executeThenClose { inbound, outbound in
                 try await withGracefulShutdownHandler {
                     do {
-                        for try await frame in inbound {
+                        var frames = inbound.makeAsyncIterator()
+                        while true {
+                            idleTimer.arm(connection.activity.awaitingMessage())
+                            guard let frame = try await frames.next() else { return }
                             switch frame {
                             case .message(let message):
                                 guard connection.activity.begin() else { return }

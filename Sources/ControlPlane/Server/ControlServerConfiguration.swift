@@ -15,7 +15,7 @@ public struct ControlServerConfiguration: Sendable {
     public var maximumMessageSize: Int
     /// Connections served at once; further ones are closed at accept.
     public var maximumConnections: Int
-    /// A connection with no call running and nothing received for this long is closed.
+    /// A connection waiting this long for the client's next message (no call running, nothing received) is closed.
     public var idleTimeout: Duration
     /// What `org.varlink.service.GetInfo` reports.
     public var info: VarlinkServiceInfo

@@ -1,0 +1,91 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real systemd-journald for the daemon tests: the machine's if one runs, else one started here and stopped afterwards.
+///
+/// The same lock file as the Systemd and Alerting tests' helper: test targets share the
+/// machine-wide `/run/systemd/journal`, and a journald one test started must not be stopped
+/// under another.
+enum Journald {
+    static let socketPath = "/run/systemd/journal/socket"
+    static let lockPath = "/tmp/tenantsync-tests-journald.lock"
+
+    struct Unavailable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Runs `body` with a journald accepting native entries.
+    static func with<T>(_ body: () async throws -> T) async throws -> T {
+        let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        guard lock >= 0 else { throw Unavailable(description: "cannot open \(lockPath)") }
+        defer { close(lock) }
+        while flock(lock, LOCK_EX | LOCK_NB) != 0 {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        defer { flock(lock, LOCK_UN) }
+
+        if isListening() { return try await body() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        // A clean environment: journald must not inherit a test's NOTIFY_SOCKET and talk to it.
+        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
+        try FileManager.default.createDirectory(atPath: "/run/systemd/journal", withIntermediateDirectories: true)
+        try process.run()
+        do {
+            for _ in 0..<100 where !isListening() {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            guard isListening() else { throw Unavailable(description: "systemd-journald did not start listening on \(socketPath)") }
+            let result = try await body()
+            await stop(process)
+            return result
+        } catch {
+            await stop(process)
+            throw error
+        }
+    }
+
+    private static func stop(_ process: Process) async {
+        process.terminate()
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        // journald leaves its sockets behind; remove them so the next check sees no journald.
+        for name in ["socket", "stdout", "dev-log", "io.systemd.journal"] {
+            unlink("/run/systemd/journal/" + name)
+        }
+    }
+
+    /// Whether a journald answers on the socket (a leftover socket file refuses the connection).
+    static func isListening() -> Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            let bytes = Array(socketPath.utf8)
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        } == 0
+    }
+
+    /// Reads entries back with `journalctl -o json MATCHES`, retrying until `count` arrived (journald stores asynchronously).
+    static func entries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
+        var found: [[String: Any]] = []
+        for _ in 0..<100 {
+            found = try await ChildProcess.run("/usr/bin/journalctl", ["-o", "json", "--no-pager"] + matches, environment: ["PATH": "/usr/bin:/bin"]).stdout
+                .split(separator: "\n")
+                .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            if found.count >= count { return found }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return found
+    }
+}
