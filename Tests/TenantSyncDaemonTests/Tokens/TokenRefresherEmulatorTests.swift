@@ -119,7 +119,9 @@ struct TokenRefresherEmulatorTests {
 
     @Test("5xx and slow answers are transient: never token-invalid; one warning once the token expired; resolved by success")
     func transientOutage() async throws {
-        try await TokenFixture.run(requestTimeout: .milliseconds(500)) { f in
+        // A 2 s request timeout against 5 s answers: far enough apart that a loaded machine's
+        // set-up requests (the consent) still finish in time while the slow ones never do.
+        try await TokenFixture.run(requestTimeout: .seconds(2)) { f in
             let (account, grant) = try await f.delegatedGrant()
             let refresher = f.refresher()
             let fault = try f.emulator.addFault(FaultRule(tenant: f.tenant.id, path: "/oauth2/v2.0/token", kind: .status, status: 503))
@@ -129,7 +131,7 @@ struct TokenRefresherEmulatorTests {
             }
             #expect(try await f.store.openIncidents().isEmpty, "no incident while the access token is still valid")
             try f.emulator.removeFault(id: try #require(fault.id))
-            try f.emulator.addFault(FaultRule(tenant: f.tenant.id, path: "/oauth2/v2.0/token", kind: .delay, delayMilliseconds: 1_500))
+            try f.emulator.addFault(FaultRule(tenant: f.tenant.id, path: "/oauth2/v2.0/token", kind: .delay, delayMilliseconds: 5_000))
 
             // Past expiry, with answers slower than the request timeout.
             let expiresAt = try #require(try await f.store.tokenSet(grantID: grant.id)).expiresAt
