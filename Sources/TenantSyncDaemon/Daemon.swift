@@ -102,7 +102,8 @@ public struct Daemon: Sendable {
         let graphTokens = StoredGraphTokenSource(refresher: refresher, storage: store, graphScope: endpoints.graphDefaultScope)
         let synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
-            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), logger: logger
+            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold),
+            alerts: store, alertChannels: channels.map(\.name), logger: logger
         )
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger

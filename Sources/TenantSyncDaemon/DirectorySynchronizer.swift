@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicrosoftCloud
+import Systemd
 import TenantSyncCore
 
 /// One directory synchronization of one tenant: full or delta, page by page.
@@ -40,17 +41,23 @@ public struct DirectorySynchronizer: Sendable {
     let graph: GraphClient
     let tokens: any GraphTokenSource
     let settings: Settings
+    /// Where a held run's alert goes; `nil` only where no outbox exists (benchmarks).
+    let alerts: (any AccountStore & AlertStore)?
+    let alertChannels: [String]
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
         store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: Settings,
+        alerts: (any AccountStore & AlertStore)? = nil, alertChannels: [String] = ["journal"],
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.graph = graph
         self.tokens = tokens
         self.settings = settings
+        self.alerts = alerts
+        self.alertChannels = alertChannels
         self.now = now
         self.logger = logger
     }
@@ -300,12 +307,28 @@ public struct DirectorySynchronizer: Sendable {
         let limit = Double(userCountBefore) * settings.massDeletionThreshold
         if userCountBefore > 0, Double(removedUsers.count) > limit {
             try await store.recordSyncProgress(runID: run.id, pages: tally.pages, counts: tally.counts)
+            // One held run per tenant: an older one describes an older directory and is superseded by this one.
+            for older in try await store.heldSyncRuns(tenantID: run.tenantID) where older.id != run.id {
+                try await store.discardHeldSyncRun(runID: older.id, at: now())
+                try await store.setSyncRunNote(runID: older.id, note: "superseded by held run \(run.id)")
+            }
             try await store.holdSyncRun(runID: run.id, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links, at: now())
-            let note = "held: would remove \(removedUsers.count) of \(userCountBefore) users (more than \(Int(settings.massDeletionThreshold * 100))%); confirm or discard"
-            try await store.setSyncRunNote(runID: run.id, note: note)
+            let hold = MassDeletionHold(
+                runID: run.id, tenantID: run.tenantID, removedUsers: removedUsers.count, removedGroups: removedGroups.count,
+                usersBefore: userCountBefore, threshold: settings.massDeletionThreshold
+            )
+            try await store.setSyncRunNote(runID: run.id, note: hold.note)
+            if let alerts {
+                let tenant = try await alerts.tenant(idOrDomain: run.tenantID)
+                _ = try await alerts.enqueueAlert(hold.alert(tenantDomain: tenant?.domain), channels: alertChannels, at: now())
+            }
             logger.warning(
                 "Sync held by the mass-deletion guard",
-                metadata: ["tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.removals": "\(removedUsers.count)", "sync.users": "\(userCountBefore)"]
+                metadata: [
+                    "message.id": "\(MessageID.massDeletionHeld)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)",
+                    "sync.removals": "\(removedUsers.count)", "sync.users": "\(userCountBefore)",
+                    "sync.removed_share": "\(hold.percent(hold.share))", "sync.threshold": "\(hold.percent(hold.threshold))",
+                ]
             )
             await progress(tally.progress(phase: "held"))
             return

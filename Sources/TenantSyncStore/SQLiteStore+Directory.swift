@@ -363,6 +363,14 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    public func heldSyncRuns(tenantID: String) async throws -> [SyncRun] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM sync_runs WHERE tenant_id = ? AND state = 'held' ORDER BY id DESC", arguments: [tenantID]
+            ).map(Self.syncRun(from:))
+        }
+    }
+
     static func user(from row: Row) -> DirectoryUser {
         DirectoryUser(
             id: row["id"], userPrincipalName: row["user_principal_name"], displayName: row["display_name"],
