@@ -66,6 +66,7 @@ let package = Package(
             resources: [
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_sync_holds.sql"),
+                .embedInCode("0003_directory_members_index.sql"),
             ]
         ),
 

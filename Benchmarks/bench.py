@@ -409,6 +409,7 @@ def main():
     p.add_argument("--token-repetitions", type=int, default=3)
     p.add_argument("--token-timeout", type=int, default=300)
     p.add_argument("--only", default="", help="comma-separated contenders for the side-by-side size")
+    p.add_argument("--skip-reason", default="", help="why contenders left out by --only were not run (printed in the table)")
     p.add_argument("--command", default="bash Benchmarks/run.sh")
     p.add_argument("--out", default="")
     p.add_argument("--json", default="")
@@ -424,6 +425,14 @@ def main():
     if not args.skip_big:
         run_size(args, args.big_users, args.big_groups, [k for k in ["tenantsync", "floor"] if k in side or not args.only], report)
     section = table(report, args.command, machine, load_start, tokens)
+    names = {"tenantsync": "tenantsync", "peerA": "peer A (Python msgraph-sdk)", "peerB": "peer B (plain Python)", "floor": "the floor"}
+    left_out = [names[k] for k in names if k not in side]
+    if left_out:
+        # A contender left out is said so in the table, never silently dropped.
+        section += "\nNot run in this invocation: %s (--only %s)%s.\n" % (
+            ", ".join(left_out), args.only, ": " + args.skip_reason if args.skip_reason else "")
+    if args.skip_tokens:
+        section += "\nToken refresh not measured in this invocation (--skip-tokens).\n"
     print(section)
     if args.json:
         with open(args.json, "w") as f:

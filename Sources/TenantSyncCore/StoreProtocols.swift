@@ -104,6 +104,8 @@ public protocol DirectoryStore: Sendable {
     func confirmHeldSyncRun(runID: Int64, at: Date) async throws -> DirectoryChangeCounts
     /// Drops a held run's removals and links and marks it `failed`.
     func discardHeldSyncRun(runID: Int64, at: Date) async throws
+    /// The tenant's runs waiting in state `held`, newest first.
+    func heldSyncRuns(tenantID: String) async throws -> [SyncRun]
 }
 
 /// Alerts and the per-channel outbox.

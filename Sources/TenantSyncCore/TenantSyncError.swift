@@ -23,6 +23,8 @@ public struct TenantSyncError: Error, Sendable, CustomStringConvertible, Equatab
         public static let groupPrefixTooShort = Code(rawValue: "GroupPrefixTooShort")
         public static let userNotFound = Code(rawValue: "UserNotFound")
         public static let invalidArgument = Code(rawValue: "InvalidArgument")
+        /// The tenant has no sync run held by the mass-deletion guard.
+        public static let noHeldSync = Code(rawValue: "NoHeldSync")
     }
 
     public var code: Code

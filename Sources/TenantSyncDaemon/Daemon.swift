@@ -106,7 +106,8 @@ public struct Daemon: Sendable {
         )
         let synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
-            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), meter: budget, logger: logger
+            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), meter: budget,
+            alerts: store, alertChannels: channels.map(\.name), logger: logger
         )
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger

@@ -66,7 +66,9 @@ struct DaemonControl: ControlHandler {
         return AccountDetail(
             account: account, tenantDomain: tenant?.domain ?? account.tenantID,
             scope: account.service.sharesDirectoryScope ? tenant?.syncScope : nil, grants: grants,
-            lastSync: lastSync.map(SyncRunInfo.init), nextSyncAt: try await nextSync(tenant, account.service), details: details
+            lastSync: lastSync.map(SyncRunInfo.init),
+            heldSync: account.service.sharesDirectoryScope ? try await store.heldSyncRuns(tenantID: account.tenantID).first.map(SyncRunInfo.init) : nil,
+            nextSyncAt: try await nextSync(tenant, account.service), details: details
         )
     }
 
@@ -106,12 +108,51 @@ struct DaemonControl: ControlHandler {
         }
         for await progress in stream {
             if ["ended", "held", "failed"].contains(progress.phase) { break }
-            if let run = try await store.syncRun(id: progress.runID) {
-                try await updates.send(ControlPlane.SyncProgress(run: SyncRunInfo(run), done: false, message: progress.phase))
+            if let run = try await runInfo(progress) {
+                try await updates.send(ControlPlane.SyncProgress(run: run, done: false, message: progress.phase))
             }
         }
         let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)
         return ControlPlane.SyncProgress(run: SyncRunInfo(run), done: true, message: run.note ?? run.error)
+    }
+
+    func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo {
+        let held = try await heldRun(tenant)
+        let counts = try await store.confirmHeldSyncRun(runID: held.id, at: Date())
+        context.logger.notice(
+            "Held sync confirmed; removals applied",
+            metadata: [
+                "tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)", "sync.users_removed": "\(counts.usersRemoved)",
+                "sync.groups_removed": "\(counts.groupsRemoved)",
+            ]
+        )
+        return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+    }
+
+    func discardHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo {
+        let held = try await heldRun(tenant)
+        try await store.discardHeldSyncRun(runID: held.id, at: Date())
+        context.logger.notice("Held sync discarded; nothing removed", metadata: ["tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)"])
+        return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+    }
+
+    /// The tenant's held run; refused while a sync of the tenant runs (it may supersede the hold).
+    private func heldRun(_ tenant: String) async throws -> SyncRun {
+        let tenantID = try await operations.tenant(tenant).id
+        if await coordinator.isBusy(tenantID: tenantID) {
+            throw TenantSyncError(
+                TenantSyncError.Code(rawValue: "TemporaryFailure"),
+                "A sync of the tenant is running or queued; it may hold again or supersede the held run. Retry when it has ended.",
+                context: ["tenant.id": tenantID]
+            )
+        }
+        guard let held = try await store.heldSyncRuns(tenantID: tenantID).first else {
+            throw TenantSyncError(
+                .noHeldSync, "No sync run of the tenant is held by the mass-deletion guard; nothing to confirm or discard.",
+                context: ["tenant.id": tenantID]
+            )
+        }
+        return held
     }
 
     func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress {
@@ -123,8 +164,8 @@ struct DaemonControl: ControlHandler {
         if updates.isStreaming {
             for await progress in stream {
                 if ["ended", "held", "failed"].contains(progress.phase) { break }
-                if let run = try await store.syncRun(id: progress.runID) {
-                    try await updates.send(ExtendProgress(switched: switched, progress: .init(run: SyncRunInfo(run), done: false, message: progress.phase)))
+                if let run = try await runInfo(progress) {
+                    try await updates.send(ExtendProgress(switched: switched, progress: .init(run: run, done: false, message: progress.phase)))
                 }
             }
         }
@@ -190,6 +231,16 @@ struct DaemonControl: ControlHandler {
         } catch {
             throw TenantSyncError(.invalidConfiguration, "The configuration was not reloaded: \(error)")
         }
+    }
+
+    /// The run as recorded, with the live counts of a running one (its row is updated about once a second).
+    private func runInfo(_ progress: TenantSyncDaemon.SyncProgress) async throws -> SyncRunInfo? {
+        guard var run = try await store.syncRun(id: progress.runID) else { return nil }
+        if run.state == .running {
+            run.pages = progress.pages
+            run.counts = progress.counts
+        }
+        return SyncRunInfo(run)
     }
 
     private func nextSync(_ tenant: Tenant?, _ service: ServiceKind) async throws -> Date? {

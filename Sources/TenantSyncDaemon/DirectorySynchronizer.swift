@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MicrosoftCloud
+import Synchronization
 import Systemd
 import TenantSyncCore
 
@@ -17,13 +18,22 @@ public struct DirectorySynchronizer: Sendable {
         public var massDeletionThreshold: Double
         /// Group member listings fetched at once during a full sync.
         public var membershipConcurrency: Int
-        /// Groups whose members are written in one transaction.
+        /// Groups whose members are written in one transaction (at least; more when the writer lags).
         public var groupsPerTransaction: Int
+        /// Users written in one transaction during a full sync (whole pages, so up to 998 more).
+        ///
+        /// Fewer, larger transactions rewrite each index page of the WAL less often: user ids are
+        /// GUIDs, so one page of 999 users touches nearly every leaf of a small tenant's indexes.
+        public var usersPerTransaction: Int
 
-        public init(massDeletionThreshold: Double = 0.2, membershipConcurrency: Int = 8, groupsPerTransaction: Int = 200) {
+        public init(
+            massDeletionThreshold: Double = 0.2, membershipConcurrency: Int = 8, groupsPerTransaction: Int = 200,
+            usersPerTransaction: Int = 5_000
+        ) {
             self.massDeletionThreshold = massDeletionThreshold
             self.membershipConcurrency = membershipConcurrency
             self.groupsPerTransaction = groupsPerTransaction
+            self.usersPerTransaction = usersPerTransaction
         }
     }
 
@@ -43,18 +53,24 @@ public struct DirectorySynchronizer: Sendable {
     let settings: Settings
     /// Counts the Graph calls for metered (evaluation-mode) accounts.
     let meter: (any GraphCallMeter)?
+    /// Where a held run's alert goes; `nil` only where no outbox exists (benchmarks).
+    let alerts: (any AccountStore & AlertStore)?
+    let alertChannels: [String]
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
         store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: Settings,
-        meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        meter: (any GraphCallMeter)? = nil, alerts: (any AccountStore & AlertStore)? = nil, alertChannels: [String] = ["journal"],
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.graph = graph
         self.tokens = tokens
         self.settings = settings
         self.meter = meter
+        self.alerts = alerts
+        self.alertChannels = alertChannels
         self.now = now
         self.logger = logger
     }
@@ -135,66 +151,174 @@ public struct DirectorySynchronizer: Sendable {
     private func performFull(run: SyncRun, progress: @escaping @Sendable (SyncProgress) async -> Void) async throws {
         let tenantID = run.tenantID
         let token = TokenHolder(tenantID: tenantID, source: tokens)
-        var tally = Tally(run: run)
+        let tally = RunTally(run: run, now: now)
 
         // Take the delta position first: whatever changes while we read is replayed by the next delta run.
-        let usersLink = try await latestDeltaLink("/users/delta?$select=\(Self.userFields)&$deltatoken=latest", token: token)
-        let groupsLink = try await latestDeltaLink("/groups/delta?$select=displayName,mail,members&$deltatoken=latest", token: token)
+        async let usersLinkRead = latestDeltaLink("/users/delta?$select=\(Self.userFields)&$deltatoken=latest", token: token)
+        async let groupsLinkRead = latestDeltaLink("/groups/delta?$select=displayName,mail,members&$deltatoken=latest", token: token)
         let usersBefore = try await store.directoryUserIDs(tenantID: tenantID)
         let groupsBefore = try await store.directoryGroupIDs(tenantID: tenantID)
+        let links = ["users": try await usersLinkRead, "groups": try await groupsLinkRead]
 
-        var seenUsers = Set<String>()
-        var next: String? = graph.url("/users?$select=\(Self.userFields)&$top=999")
-        while let url = next {
-            let page = try await fetch(url, GraphUser.self, token: token)
-            var batch = DirectoryBatch()
-            for user in page.value {
-                guard let upn = user.userPrincipalName else {
-                    throw malformed("a user without userPrincipalName", url: url)
-                }
-                seenUsers.insert(user.id)
-                batch.upsertedUsers.append(DirectoryUser(
-                    id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
-                ))
-            }
-            tally.add(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), page: true)
-            try await tally.report(store, progress, phase: "users")
-            next = page.nextLink
-        }
-
-        var groupIDs: [String] = []
-        next = graph.url("/groups?$select=\(Self.groupFields)&$top=999")
-        while let url = next {
-            let page = try await fetch(url, GraphGroup.self, token: token)
-            var batch = DirectoryBatch()
-            for group in page.value {
-                groupIDs.append(group.id)
-                batch.upsertedGroups.append(DirectoryGroup(id: group.id, displayName: group.displayName, mail: group.mail))
-            }
-            tally.add(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), page: true)
-            try await tally.report(store, progress, phase: "groups")
-            next = page.nextLink
-        }
-        let seenGroups = Set(groupIDs)
-
-        // Direct members of every group, a bounded number of listings at once.
-        var start = 0
-        while start < groupIDs.count {
-            let chunk = Array(groupIDs[start..<min(start + settings.groupsPerTransaction, groupIDs.count)])
-            start += chunk.count
-            let (members, pages) = try await fetchMembers(of: chunk, token: token)
-            var batch = DirectoryBatch()
-            batch.replacedMembershipsOfGroups = members
-            tally.add(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), pages: pages)
-            try await tally.report(store, progress, phase: "memberships")
+        // Users on one side, groups then their members on the other: the two streams overlap, and the
+        // store serializes their transactions. The order of the data commits does not matter for a
+        // full read; the delta links commit only at the end, with the removals.
+        let (seenUsers, seenGroups): (Set<String>, Set<String>) = try await withThrowingTaskGroup(of: Set<String>.self) { group in
+            group.addTask { try await readUsers(tenantID: tenantID, token: token, tally: tally, progress: progress) }
+            let groupIDs = try await readGroups(tenantID: tenantID, token: token, tally: tally, progress: progress)
+            try await readMembers(of: groupIDs, tenantID: tenantID, token: token, tally: tally, progress: progress)
+            let users = try await group.next() ?? []
+            return (users, Set(groupIDs))
         }
 
         let removedUsers = usersBefore.subtracting(seenUsers).sorted()
         let removedGroups = groupsBefore.subtracting(seenGroups).sorted()
         try await commitEnd(
-            run: run, tally: &tally, removedUsers: removedUsers, removedGroups: removedGroups, userCountBefore: usersBefore.count,
-            links: ["users": usersLink, "groups": groupsLink], progress: progress
+            run: run, tally: tally, removedUsers: removedUsers, removedGroups: removedGroups, userCountBefore: usersBefore.count,
+            links: links, progress: progress
         )
+    }
+
+    /// Reads every user page, fetching the next page while the current one is written.
+    private func readUsers(
+        tenantID: String, token: TokenHolder, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
+    ) async throws -> Set<String> {
+        var seen = Set<String>()
+        var batch = DirectoryBatch()
+        var pages = 0
+        try await forEachPage(graph.url("/users?$select=\(Self.userFields)&$top=999"), GraphUser.self, token: token) { page, url in
+            pages += 1
+            for user in page.value {
+                guard let upn = user.userPrincipalName else {
+                    throw malformed("a user without userPrincipalName", url: url)
+                }
+                seen.insert(user.id)
+                batch.upsertedUsers.append(DirectoryUser(
+                    id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
+                ))
+            }
+            guard batch.upsertedUsers.count >= settings.usersPerTransaction || page.nextLink == nil else { return }
+            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "users")
+            batch = DirectoryBatch()
+            pages = 0
+        }
+        return seen
+    }
+
+    /// Reads every group page (fetching ahead as for users); returns the group ids in directory order.
+    private func readGroups(
+        tenantID: String, token: TokenHolder, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
+    ) async throws -> [String] {
+        var groupIDs: [String] = []
+        try await forEachPage(graph.url("/groups?$select=\(Self.groupFields)&$top=999"), GraphGroup.self, token: token) { page, _ in
+            var batch = DirectoryBatch()
+            for group in page.value {
+                groupIDs.append(group.id)
+                batch.upsertedGroups.append(DirectoryGroup(id: group.id, displayName: group.displayName, mail: group.mail))
+            }
+            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
+        }
+        return groupIDs
+    }
+
+    /// Calls `body` with each page of a collection while the next page is already being fetched.
+    private func forEachPage<Item: Decodable & Sendable>(
+        _ first: String, _ type: Item.Type, token: TokenHolder, _ body: (GraphPage<Item>, String) async throws -> Void
+    ) async throws {
+        var url = first
+        var page = try await fetch(url, type, token: token)
+        while true {
+            let nextURL = page.nextLink
+            async let prefetched = fetchIfAny(nextURL, type, token: token)
+            try await body(page, url)
+            guard let nextURL, let next = try await prefetched else { return }
+            url = nextURL
+            page = next
+        }
+    }
+
+    private func fetchIfAny<Item: Decodable & Sendable>(_ url: String?, _ type: Item.Type, token: TokenHolder) async throws -> GraphPage<Item>? {
+        guard let url else { return nil }
+        return try await fetch(url, type, token: token)
+    }
+
+    /// What a member-listing window reports back.
+    private enum MemberEvent: Sendable {
+        case fetched(groupID: String, members: [GroupMembership], pages: Int)
+        case written(DirectoryChangeCounts, pages: Int)
+    }
+
+    /// Lists the direct members of every group through one sliding window of requests.
+    ///
+    /// `membershipConcurrency` listings stay in flight continuously; finished groups are handed to
+    /// one writer at a time, in batches of at least `groupsPerTransaction` (larger when the writer
+    /// lags, which saves write amplification). At most two batches wait, so memory stays bounded.
+    private func readMembers(
+        of groupIDs: [String], tenantID: String, token: TokenHolder, tally: RunTally,
+        progress: @escaping @Sendable (SyncProgress) async -> Void
+    ) async throws {
+        let window = max(settings.membershipConcurrency, 1)
+        let perTransaction = max(settings.groupsPerTransaction, 1)
+        try await withThrowingTaskGroup(of: MemberEvent.self) { taskGroup in
+            var nextIndex = 0
+            var fetching = 0
+            var writing = false
+            var ready: [String: [GroupMembership]] = [:]
+            var readyPages = 0
+
+            func fill() {
+                while fetching < window, nextIndex < groupIDs.count, ready.count < 2 * perTransaction {
+                    let groupID = groupIDs[nextIndex]
+                    nextIndex += 1
+                    fetching += 1
+                    taskGroup.addTask {
+                        var memberships: [GroupMembership] = []
+                        var pages = 0
+                        var next: String? = graph.url("/groups/\(groupID)/members?$select=id&$top=999")
+                        while let url = next {
+                            let page = try await fetch(url, GraphDirectoryObject.self, token: token)
+                            pages += 1
+                            memberships.reserveCapacity(memberships.count + page.value.count)
+                            for member in page.value {
+                                memberships.append(GroupMembership(groupID: groupID, memberID: member.id, memberType: Self.memberType(member.odataType)))
+                            }
+                            next = page.nextLink
+                        }
+                        return .fetched(groupID: groupID, members: memberships, pages: pages)
+                    }
+                }
+            }
+            func flush() {
+                let last = nextIndex == groupIDs.count && fetching == 0
+                guard !writing, !ready.isEmpty, ready.count >= perTransaction || last else { return }
+                var batch = DirectoryBatch()
+                batch.replacedMembershipsOfGroups = ready
+                let pages = readyPages
+                ready = [:]
+                readyPages = 0
+                writing = true
+                taskGroup.addTask {
+                    .written(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), pages: pages)
+                }
+            }
+
+            fill()
+            while let event = try await taskGroup.next() {
+                switch event {
+                case .fetched(let groupID, let members, let pages):
+                    fetching -= 1
+                    ready[groupID] = members
+                    readyPages += pages
+                case .written(let counts, let pages):
+                    writing = false
+                    try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "memberships")
+                }
+                flush()
+                fill()
+            }
+        }
     }
 
     private func latestDeltaLink(_ path: String, token: TokenHolder) async throws -> String {
@@ -207,44 +331,12 @@ public struct DirectorySynchronizer: Sendable {
         throw malformed("a delta round without @odata.deltaLink", url: graph.url(path))
     }
 
-    private func fetchMembers(of groups: [String], token: TokenHolder) async throws -> ([String: [GroupMembership]], Int) {
-        try await withThrowingTaskGroup(of: (String, [GroupMembership], Int).self) { taskGroup in
-            var result: [String: [GroupMembership]] = [:]
-            var pages = 0
-            var iterator = groups.makeIterator()
-            func addNext() {
-                guard let groupID = iterator.next() else { return }
-                taskGroup.addTask {
-                    var memberships: [GroupMembership] = []
-                    var count = 0
-                    var next: String? = graph.url("/groups/\(groupID)/members?$select=id&$top=999")
-                    while let url = next {
-                        let page = try await fetch(url, GraphDirectoryObject.self, token: token)
-                        count += 1
-                        memberships += page.value.map {
-                            GroupMembership(groupID: groupID, memberID: $0.id, memberType: Self.memberType($0.odataType))
-                        }
-                        next = page.nextLink
-                    }
-                    return (groupID, memberships, count)
-                }
-            }
-            for _ in 0..<max(settings.membershipConcurrency, 1) { addNext() }
-            while let (groupID, memberships, count) = try await taskGroup.next() {
-                result[groupID] = memberships
-                pages += count
-                addNext()
-            }
-            return (result, pages)
-        }
-    }
-
     // MARK: Delta
 
     private func performDelta(run: SyncRun, links: [String: String], progress: @escaping @Sendable (SyncProgress) async -> Void) async throws {
         let tenantID = run.tenantID
         let token = TokenHolder(tenantID: tenantID, source: tokens)
-        var tally = Tally(run: run)
+        let tally = RunTally(run: run, now: now)
         let usersBefore = try await store.directoryUserIDs(tenantID: tenantID)
         var removedUsers = Set<String>()
         var removedGroups = Set<String>()
@@ -268,8 +360,8 @@ public struct DirectorySynchronizer: Sendable {
                     id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
                 ))
             }
-            tally.add(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), page: true)
-            try await tally.report(store, progress, phase: "users")
+            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "users")
             if let deltaLink = page.deltaLink { newLinks["users"] = deltaLink }
             next = page.nextLink
         }
@@ -297,15 +389,15 @@ public struct DirectorySynchronizer: Sendable {
                     }
                 }
             }
-            tally.add(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), page: true)
-            try await tally.report(store, progress, phase: "groups")
+            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
             if let deltaLink = page.deltaLink { newLinks["groups"] = deltaLink }
             next = page.nextLink
         }
         guard newLinks["groups"] != nil else { throw malformed("a groups delta round without @odata.deltaLink", url: links["groups"]!) }
 
         try await commitEnd(
-            run: run, tally: &tally, removedUsers: removedUsers.intersection(usersBefore).sorted(), removedGroups: removedGroups.sorted(),
+            run: run, tally: tally, removedUsers: removedUsers.intersection(usersBefore).sorted(), removedGroups: removedGroups.sorted(),
             userCountBefore: usersBefore.count, links: newLinks, progress: progress
         )
     }
@@ -314,20 +406,33 @@ public struct DirectorySynchronizer: Sendable {
 
     /// Applies removals and links in one transaction, or holds them when too many users would go.
     private func commitEnd(
-        run: SyncRun, tally: inout Tally, removedUsers: [String], removedGroups: [String], userCountBefore: Int,
+        run: SyncRun, tally: RunTally, removedUsers: [String], removedGroups: [String], userCountBefore: Int,
         links: [String: String], progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws {
         let limit = Double(userCountBefore) * settings.massDeletionThreshold
         if userCountBefore > 0, Double(removedUsers.count) > limit {
             try await store.recordSyncProgress(runID: run.id, pages: tally.pages, counts: tally.counts)
+            // One held run per tenant: an older one describes an older directory and is superseded by this one.
+            for older in try await store.heldSyncRuns(tenantID: run.tenantID) where older.id != run.id {
+                try await store.discardHeldSyncRun(runID: older.id, at: now())
+                try await store.setSyncRunNote(runID: older.id, note: "superseded by held run \(run.id)")
+            }
             try await store.holdSyncRun(runID: run.id, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links, at: now())
-            let note = "held: would remove \(removedUsers.count) of \(userCountBefore) users (more than \(Int(settings.massDeletionThreshold * 100))%); confirm or discard"
-            try await store.setSyncRunNote(runID: run.id, note: note)
+            let hold = MassDeletionHold(
+                runID: run.id, tenantID: run.tenantID, removedUsers: removedUsers.count, removedGroups: removedGroups.count,
+                usersBefore: userCountBefore, threshold: settings.massDeletionThreshold
+            )
+            try await store.setSyncRunNote(runID: run.id, note: hold.note)
+            if let alerts {
+                let tenant = try await alerts.tenant(idOrDomain: run.tenantID)
+                _ = try await alerts.enqueueAlert(hold.alert(tenantDomain: tenant?.domain), channels: alertChannels, at: now())
+            }
             logger.warning(
                 "Sync held by the mass-deletion guard",
                 metadata: [
                     "message.id": "\(MessageID.massDeletionHeld)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)",
                     "sync.removals": "\(removedUsers.count)", "sync.users": "\(userCountBefore)",
+                    "sync.removed_share": "\(hold.percent(hold.share))", "sync.threshold": "\(hold.percent(hold.threshold))",
                 ]
             )
             await progress(tally.progress(phase: "held"))
@@ -337,7 +442,7 @@ public struct DirectorySynchronizer: Sendable {
         batch.removedUserIDs = removedUsers
         batch.removedGroupIDs = removedGroups
         batch.deltaLinks = links
-        tally.add(try await store.applyDirectoryBatch(tenantID: run.tenantID, batch: batch, at: now()), page: false)
+        tally.add(try await store.applyDirectoryBatch(tenantID: run.tenantID, batch: batch, at: now()))
         try await store.recordSyncProgress(runID: run.id, pages: tally.pages, counts: tally.counts)
         try await store.finishSyncRun(runID: run.id, state: .succeeded, error: nil, at: now())
         logger.info(
@@ -356,13 +461,15 @@ public struct DirectorySynchronizer: Sendable {
 
     private func fetch<Item>(_ url: String, _ type: Item.Type, token: TokenHolder) async throws -> GraphPage<Item> {
         try Task.checkCancellation()
+        let used = try await token.current()
         do {
             let page: GraphPage<Item>
             do {
-                page = try await graph.page(url, as: type, accessToken: try await token.current())
+                page = try await graph.page(url, as: type, accessToken: used)
             } catch let error as GraphError where error.kind == .unauthorized {
-                // The token expired or was revoked mid-run: one fresh token, one more try (a 401 is not metered).
-                page = try await graph.page(url, as: type, accessToken: try await token.refreshed())
+                // The token expired or was revoked mid-run: one fresh token, one more try (a 401 is not
+                // metered). Concurrent requests that failed with the same token share one refresh.
+                page = try await graph.page(url, as: type, accessToken: try await token.refreshed(replacing: used))
             }
             await meter?.graphCallMade(tenantID: token.tenantID)
             return page
@@ -388,39 +495,63 @@ public struct DirectorySynchronizer: Sendable {
     }
 }
 
-/// Counts and pages of a run in progress.
-private struct Tally {
-    let run: SyncRun
-    var pages = 0
-    var counts = DirectoryChangeCounts()
-
-    init(run: SyncRun) { self.run = run }
-
-    mutating func add(_ change: DirectoryChangeCounts, page: Bool) {
-        counts += change
-        if page { pages += 1 }
+/// Counts and pages of a run in progress, shared by the run's concurrent readers.
+///
+/// The run's row is updated at most once a second while it runs (progress stays readable
+/// without a second write transaction per page) and always at the end of the run.
+private final class RunTally: Sendable {
+    private struct State {
+        var pages = 0
+        var counts = DirectoryChangeCounts()
+        var lastRecorded: Date?
     }
 
-    mutating func add(_ change: DirectoryChangeCounts, pages added: Int) {
-        counts += change
-        pages += added
+    let run: SyncRun
+    private let now: @Sendable () -> Date
+    private let state = Mutex(State())
+
+    init(run: SyncRun, now: @escaping @Sendable () -> Date) {
+        self.run = run
+        self.now = now
+    }
+
+    var pages: Int { state.withLock { $0.pages } }
+    var counts: DirectoryChangeCounts { state.withLock { $0.counts } }
+
+    /// Adds what a batch changed without reporting it (the end of a run records it itself).
+    func add(_ change: DirectoryChangeCounts) {
+        state.withLock { $0.counts += change }
+    }
+
+    /// Adds what a batch changed, tells the observer, and records it in the run's row when a second has passed.
+    func add(
+        _ change: DirectoryChangeCounts, pages added: Int, store: any DirectoryStore,
+        progress: @Sendable (SyncProgress) async -> Void, phase: String
+    ) async throws {
+        let current = now()
+        let (snapshot, record) = state.withLock { state -> (SyncProgress, Bool) in
+            state.counts += change
+            state.pages += added
+            let due = state.lastRecorded.map { current.timeIntervalSince($0) >= 1 || current < $0 } ?? true
+            if due { state.lastRecorded = current }
+            return (SyncProgress(runID: run.id, tenantID: run.tenantID, mode: run.mode, phase: phase, pages: state.pages, counts: state.counts), due)
+        }
+        if record { try await store.recordSyncProgress(runID: run.id, pages: snapshot.pages, counts: snapshot.counts) }
+        await progress(snapshot)
     }
 
     func progress(phase: String) -> SyncProgress {
-        SyncProgress(runID: run.id, tenantID: run.tenantID, mode: run.mode, phase: phase, pages: pages, counts: counts)
-    }
-
-    func report(_ store: any DirectoryStore, _ progress: @Sendable (SyncProgress) async -> Void, phase: String) async throws {
-        try await store.recordSyncProgress(runID: run.id, pages: pages, counts: counts)
-        await progress(self.progress(phase: phase))
+        state.withLock { SyncProgress(runID: run.id, tenantID: run.tenantID, mode: run.mode, phase: phase, pages: $0.pages, counts: $0.counts) }
     }
 }
 
-/// The access token a run uses, refreshed at most once per 401.
+/// The access token a run uses, refreshed once per rejected token however many requests saw it rejected.
 private actor TokenHolder {
     let tenantID: String
     let source: any GraphTokenSource
     var token: Secret?
+    /// Requests waiting for a refresh already under way.
+    var waiting: [CheckedContinuation<Secret, any Error>]?
 
     init(tenantID: String, source: any GraphTokenSource) {
         self.tenantID = tenantID
@@ -434,9 +565,23 @@ private actor TokenHolder {
         return fresh
     }
 
-    func refreshed() async throws -> Secret {
-        let fresh = try await source.graphAccessToken(tenantID: tenantID, forceRefresh: true)
-        token = fresh
-        return fresh
+    /// A token other than `stale`: the one another request already fetched, or a fresh one.
+    func refreshed(replacing stale: Secret) async throws -> Secret {
+        if let token, token != stale { return token }
+        if waiting != nil {
+            return try await withCheckedThrowingContinuation { waiting?.append($0) }
+        }
+        waiting = []
+        let result: Result<Secret, any Error>
+        do {
+            result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: true))
+        } catch {
+            result = .failure(error)
+        }
+        if case .success(let fresh) = result { token = fresh }
+        let waiters = waiting ?? []
+        waiting = nil
+        for waiter in waiters { waiter.resume(with: result) }
+        return try result.get()
     }
 }

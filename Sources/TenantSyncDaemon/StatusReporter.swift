@@ -82,6 +82,10 @@ final class StatusReporter: Service, Sendable {
                 nextSync = NextSync(tenantID: tenant.id, tenantDomain: tenant.domain, at: due)
             }
         }
+        var held: [SyncRun] = []
+        for tenant in tenants.values.sorted(by: { $0.domain < $1.domain }) {
+            held += try await store.heldSyncRuns(tenantID: tenant.id)
+        }
         let health = deliveryHealth()
         let pendingDeliveries = try await store.dueDeliveries(at: .distantFuture, limit: 10_000)
         var channels: [ChannelHealth] = []
@@ -100,7 +104,8 @@ final class StatusReporter: Service, Sendable {
                 tokenInvalid: accounts.filter { $0.state == .tokenInvalid }.count
             ),
             degraded: degraded, nextSync: nextSync, alertDelivery: channels,
-            unacknowledgedAlerts: try await store.alerts(includeAcknowledged: false, limit: 10_000).count
+            unacknowledgedAlerts: try await store.alerts(includeAcknowledged: false, limit: 10_000).count,
+            heldSyncs: held.map(SyncRunInfo.init)
         )
     }
 }

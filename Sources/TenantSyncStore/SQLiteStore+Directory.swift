@@ -26,7 +26,8 @@ extension SQLiteStore: DirectoryStore {
                     WHERE tenant_id = ?1 AND id = ?2 AND (user_principal_name IS NOT ?3 OR display_name IS NOT ?4
                         OR mail IS NOT ?5 OR account_enabled IS NOT ?6)
                     """)
-                for user in batch.upsertedUsers {
+                // Key order keeps the primary-key inserts on neighbouring pages.
+                for user in batch.upsertedUsers.sorted(by: { $0.id < $1.id }) {
                     let arguments: StatementArguments = [
                         tenantID, user.id, user.userPrincipalName, user.displayName, user.mail, user.accountEnabled, now,
                     ]
@@ -40,14 +41,17 @@ extension SQLiteStore: DirectoryStore {
                 }
             }
             if !batch.removedUserIDs.isEmpty {
-                let delete = try db.cachedStatement(sql: "DELETE FROM directory_users WHERE tenant_id = ? AND id = ?")
-                let memberships = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?")
-                for id in batch.removedUserIDs {
-                    try delete.execute(arguments: [tenantID, id])
-                    counts.usersRemoved += db.changesCount
-                    try memberships.execute(arguments: [tenantID, id])
-                    counts.membershipsRemoved += db.changesCount
-                }
+                // One statement per table for the whole batch: group_members has no by-member index
+                // (0003), so its rows go in one scan of the tenant's memberships.
+                let ids = try Self.jsonArray(batch.removedUserIDs)
+                try db.execute(
+                    sql: "DELETE FROM directory_users WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
+                )
+                counts.usersRemoved += db.changesCount
+                try db.execute(
+                    sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
+                )
+                counts.membershipsRemoved += db.changesCount
             }
             if !batch.upsertedGroups.isEmpty {
                 let insert = try db.cachedStatement(sql: """
@@ -71,15 +75,18 @@ extension SQLiteStore: DirectoryStore {
             if !batch.removedGroupIDs.isEmpty {
                 let delete = try db.cachedStatement(sql: "DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?")
                 let members = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?")
-                let asMember = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id = ?")
                 for id in batch.removedGroupIDs {
                     try delete.execute(arguments: [tenantID, id])
                     counts.groupsRemoved += db.changesCount
                     try members.execute(arguments: [tenantID, id])
                     counts.membershipsRemoved += db.changesCount
-                    try asMember.execute(arguments: [tenantID, id])
-                    counts.membershipsRemoved += db.changesCount
                 }
+                // Nested memberships of the removed groups, in one scan.
+                try db.execute(
+                    sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))",
+                    arguments: [tenantID, try Self.jsonArray(batch.removedGroupIDs)]
+                )
+                counts.membershipsRemoved += db.changesCount
             }
             let addMembership = try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)
@@ -96,7 +103,7 @@ extension SQLiteStore: DirectoryStore {
                     try removeMembership.execute(arguments: [tenantID, groupID, stale])
                     counts.membershipsRemoved += db.changesCount
                 }
-                for membership in memberships where !existing.contains(membership.memberID) {
+                for membership in memberships.sorted(by: { $0.memberID < $1.memberID }) where !existing.contains(membership.memberID) {
                     try addMembership.execute(arguments: [tenantID, groupID, membership.memberID, membership.memberType.rawValue])
                     counts.membershipsAdded += db.changesCount
                 }
@@ -120,6 +127,11 @@ extension SQLiteStore: DirectoryStore {
             }
             return counts
         }
+    }
+
+    /// A JSON array of strings, for `json_each(?)` in a batched statement.
+    static func jsonArray(_ values: [String]) throws -> String {
+        String(decoding: try JSONEncoder().encode(values), as: UTF8.self)
     }
 
     public func deltaLink(tenantID: String, resource: String) async throws -> String? {
@@ -360,6 +372,14 @@ extension SQLiteStore: DirectoryStore {
             guard db.changesCount == 1 else {
                 throw TenantSyncError(.invalidArgument, "Sync run \(runID) is not held; nothing to discard.", context: ["sync.run": "\(runID)"])
             }
+        }
+    }
+
+    public func heldSyncRuns(tenantID: String) async throws -> [SyncRun] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM sync_runs WHERE tenant_id = ? AND state = 'held' ORDER BY id DESC", arguments: [tenantID]
+            ).map(Self.syncRun(from:))
         }
     }
 

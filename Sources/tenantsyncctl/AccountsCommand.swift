@@ -55,6 +55,11 @@ struct AccountCommand: AsyncParsableCommand, ControlSubcommand {
             } else {
                 facts.append(("Last sync", "-"))
             }
+            if let held = account.heldSync {
+                facts.append(("Held sync", "run \(held.id) \(held.note ?? "held by the mass-deletion guard")"))
+                facts.append(("", "confirm: tenantsyncctl sync --tenant \(account.tenantDomain) --confirm-held"))
+                facts.append(("", "discard: tenantsyncctl sync --tenant \(account.tenantDomain) --discard-held"))
+            }
             facts.append(("Next sync", Show.time(account.nextSyncAt)))
             let width = facts.map(\.0.count).max() ?? 0
             for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }

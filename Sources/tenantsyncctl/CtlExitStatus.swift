@@ -16,7 +16,7 @@ enum CtlExitStatus {
     static let dataErrors: Set<String> = [
         "AccountNotFound", "TenantNotFound", "AccountExists", "ScopeConflict", "SyncNotAllowedForSelectedScope",
         "TooManyTargets", "GroupPrefixTooShort", "UserNotFound", "ConsentDeclined", "ProvisioningFailed",
-        "InvalidArgument", "InvalidParameter", "MessageTooLarge",
+        "InvalidArgument", "InvalidParameter", "MessageTooLarge", "NoHeldSync",
     ]
 
     static func code(for error: any Error) -> Int32 {

@@ -28,6 +28,14 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
             } else {
                 print("Next sync: none scheduled")
             }
+            if let held = status.heldSyncs, !held.isEmpty {
+                print("Held syncs (mass-deletion guard; settle with `tenantsyncctl sync --tenant T --confirm-held` or `--discard-held`):")
+                var table = TextTable("RUN", "TENANT", "HELD AT", "WHY")
+                for run in held {
+                    table.add(String(run.id), run.tenantID, Show.time(run.finishedAt), Show.text(run.note))
+                }
+                print(indent(table.render()))
+            }
             if !status.alertDelivery.isEmpty {
                 print("Alert delivery:")
                 var table = TextTable("CHANNEL", "PENDING", "OLDEST PENDING", "LAST DELIVERED", "LAST ERROR")

@@ -16,13 +16,24 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
     @Flag(help: "Wait for the run to end, showing progress.")
     var wait = false
 
+    @Flag(help: "Apply the removals of the tenant's sync run held by the mass-deletion guard (no new run).")
+    var confirmHeld = false
+
+    @Flag(help: "Drop the removals of the tenant's held sync run; the next sync reads the directory again.")
+    var discardHeld = false
+
     func validate() throws {
+        if confirmHeld && discardHeld { throw ValidationError("use either --confirm-held or --discard-held, not both") }
+        if (confirmHeld || discardHeld) && (wait || service != nil) {
+            throw ValidationError("--confirm-held and --discard-held take only --tenant")
+        }
         if let service, ServiceKind(argument: service) == nil {
             throw ValidationError("unknown service \(service); use one of \(ServiceKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
     func run() async throws {
+        if confirmHeld || discardHeld { return try await settleHeldRun() }
         let request = SyncRequest(tenant: tenant, service: service.flatMap(ServiceKind.init(argument:)))
         try await global.withClient { client in
             let display = ProgressDisplay(json: global.json, interactive: Terminal.isInteractive)
@@ -33,6 +44,21 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
                 last = try await client.sync(request)
             }
             try display.finish(last, waited: wait)
+        }
+    }
+}
+
+extension SyncCommand {
+    /// Confirms or discards the held run and prints what happened.
+    func settleHeldRun() async throws {
+        try await global.withClient { client in
+            let run = confirmHeld ? try await client.confirmHeldSync(tenant: tenant) : try await client.discardHeldSync(tenant: tenant)
+            if global.json { return print(try ControlJSON.encode(run)) }
+            if confirmHeld {
+                print("Held sync run \(run.id) confirmed: removed \(run.usersRemoved) users and \(run.groupsRemoved) groups.")
+            } else {
+                print("Held sync run \(run.id) discarded: nothing removed. The next sync reads the directory again and holds again if the users are still gone.")
+            }
         }
     }
 }

@@ -66,8 +66,10 @@ struct SyncCrashSafetyTests {
             let sandbox = try DaemonSandbox()
             try await Self.seed(sandbox, emulator: emulator, url: url, tenant: tenant)
             try Self.config(sandbox, url: url, secret: emulator.configuration.clientSecret)
-            // Slow pages so that each kill lands inside a run.
-            _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 40))
+            // Slow pages so that each kill lands inside a run. The full sync overlaps its requests
+            // (users beside groups and a window of member listings), so pages must be slower than
+            // for a sequential sync for a kill between 0.2 and 2.5 s to find it still running.
+            _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 150))
 
             var generator = SystemRandomNumberGenerator()
             var kills = 0

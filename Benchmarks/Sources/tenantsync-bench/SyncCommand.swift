@@ -64,13 +64,16 @@ enum SyncCommand {
             phases.withLock { $0[progress.phase] = at }
         }
         let elapsed = clock.now - started
+        // The sync's own figures, taken before the verification below loads every membership into memory.
+        let cpuSeconds = ProcessMeasure.cpuSeconds()
+        let peakRSSKiB = ProcessMeasure.peakRSSKiB()
 
         let users = try await store.directoryUserIDs(tenantID: tenant).count
         let groups = try await store.directoryGroupIDs(tenantID: tenant).count
         let memberships = try await store.groupMemberships(tenantID: tenant).count
         let result = Result(
             mode: run.mode.rawValue, seconds: elapsed.seconds, users: users, groups: groups, memberships: memberships,
-            pages: run.pages, changes: run.counts, cpuSeconds: ProcessMeasure.cpuSeconds(), peakRSSKiB: ProcessMeasure.peakRSSKiB(),
+            pages: run.pages, changes: run.counts, cpuSeconds: cpuSeconds, peakRSSKiB: peakRSSKiB,
             state: run.state.rawValue, error: run.error, phaseEnds: phases.withLock { $0 }
         )
         let encoder = JSONEncoder()

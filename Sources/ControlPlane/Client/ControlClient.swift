@@ -85,6 +85,18 @@ public struct ControlClient {
         return reply.progress
     }
 
+    /// Applies the tenant's run held by the mass-deletion guard.
+    public func confirmHeldSync(tenant: String) async throws -> SyncRunInfo {
+        let reply: RunReply = try await connection.call(method("ConfirmHeldSync"), parameters: TenantParameters(tenant: tenant))
+        return reply.run
+    }
+
+    /// Drops the removals of the tenant's run held by the mass-deletion guard.
+    public func discardHeldSync(tenant: String) async throws -> SyncRunInfo {
+        let reply: RunReply = try await connection.call(method("DiscardHeldSync"), parameters: TenantParameters(tenant: tenant))
+        return reply.run
+    }
+
     public func extend(tenant: String, onProgress: ((ExtendProgress) async throws -> Void)? = nil) async throws -> ExtendProgress {
         let parameters = TenantParameters(tenant: tenant)
         if let onProgress {

@@ -16,6 +16,8 @@ public struct AccountDetail: Codable, Sendable, Equatable {
     public var licensingModel: LicensingModel?
     public var grants: [GrantInfo]
     public var lastSync: SyncRunInfo?
+    /// The tenant's run held by the mass-deletion guard, if any.
+    public var heldSync: SyncRunInfo?
     public var nextSyncAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
@@ -24,7 +26,7 @@ public struct AccountDetail: Codable, Sendable, Equatable {
 
     public init(
         account: ServiceAccount, tenantDomain: String, scope: SyncScope?, grants: [GrantInfo],
-        lastSync: SyncRunInfo?, nextSyncAt: Date?, details: [String: VarlinkValue] = [:]
+        lastSync: SyncRunInfo?, heldSync: SyncRunInfo? = nil, nextSyncAt: Date?, details: [String: VarlinkValue] = [:]
     ) {
         self.id = account.id
         self.tenantID = account.tenantID
@@ -39,6 +41,7 @@ public struct AccountDetail: Codable, Sendable, Equatable {
         self.licensingModel = account.licensingModel
         self.grants = grants
         self.lastSync = lastSync
+        self.heldSync = heldSync
         self.nextSyncAt = nextSyncAt
         self.createdAt = account.createdAt
         self.updatedAt = account.updatedAt

@@ -19,3 +19,4 @@ struct GroupsReply: Codable, Sendable { var groups: [GroupMatch] }
 struct AlertsReply: Codable, Sendable { var alerts: [AlertInfo] }
 struct AlertReply: Codable, Sendable { var alert: AlertInfo }
 struct ReloadReply: Codable, Sendable { var changed: [String] }
+struct RunReply: Codable, Sendable { var run: SyncRunInfo }

@@ -10,10 +10,12 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var nextSync: NextSync?
     public var alertDelivery: [ChannelHealth]
     public var unacknowledgedAlerts: Int
+    /// Runs held by the mass-deletion guard (at most one per tenant); `nil` from older daemons.
+    public var heldSyncs: [SyncRunInfo]?
 
     public init(
         version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
-        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int
+        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -22,6 +24,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         self.nextSync = nextSync
         self.alertDelivery = alertDelivery
         self.unacknowledgedAlerts = unacknowledgedAlerts
+        self.heldSyncs = heldSyncs
     }
 }
 

@@ -19,6 +19,8 @@ public struct SyncRunInfo: Codable, Sendable, Equatable {
     public var groupsChanged: Int
     public var groupsRemoved: Int
     public var error: String?
+    /// Why the run is held, superseded or was a fallback.
+    public var note: String?
 
     public init(_ run: SyncRun) {
         self.id = run.id
@@ -37,6 +39,7 @@ public struct SyncRunInfo: Codable, Sendable, Equatable {
         self.groupsChanged = run.counts.groupsChanged
         self.groupsRemoved = run.counts.groupsRemoved
         self.error = run.error
+        self.note = run.note
     }
 }
 

@@ -201,6 +201,12 @@ extension ControlDispatcher {
             let request = try call.parameters(SyncRequest.self)
             let progress = try await handler.sync(request, context: context, updates: call.updates { ProgressReply(progress: $0) })
             try await writer.reply(ProgressReply(progress: progress))
+        case "ConfirmHeldSync":
+            let parameters = try call.parameters(TenantParameters.self)
+            try await writer.reply(RunReply(run: handler.confirmHeldSync(tenant: parameters.tenant, context: context)))
+        case "DiscardHeldSync":
+            let parameters = try call.parameters(TenantParameters.self)
+            try await writer.reply(RunReply(run: handler.discardHeldSync(tenant: parameters.tenant, context: context)))
         case "Extend":
             let parameters = try call.parameters(TenantParameters.self)
             let progress = try await handler.extend(tenant: parameters.tenant, context: context, updates: call.updates { $0 })

@@ -87,6 +87,8 @@ public enum ControlError {
             return make("PermissionDenied", ["uid": int("peer.uid") ?? .int(-1), "group": string("control.group"), "message": message])
         case TenantSyncError.Code(rawValue: "TemporaryFailure"):
             return make("TemporaryFailure", ["message": message])
+        case .noHeldSync:
+            return make("NoHeldSync", ["tenant_id": string("tenant.id") ?? .string(""), "message": message])
         default:
             return make("Internal", ["message": message])
         }

@@ -26,6 +26,10 @@ public protocol ControlHandler: Sendable {
     func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef
     func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress
     func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress
+    /// Applies the tenant's held run; throws `NoHeldSync` when there is none.
+    func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo
+    /// Drops the tenant's held run; throws `NoHeldSync` when there is none.
+    func discardHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo
     func listTargets(tenant: String, context: ControlContext) async throws -> TargetList
     func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded
     func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved
@@ -88,6 +92,8 @@ extension ControlHandler {
     public func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef { throw notImplemented(context) }
     public func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress { throw notImplemented(context) }
     public func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress { throw notImplemented(context) }
+    public func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo { throw notImplemented(context) }
+    public func discardHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo { throw notImplemented(context) }
     public func listTargets(tenant: String, context: ControlContext) async throws -> TargetList { throw notImplemented(context) }
     public func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded { throw notImplemented(context) }
     public func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved { throw notImplemented(context) }
