@@ -170,6 +170,8 @@ let package = Package(
         ),
 
         // Tests: one target per module.
+        // Helpers shared by the test targets: EINTR-safe reads, a real journald, off-thread blocking work, a manual clock.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
         .testTarget(
             name: "TenantSyncStoreTests",
@@ -201,6 +203,7 @@ let package = Package(
         .testTarget(
             name: "SystemdTests",
             dependencies: [
+                "TestSupport",
                 "Systemd",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -209,6 +212,7 @@ let package = Package(
         .testTarget(
             name: "AlertingTests",
             dependencies: [
+                "TestSupport",
                 "Alerting",
                 "Systemd",
                 "TenantSyncCore",
@@ -221,6 +225,7 @@ let package = Package(
         .testTarget(
             name: "ControlPlaneTests",
             dependencies: [
+                "TestSupport",
                 "ControlPlane",
                 "TenantSyncCore",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -233,6 +238,7 @@ let package = Package(
         .testTarget(
             name: "TenantSyncDaemonTests",
             dependencies: [
+                "TestSupport",
                 "TenantSyncDaemon",
                 "TenantSyncStore",
                 "M365Emulator",

@@ -1,4 +1,5 @@
 @testable import ControlPlane
+import TestSupport
 import Foundation
 import Testing
 import TenantSyncCore

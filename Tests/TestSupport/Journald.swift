@@ -6,19 +6,19 @@ import Glibc
 
 /// A real systemd-journald for the tests: the machine's if one runs, else one started here and stopped afterwards.
 ///
-/// Tests of several targets share the machine-wide `/run/systemd/journal`, so an
+/// Test targets share the machine-wide `/run/systemd/journal`, so an
 /// exclusive `flock` serializes them (a journald one test started must not be
 /// stopped under another).
-enum Journald {
-    static let socketPath = "/run/systemd/journal/socket"
-    static let lockPath = "/tmp/tenantsync-tests-journald.lock"
+public enum Journald {
+    public static let socketPath = "/run/systemd/journal/socket"
+    public static let lockPath = "/tmp/tenantsync-tests-journald.lock"
 
-    struct Unavailable: Error, CustomStringConvertible {
-        var description: String
+    public struct Unavailable: Error, CustomStringConvertible {
+        public var description: String
     }
 
     /// Runs `body` with a journald accepting native entries.
-    static func with<T>(_ body: () async throws -> T) async throws -> T {
+    public static func with<T>(_ body: () async throws -> T) async throws -> T {
         let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw Unavailable(description: "cannot open \(lockPath)") }
         defer { close(lock) }
@@ -60,7 +60,7 @@ enum Journald {
     }
 
     /// Whether a journald answers on the socket (a leftover socket file refuses the connection).
-    static func isListening() -> Bool {
+    public static func isListening() -> Bool {
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -77,9 +77,9 @@ enum Journald {
     }
 
     /// Reads entries back with `journalctl -o json`, retrying until `count` arrived (journald stores asynchronously).
-    static func entries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
+    public static func entries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
         var found: [[String: Any]] = []
-        for _ in 0..<60 {
+        for _ in 0..<100 {
             found = try await journalctl(["-o", "json", "--no-pager"] + matches)
                 .split(separator: "\n")
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
@@ -90,11 +90,11 @@ enum Journald {
     }
 
     /// Runs journalctl and returns its stdout.
-    static func journalctl(_ arguments: [String], executable: String = "/usr/bin/journalctl") async throws -> String {
+    public static func journalctl(_ arguments: [String], executable: String = "/usr/bin/journalctl") async throws -> String {
         try await offThread { try journalctlBlocking(arguments, executable: executable) }
     }
 
-    static func journalctlBlocking(_ arguments: [String], executable: String) throws -> String {
+    public static func journalctlBlocking(_ arguments: [String], executable: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -8,7 +8,7 @@ extension FileHandle {
     ///
     /// Foundation's `readDataToEndOfFile()` and `availableData` trap on EINTR,
     /// which the test process sees whenever a child exits (SIGCHLD).
-    func readAllRetryingInterrupts() -> Data {
+    public func readAllRetryingInterrupts() -> Data {
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
