@@ -1,72 +1,25 @@
 import Foundation
+import TestSupport
 
-/// Runs a real child process and collects its output.
-struct ProcessResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
+/// A finished child process: its exit status and output.
+typealias ProcessResult = ChildProcess.Result
 
+/// Real child processes for the control-plane tests (the shared ``ChildProcess`` runner).
 enum ProcessRunner {
-    /// Spawns a process with stdin from /dev/null and its output in files, and waits for it.
-    ///
-    /// posix_spawn and a waitpid on a Dispatch thread: the wait never blocks
-    /// the cooperative pool the server under test runs on, and no pipe can fill up.
+    /// Spawns a process with stdin from /dev/null and its output in files, and waits for it off the cooperative pool.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> ProcessResult {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let outPath = directory.appendingPathComponent("stdout").path
-        let errPath = directory.appendingPathComponent("stderr").path
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-
-        let env = environment ?? ProcessInfo.processInfo.environment
-        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-        guard spawned == 0 else {
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot run \(executable): \(String(cString: strerror(spawned)))"])
-        }
-        let child = pid
-        let status: Int32 = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                var status: Int32 = 0
-                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
-                continuation.resume(returning: status)
-            }
-        }
-        let exitCode = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        return ProcessResult(
-            status: exitCode,
-            stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
-        )
+        try await ChildProcess.run(executable, arguments, environment: environment)
     }
 
     /// Runs a shell command line (for setup steps like useradd).
     @discardableResult
     static func shell(_ command: String) async throws -> ProcessResult {
-        try await run("/bin/sh", ["-c", command])
+        try await ChildProcess.shell(command)
     }
 
     /// Finds an executable on PATH.
     static func which(_ name: String) -> String? {
-        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
-            let path = "\(directory)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: path) { return path }
-        }
-        return nil
+        ChildProcess.which(name)
     }
 
     /// The directory holding the built products (tenantsyncctl sits next to the test bundle).

@@ -1,3 +1,4 @@
+import TestSupport
 import ControlPlane
 import Foundation
 import M365Emulator
