@@ -4,28 +4,7 @@ import TenantSyncCore
 
 extension SQLiteStore: AlertStore {
     public func enqueueAlert(_ alert: NewAlert, channels: [String], at date: Date) async throws -> Alert {
-        let now = Timestamp.text(date)
-        return try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO alerts (kind, severity, tenant_id, account_id, grant_id, incident_id, subject, body,
-                        details_json, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    alert.kind, alert.severity.rawValue, alert.tenantID, alert.accountID, alert.grantID, alert.incidentID,
-                    alert.subject, alert.body, alert.detailsJSON, now,
-                ]
-            )
-            let id = db.lastInsertedRowID
-            for channel in channels {
-                try db.execute(
-                    sql: "INSERT INTO alert_deliveries (alert_id, channel, next_attempt_at) VALUES (?, ?, ?)",
-                    arguments: [id, channel, now]
-                )
-            }
-            return try Self.fetchAlert(db, id: id)!
-        }
+        try await pool.write { db in try Self.insertAlert(db, alert, channels: channels, at: date) }
     }
 
     public func alert(id: Int64) async throws -> Alert? {

@@ -99,25 +99,9 @@ extension SQLiteStore: TokenLifecycleStore {
                 throw TenantSyncError(.grantNotFound, "No grant \(grantID) to renew.", context: ["grant.id": "\(grantID)"])
             }
             let tokens = renewal.tokens
-            try db.execute(
-                sql: """
-                    INSERT INTO token_sets (grant_id, access_token_sealed, refresh_token_sealed, scopes, obtained_at,
-                        expires_at, refresh_in_at, next_refresh_at, last_refresh_at, last_refresh_outcome,
-                        consecutive_failures, generation)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'renewed', 0, 1)
-                    ON CONFLICT(grant_id) DO UPDATE SET
-                        access_token_sealed = excluded.access_token_sealed,
-                        refresh_token_sealed = excluded.refresh_token_sealed,
-                        scopes = excluded.scopes, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
-                        refresh_in_at = excluded.refresh_in_at, next_refresh_at = excluded.next_refresh_at,
-                        last_refresh_at = excluded.last_refresh_at, last_refresh_outcome = 'renewed',
-                        consecutive_failures = 0, generation = token_sets.generation + 1
-                    """,
-                arguments: [
-                    grantID, accessSealed, refreshSealed, tokens.scopes.joined(separator: " "),
-                    Timestamp.text(tokens.obtainedAt), Timestamp.text(tokens.expiresAt), Timestamp.text(tokens.refreshInAt),
-                    Timestamp.text(renewal.nextRefreshAt), now,
-                ]
+            try Self.upsertTokenSet(
+                db, grantID: grantID, accessSealed: accessSealed, refreshSealed: refreshSealed, tokens: tokens,
+                nextRefreshAt: renewal.nextRefreshAt, lastRefreshAt: renewal.at, outcome: "renewed"
             )
             try db.execute(sql: "UPDATE grants SET state = 'valid', updated_at = ? WHERE id = ?", arguments: [now, grantID])
             if let update = renewal.clientSecret, let secretSealed {
@@ -229,7 +213,7 @@ extension SQLiteStore: TokenLifecycleStore {
     }
 
     /// The same rows as `enqueueAlert`, inside a caller's transaction.
-    private static func insertAlert(_ db: Database, _ alert: NewAlert, channels: [String], at date: Date) throws -> Alert {
+    static func insertAlert(_ db: Database, _ alert: NewAlert, channels: [String], at date: Date) throws -> Alert {
         let now = Timestamp.text(date)
         try db.execute(
             sql: """

@@ -8,25 +8,9 @@ extension SQLiteStore: TokenStore {
         let refreshSealed = try tokens.refreshToken.map { try sealer.seal($0, boundTo: Self.tokenPlace(grantID, "refresh")) }
         let now = Timestamp.text(.now)
         try await pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO token_sets (grant_id, access_token_sealed, refresh_token_sealed, scopes, obtained_at,
-                        expires_at, refresh_in_at, next_refresh_at, last_refresh_at, last_refresh_outcome,
-                        consecutive_failures, generation)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'ok', 0, 1)
-                    ON CONFLICT(grant_id) DO UPDATE SET
-                        access_token_sealed = excluded.access_token_sealed,
-                        refresh_token_sealed = excluded.refresh_token_sealed,
-                        scopes = excluded.scopes, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
-                        refresh_in_at = excluded.refresh_in_at, next_refresh_at = excluded.next_refresh_at,
-                        last_refresh_at = excluded.last_refresh_at, last_refresh_outcome = 'ok',
-                        consecutive_failures = 0, generation = token_sets.generation + 1
-                    """,
-                arguments: [
-                    grantID, accessSealed, refreshSealed, tokens.scopes.joined(separator: " "),
-                    Timestamp.text(tokens.obtainedAt), Timestamp.text(tokens.expiresAt), Timestamp.text(tokens.refreshInAt),
-                    Timestamp.text(nextRefreshAt), Timestamp.text(tokens.obtainedAt),
-                ]
+            try Self.upsertTokenSet(
+                db, grantID: grantID, accessSealed: accessSealed, refreshSealed: refreshSealed, tokens: tokens,
+                nextRefreshAt: nextRefreshAt, lastRefreshAt: tokens.obtainedAt, outcome: "ok"
             )
             try db.execute(sql: "UPDATE grants SET state = 'valid', updated_at = ? WHERE id = ?", arguments: [now, grantID])
             guard db.changesCount == 1 else {
@@ -174,6 +158,33 @@ extension SQLiteStore: IncidentStore {
             lastSeenAt: Timestamp.date(row["last_seen_at"]) ?? .distantPast,
             occurrences: row["occurrences"],
             resolvedAt: Timestamp.date(row["resolved_at"])
+        )
+    }
+
+    /// Writes a grant's whole token set (insert or replace), resetting its failure count and bumping its generation.
+    static func upsertTokenSet(
+        _ db: Database, grantID: Int64, accessSealed: Data, refreshSealed: Data?, tokens: TokenSet,
+        nextRefreshAt: Date, lastRefreshAt: Date, outcome: String
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO token_sets (grant_id, access_token_sealed, refresh_token_sealed, scopes, obtained_at,
+                    expires_at, refresh_in_at, next_refresh_at, last_refresh_at, last_refresh_outcome,
+                    consecutive_failures, generation)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 1)
+                ON CONFLICT(grant_id) DO UPDATE SET
+                    access_token_sealed = excluded.access_token_sealed,
+                    refresh_token_sealed = excluded.refresh_token_sealed,
+                    scopes = excluded.scopes, obtained_at = excluded.obtained_at, expires_at = excluded.expires_at,
+                    refresh_in_at = excluded.refresh_in_at, next_refresh_at = excluded.next_refresh_at,
+                    last_refresh_at = excluded.last_refresh_at, last_refresh_outcome = excluded.last_refresh_outcome,
+                    consecutive_failures = 0, generation = token_sets.generation + 1
+                """,
+            arguments: [
+                grantID, accessSealed, refreshSealed, tokens.scopes.joined(separator: " "),
+                Timestamp.text(tokens.obtainedAt), Timestamp.text(tokens.expiresAt), Timestamp.text(tokens.refreshInAt),
+                Timestamp.text(nextRefreshAt), Timestamp.text(lastRefreshAt), outcome,
+            ]
         )
     }
 }
