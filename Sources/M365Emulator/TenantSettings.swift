@@ -6,6 +6,14 @@ public struct TenantSettings: Sendable, Codable, Equatable {
     public var includeRefreshIn: Bool
     /// Strict rotation: a refresh token works once. Microsoft's default (false) keeps the old one usable.
     public var strictRefreshTokens: Bool
+    /// With `strictRefreshTokens`: a redeemed refresh token may be redeemed again until a refresh token issued
+    /// from it has been used. A client that died before storing an answer can then retry with the token it
+    /// still holds, while one that goes back to an older token after using a newer one is still refused
+    /// (what rotation with reuse detection guards against). False: a refresh token works exactly once.
+    /// Both strict modes are stricter than Microsoft on purpose, to catch a client that loses or reuses a
+    /// rotated token: "The Microsoft identity platform doesn't revoke old refresh tokens when used to fetch
+    /// new access tokens" (https://learn.microsoft.com/entra/identity-platform/refresh-tokens).
+    public var strictRefreshTokenRetry: Bool
     /// Refresh tokens unused for this long fail with AADSTS700082 (Microsoft: 90 days).
     public var refreshTokenInactivitySeconds: Int
     /// What an interactive sign-in (authorize, adminconsent) does: `approve` or `decline`.
@@ -22,13 +30,14 @@ public struct TenantSettings: Sendable, Codable, Equatable {
     public var deltaTokenMaxAgeSeconds: Int
 
     public init(accessTokenLifetimeSeconds: Int? = nil, includeRefreshIn: Bool = false,
-                strictRefreshTokens: Bool = false, refreshTokenInactivitySeconds: Int = 90 * 86_400,
-                interactiveConsent: InteractiveConsent = .approve, deviceCodeIntervalSeconds: Int = 5,
+                strictRefreshTokens: Bool = false, strictRefreshTokenRetry: Bool = false,
+                refreshTokenInactivitySeconds: Int = 90 * 86_400, interactiveConsent: InteractiveConsent = .approve, deviceCodeIntervalSeconds: Int = 5,
                 deviceCodeLifetimeSeconds: Int = 900, throttlingEnabled: Bool = true,
                 resourceUnitsPer10Seconds: Int? = nil, deltaTokenMaxAgeSeconds: Int = 7 * 86_400) {
         self.accessTokenLifetimeSeconds = accessTokenLifetimeSeconds
         self.includeRefreshIn = includeRefreshIn
         self.strictRefreshTokens = strictRefreshTokens
+        self.strictRefreshTokenRetry = strictRefreshTokenRetry
         self.refreshTokenInactivitySeconds = refreshTokenInactivitySeconds
         self.interactiveConsent = interactiveConsent
         self.deviceCodeIntervalSeconds = deviceCodeIntervalSeconds
@@ -52,6 +61,7 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
     public var randomAccessTokenLifetime: Bool?
     public var includeRefreshIn: Bool?
     public var strictRefreshTokens: Bool?
+    public var strictRefreshTokenRetry: Bool?
     public var refreshTokenInactivitySeconds: Int?
     public var interactiveConsent: TenantSettings.InteractiveConsent?
     public var deviceCodeIntervalSeconds: Int?
@@ -61,7 +71,7 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
     public var deltaTokenMaxAgeSeconds: Int?
 
     public init(accessTokenLifetimeSeconds: Int? = nil, randomAccessTokenLifetime: Bool? = nil,
-                includeRefreshIn: Bool? = nil, strictRefreshTokens: Bool? = nil,
+                includeRefreshIn: Bool? = nil, strictRefreshTokens: Bool? = nil, strictRefreshTokenRetry: Bool? = nil,
                 refreshTokenInactivitySeconds: Int? = nil, interactiveConsent: TenantSettings.InteractiveConsent? = nil,
                 deviceCodeIntervalSeconds: Int? = nil, deviceCodeLifetimeSeconds: Int? = nil,
                 throttlingEnabled: Bool? = nil, resourceUnitsPer10Seconds: Int? = nil,
@@ -70,6 +80,7 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
         self.randomAccessTokenLifetime = randomAccessTokenLifetime
         self.includeRefreshIn = includeRefreshIn
         self.strictRefreshTokens = strictRefreshTokens
+        self.strictRefreshTokenRetry = strictRefreshTokenRetry
         self.refreshTokenInactivitySeconds = refreshTokenInactivitySeconds
         self.interactiveConsent = interactiveConsent
         self.deviceCodeIntervalSeconds = deviceCodeIntervalSeconds
@@ -93,6 +104,7 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
         if randomAccessTokenLifetime == true { s.accessTokenLifetimeSeconds = nil }
         if let v = includeRefreshIn { s.includeRefreshIn = v }
         if let v = strictRefreshTokens { s.strictRefreshTokens = v }
+        if let v = strictRefreshTokenRetry { s.strictRefreshTokenRetry = v }
         if let v = refreshTokenInactivitySeconds { s.refreshTokenInactivitySeconds = v }
         if let v = interactiveConsent { s.interactiveConsent = v }
         if let v = deviceCodeIntervalSeconds { s.deviceCodeIntervalSeconds = v }

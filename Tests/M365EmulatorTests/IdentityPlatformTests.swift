@@ -269,6 +269,31 @@ struct IdentityPlatformTests {
         }
     }
 
+    // Strict retry mode: a client that never stored an answer may redeem its token again, until a token
+    // issued from it was used; going back to it after that is a reuse, refused and counted.
+    @Test func strictRetryModeAllowsARetryUntilTheSuccessorIsUsed() async throws {
+        try await Harness.run { h in
+            let tenant = h.firstTenant.id
+            try h.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(strictRefreshTokens: true, strictRefreshTokenRetry: true))
+            let first = try #require(try await deviceTokens(h, tenant: tenant)["refresh_token"] as? String)
+            let lost = try await refresh(h, tenant: tenant, first)
+            #expect(lost.status == 200)
+            let retried = try await refresh(h, tenant: tenant, first)
+            #expect(retried.status == 200, "a retry before any successor was used must work")
+            let second = try #require(retried.json["refresh_token"] as? String)
+            #expect(second != lost.json["refresh_token"] as? String)
+            #expect(try await refresh(h, tenant: tenant, second).status == 200)
+            let reuse = try await refresh(h, tenant: tenant, first)
+            #expect(reuse.status == 400, "the successor was used: the old token is consumed")
+            #expect(reuse.json["error_codes"] as? [Int] == [70008])
+            let reuseOfSecond = try await refresh(h, tenant: tenant, second)
+            #expect(reuseOfSecond.status == 200, "its own successor is still unused")
+            let counters = try h.emulator.counters(tenant: tenant)
+            #expect(counters["token.refresh_token.reused"] == 1)
+            #expect(counters["token.refresh_token.retried"] == 2)
+        }
+    }
+
     // Revoked grants answer invalid_grant with the AADSTS code chosen: 70008, 700082 or 50173.
     @Test(arguments: [70008, 700082, 50173])
     func revokedRefreshTokenAnswersInvalidGrantWithChosenCode(code: Int) async throws {

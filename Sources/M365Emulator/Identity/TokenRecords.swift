@@ -23,6 +23,10 @@ struct RefreshTokenRecord {
     var revokedCode: Int?
     var revokedAt: Double?
     var redeemed = false
+    /// The refresh token whose redemption issued this one (strict rotation tracks the chain).
+    var parent: String?
+    /// Whether a refresh token issued from this one was redeemed: this one is then consumed for good.
+    var successorRedeemed = false
 }
 
 /// An authorization code from `/authorize`, redeemable once within ten minutes.

@@ -60,7 +60,13 @@ extension World {
             throw .revokedRefreshToken(code: code, issuedAt: record.issuedAt, revokedAt: record.revokedAt ?? now)
         }
         let settings = tenants[t].settings
-        if settings.strictRefreshTokens, record.redeemed { throw .refreshTokenReused() }
+        if settings.strictRefreshTokens, record.redeemed {
+            guard settings.strictRefreshTokenRetry, !record.successorRedeemed else {
+                tenants[t].count("token.refresh_token.reused")
+                throw .refreshTokenReused()
+            }
+            tenants[t].count("token.refresh_token.retried")
+        }
         if now - record.lastUsedAt > Double(settings.refreshTokenInactivitySeconds) {
             throw .revokedRefreshToken(code: 700082, issuedAt: record.issuedAt, revokedAt: now)
         }
@@ -71,10 +77,11 @@ extension World {
         record.redeemed = true
         record.lastUsedAt = now
         refreshTokens[token] = record
+        if let parent = record.parent { refreshTokens[parent]?.successorRedeemed = true }
         let permissions = scope.isDefault ? app.delegatedScopes(for: scope.resource) : scope.names
         return issue(tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
                      appOnly: false, user: record.user, scopeText: scopeText,
-                     refreshScope: scopeText, issuedAt: record.issuedAt, now: now)
+                     refreshScope: scopeText, issuedAt: record.issuedAt, parent: token, now: now)
     }
 
     private mutating func redeemCode(tenant t: Int, app: AppState, form: [String: String], now: Double) throws(AADError) -> EmulatorResponse {
@@ -141,7 +148,7 @@ extension World {
     /// Issues an access token (and a refresh token when the flow yields one) and writes the success JSON.
     mutating func issue(tenant t: Int, appID: String, resource: EmulatedResource, permissions: [String],
                         appOnly: Bool, user: Int?, scopeText: String?, refreshScope: String?,
-                        issuedAt: Double? = nil, now: Double) -> EmulatorResponse {
+                        issuedAt: Double? = nil, parent: String? = nil, now: Double) -> EmulatorResponse {
         let tenant = tenants[t]
         let lifetime = accessTokenLifetime(tenant)
         let accessToken = RandomMaterial.token(prefix: "eyJ0eXAiOiJFTVUifQ.", bytes: 64)
@@ -152,7 +159,7 @@ extension World {
         if let refreshScope {
             let token = RandomMaterial.token(prefix: "0.AAAA", bytes: 96)
             refreshTokens[token] = RefreshTokenRecord(tenant: t, appID: appID, user: user, scope: refreshScope,
-                                                      issuedAt: issuedAt ?? now, lastUsedAt: now)
+                                                      issuedAt: issuedAt ?? now, lastUsedAt: now, parent: parent)
             refreshToken = token
         }
         var w = JSONWriter(capacity: 512)

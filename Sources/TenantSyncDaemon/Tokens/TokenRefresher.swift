@@ -72,7 +72,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         await withGracefulShutdownHandler {
             await withDiscardingTaskGroup { group in
                 while !Task.isCancelled, !tracker.withLock({ $0.shuttingDown }) {
-                    let pause: Duration
+                    let pause: Duration?
                     do {
                         pause = try await dispatchDue(into: &group)
                     } catch {
@@ -89,8 +89,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         logger.info("Token refresher stopped")
     }
 
-    /// Starts due refreshes up to the bound; returns how long to sleep before looking again.
-    private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration {
+    /// Starts due refreshes up to the bound; returns how long to sleep before looking again,
+    /// or nil to wait for a wake only (every refresh in flight signals one when it finishes).
+    private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration? {
         let start = now()
         let (inFlight, deferred) = tracker.withLock { tracker in
             tracker.deferredUntil = tracker.deferredUntil.filter { $0.value > start }
@@ -118,8 +119,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             }
             if ready.count == capacity { return .zero }
         } else {
-            // Full: a finishing refresh wakes the loop.
-            return configuration.maxSleep
+            // Full: a finishing refresh wakes the loop. No timer: a cancelled sleep's timer still
+            // fires at its deadline, and one per finished refresh made a busy minute echo into an idle one.
+            return nil
         }
         return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
     }
@@ -138,7 +140,11 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         return min(.seconds(seconds), configuration.maxSleep)
     }
 
-    private func sleepOrWake(_ pause: Duration) async {
+    private func sleepOrWake(_ pause: Duration?) async {
+        guard let pause else {
+            await wakeSignal.wait()
+            return
+        }
         guard pause > .zero else { return }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await self.clock.sleep(for: pause) }
