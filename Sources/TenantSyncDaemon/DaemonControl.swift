@@ -117,42 +117,53 @@ struct DaemonControl: ControlHandler {
     }
 
     func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo {
-        let held = try await heldRun(tenant)
-        let counts = try await store.confirmHeldSyncRun(runID: held.id, at: Date())
-        context.logger.notice(
-            "Held sync confirmed; removals applied",
-            metadata: [
-                "tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)", "sync.users_removed": "\(counts.usersRemoved)",
-                "sync.groups_removed": "\(counts.groupsRemoved)",
-            ]
-        )
-        return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+        try await withHeldRun(tenant) { held in
+            let counts = try await store.confirmHeldSyncRun(runID: held.id, at: Date())
+            context.logger.notice(
+                "Held sync confirmed; removals applied",
+                metadata: [
+                    "tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)", "sync.users_removed": "\(counts.usersRemoved)",
+                    "sync.groups_removed": "\(counts.groupsRemoved)",
+                ]
+            )
+            return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+        }
     }
 
     func discardHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo {
-        let held = try await heldRun(tenant)
-        try await store.discardHeldSyncRun(runID: held.id, at: Date())
-        context.logger.notice("Held sync discarded; nothing removed", metadata: ["tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)"])
-        return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+        try await withHeldRun(tenant) { held in
+            try await store.discardHeldSyncRun(runID: held.id, at: Date())
+            context.logger.notice("Held sync discarded; nothing removed", metadata: ["tenant.id": "\(held.tenantID)", "sync.run": "\(held.id)"])
+            return SyncRunInfo(try await store.syncRun(id: held.id) ?? held)
+        }
     }
 
-    /// The tenant's held run; refused while a sync of the tenant runs (it may supersede the hold).
-    private func heldRun(_ tenant: String) async throws -> SyncRun {
+    /// Runs `body` with the tenant's held run while the tenant is reserved, so no sync starts meanwhile.
+    ///
+    /// Refused while a sync of the tenant runs or is queued: it may hold again or supersede the held run.
+    private func withHeldRun<T: Sendable>(_ tenant: String, _ body: (SyncRun) async throws -> T) async throws -> T {
         let tenantID = try await operations.tenant(tenant).id
-        if await coordinator.isBusy(tenantID: tenantID) {
+        guard await coordinator.reserveIdle(tenantID: tenantID) else {
             throw TenantSyncError(
                 TenantSyncError.Code(rawValue: "TemporaryFailure"),
                 "A sync of the tenant is running or queued; it may hold again or supersede the held run. Retry when it has ended.",
                 context: ["tenant.id": tenantID]
             )
         }
-        guard let held = try await store.heldSyncRuns(tenantID: tenantID).first else {
-            throw TenantSyncError(
-                .noHeldSync, "No sync run of the tenant is held by the mass-deletion guard; nothing to confirm or discard.",
-                context: ["tenant.id": tenantID]
-            )
+        do {
+            guard let held = try await store.heldSyncRuns(tenantID: tenantID).first else {
+                throw TenantSyncError(
+                    .noHeldSync, "No sync run of the tenant is held by the mass-deletion guard; nothing to confirm or discard.",
+                    context: ["tenant.id": tenantID]
+                )
+            }
+            let result = try await body(held)
+            await coordinator.release(tenantID: tenantID)
+            return result
+        } catch {
+            await coordinator.release(tenantID: tenantID)
+            throw error
         }
-        return held
     }
 
     func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress {

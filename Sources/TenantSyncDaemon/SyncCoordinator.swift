@@ -41,6 +41,8 @@ public actor SyncCoordinator {
     private var pending: [String: Request] = [:]
     private var order: [String] = []
     private var active: [String: Request] = [:]
+    /// Tenants held idle for work that must not overlap one of their runs (confirming a held run).
+    private var reserved: Set<String> = []
     private var waiters: [String: [CheckedContinuation<SyncRun, any Error>]] = [:]
     private var observers: [String: [UUID: AsyncStream<SyncProgress>.Continuation]] = [:]
     private var wake: AsyncStream<Void>.Continuation?
@@ -77,15 +79,30 @@ public actor SyncCoordinator {
 
     /// Takes the oldest queued request whose tenant is not running; `nil` when none or `limit` runs are going.
     public func next(limit: Int = .max) -> Request? {
-        guard active.count < limit, let index = order.firstIndex(where: { active[$0] == nil }) else { return nil }
+        guard active.count < limit, let index = order.firstIndex(where: { active[$0] == nil && !reserved.contains($0) }) else { return nil }
         let tenantID = order.remove(at: index)
         guard let request = pending.removeValue(forKey: tenantID) else { return nil }
         active[tenantID] = request
         return request
     }
 
-    /// Whether a run of the tenant is going or queued.
-    public func isBusy(tenantID: String) -> Bool { active[tenantID] != nil || pending[tenantID] != nil }
+    /// Whether a run of the tenant is going or queued, or the tenant is reserved.
+    public func isBusy(tenantID: String) -> Bool { active[tenantID] != nil || pending[tenantID] != nil || reserved.contains(tenantID) }
+
+    /// Reserves an idle tenant: no run of it starts until ``release(tenantID:)``; `false` when it is busy.
+    ///
+    /// Check and reservation are one step on the actor, so no sync can start between them.
+    public func reserveIdle(tenantID: String) -> Bool {
+        guard !isBusy(tenantID: tenantID) else { return false }
+        reserved.insert(tenantID)
+        return true
+    }
+
+    /// Ends a reservation; a run requested meanwhile may start now.
+    public func release(tenantID: String) {
+        reserved.remove(tenantID)
+        wake?.yield()
+    }
 
     /// Waits until the tenant's current (or next) run ends, and returns it.
     public func completion(tenantID: String) async throws -> SyncRun {

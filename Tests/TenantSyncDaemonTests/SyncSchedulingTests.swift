@@ -67,6 +67,19 @@ struct SyncSchedulingTests {
         }
     }
 
+    @Test func aReservedTenantStartsNoRunUntilReleased() async {
+        let coordinator = SyncCoordinator()
+        #expect(await coordinator.reserveIdle(tenantID: "t1"))
+        #expect(await !coordinator.reserveIdle(tenantID: "t1"), "a reserved tenant cannot be reserved twice")
+        await coordinator.submit(.init(tenantID: "t1", trigger: .manual))
+        await coordinator.submit(.init(tenantID: "t2", trigger: .manual))
+        #expect(await coordinator.next()?.tenantID == "t2", "the other tenant's run starts")
+        #expect(await coordinator.next() == nil, "no run of the reserved tenant starts")
+        await coordinator.release(tenantID: "t1")
+        #expect(await coordinator.next() == .init(tenantID: "t1", trigger: .manual), "the request waited for the release")
+        #expect(await !coordinator.reserveIdle(tenantID: "t1"), "a running tenant cannot be reserved")
+    }
+
     @Test func manualRequestsDuringARunAreCoalescedIntoIt() async throws {
         try await SyncFixture.with(users: 50) { fixture in
             try await Self.activeAccount(fixture)
