@@ -111,16 +111,24 @@ fi
 
 # ------------------------------------------------------------------- boot ----
 # Everything the namespace writes lands on its private /run (tmpfs).
-unshare --pid --fork --mount --mount-proc --propagation private sh -c '
+# A checkout below /tmp or /var/tmp (a CI clone, say) would vanish under the private
+# tmpfs: it is bound aside first and back to its own path afterwards.
+E2E_ROOT="$ROOT" unshare --pid --fork --mount --mount-proc --propagation private sh -c '
     set -e
     mount --make-rprivate /
     mount -t tmpfs -o mode=0755 tmpfs /run
+    mkdir -p /run/e2e-checkout
+    mount --bind "$E2E_ROOT" /run/e2e-checkout
     for dir in etc usr var; do
         mkdir -p /run/e2e-overlay/$dir/upper /run/e2e-overlay/$dir/work
         mount -t overlay overlay -o lowerdir=/$dir,upperdir=/run/e2e-overlay/$dir/upper,workdir=/run/e2e-overlay/$dir/work /$dir
     done
     mount -t tmpfs -o mode=1777 tmpfs /tmp
     mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+    if [ ! -d "$E2E_ROOT" ]; then
+        mkdir -p "$E2E_ROOT"
+        mount --bind /run/e2e-checkout "$E2E_ROOT"
+    fi
     # systemd detects a container here and leaves propagation alone, but its
     # credential set-up (LoadCredential=) moves a mount made in a child namespace
     # and needs shared propagation. After the rprivate above these are new peer
