@@ -184,6 +184,7 @@ let package = Package(
         .testTarget(
             name: "MicrosoftCloudTests",
             dependencies: [
+                "TestSupport",
                 "MicrosoftCloud",
                 "M365Emulator",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,9 +1,9 @@
-import TestSupport
 import Alerting
 import Foundation
 import Systemd
 import TenantSyncCore
 import Testing
+import TestSupport
 
 /// Alerts written to a real journald, read back by MESSAGE_ID and explained by the catalog (`journalctl -x`).
 @Suite(.serialized)

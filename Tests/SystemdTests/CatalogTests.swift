@@ -1,7 +1,7 @@
-import TestSupport
 import Foundation
 import Systemd
 import Testing
+import TestSupport
 
 /// The journal message catalog `systemd/tenantsync.catalog`, checked with the real `journalctl`.
 struct CatalogTests {

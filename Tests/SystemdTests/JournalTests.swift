@@ -1,8 +1,8 @@
-import TestSupport
 import Foundation
 import Logging
 import Systemd
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc

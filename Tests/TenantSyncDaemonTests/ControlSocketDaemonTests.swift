@@ -1,8 +1,8 @@
-import TestSupport
 import ControlPlane
 import Foundation
 import M365Emulator
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

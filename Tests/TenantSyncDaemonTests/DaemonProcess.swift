@@ -1,7 +1,7 @@
-import TestSupport
 import ControlPlane
 import Foundation
 import Synchronization
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

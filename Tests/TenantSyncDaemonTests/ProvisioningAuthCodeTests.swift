@@ -4,6 +4,7 @@ import M365Emulator
 import MicrosoftCloud
 import Synchronization
 import Testing
+import TestSupport
 
 /// Issue 10: the authorization-code flow with PKCE whose redirect lands on the daemon's loopback listener.
 ///

@@ -1,8 +1,8 @@
-import TestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,17 +67,7 @@ extension ProvisioningHarness {
     func ctlWithBrowser(
         _ arguments: [String], timeout: Duration = .seconds(90), administrator: @Sendable (_ index: Int, _ authorizeURL: String) async throws -> Void
     ) async throws -> Run {
-        let process = Process()
-        process.executableURL = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl")
-        process.arguments = ["--socket", socket] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "TENANTSYNC_SOCKET")
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        let (process, out, err) = try startCtl(arguments)
         let fd = out.fileHandleForReading.fileDescriptor
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         var stdout = Data()
@@ -107,19 +97,4 @@ extension ProvisioningHarness {
         let stderr = err.fileHandleForReading.readAllRetryingInterrupts()
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
     }
-}
-
-/// Whether something accepts TCP connections on 127.0.0.1:`port` (a refused connect means closed).
-func acceptsConnections(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let result = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    return result == 0
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import M365Emulator
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,8 +85,8 @@ struct ProvisioningHarness: Sendable {
         var all: String { stdout + stderr }
     }
 
-    /// Runs `tenantsyncctl` with the given arguments; meanwhile the administrator decides the next device codes in order.
-    func ctl(_ arguments: [String], approvals: [Bool] = [], timeout: Duration = .seconds(90)) async throws -> Run {
+    /// Starts `tenantsyncctl` on the harness's socket (never the caller's `TENANTSYNC_SOCKET`), its output in pipes.
+    func startCtl(_ arguments: [String]) throws -> (Process, Pipe, Pipe) {
         let process = Process()
         process.executableURL = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl")
         process.arguments = ["--socket", socket] + arguments
@@ -97,6 +98,12 @@ struct ProvisioningHarness: Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        return (process, out, err)
+    }
+
+    /// Runs `tenantsyncctl` with the given arguments; meanwhile the administrator decides the next device codes in order.
+    func ctl(_ arguments: [String], approvals: [Bool] = [], timeout: Duration = .seconds(90)) async throws -> Run {
+        let (process, out, err) = try startCtl(arguments)
         for approve in approvals {
             try await emulator.decideNextDeviceCode(tenant: tenant.id, approve: approve, wait: .seconds(20))
         }
@@ -105,8 +112,8 @@ struct ProvisioningHarness: Sendable {
             if ContinuousClock.now >= deadline { kill(process.processIdentifier, SIGKILL) }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stdout = String(decoding: out.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readAllRetryingInterrupts(), as: UTF8.self)
         return Run(status: process.terminationStatus, stdout: stdout, stderr: stderr)
     }
 

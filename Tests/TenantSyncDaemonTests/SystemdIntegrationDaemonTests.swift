@@ -1,9 +1,9 @@
-import TestSupport
 import ControlPlane
 import Foundation
 import M365Emulator
 import Systemd
 import Testing
+import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,10 +1,10 @@
-import TestSupport
 import Foundation
 import M365Emulator
 import MicrosoftCloud
 import ServiceLifecycle
-import Testing
 import TenantSyncCore
+import Testing
+import TestSupport
 @testable import TenantSyncDaemon
 
 @Suite("Token refresher against the emulator", .serialized)
