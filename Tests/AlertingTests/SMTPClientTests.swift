@@ -1,5 +1,6 @@
 import Alerting
 import Foundation
+import TestSupport
 import Logging
 import TenantSyncCore
 import Testing
@@ -129,7 +130,7 @@ struct SMTPClientTests {
     }
 
     @Test func refusedConnectionFailsAtConnect() async throws {
-        let config = SMTPConfiguration(host: "127.0.0.1", port: try SMTPServer.freePort(), security: .starttls, from: "a@example.org", to: ["b@example.org"])
+        let config = SMTPConfiguration(host: "127.0.0.1", port: try freeLoopbackPort(), security: .starttls, from: "a@example.org", to: ["b@example.org"])
         let error = await #expect(throws: SMTPError.self) {
             try await SMTPClient(configuration: config, logger: Self.logger).send(MailMessage(from: config.from, recipients: config.to, subject: "s", body: "b"))
         }

@@ -29,7 +29,7 @@ final class SMTPServer: @unchecked Sendable {
     init(mode: Mode, port: Int? = nil) throws {
         directory = NSTemporaryDirectory() + "tenantsync-smtp-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        self.port = try port ?? Self.freePort()
+        self.port = try port ?? freeLoopbackPort()
         self.mode = mode
         try Self.password.write(toFile: passwordPath, atomically: true, encoding: .utf8)
         try Self.run("/usr/bin/openssl", [
@@ -108,24 +108,6 @@ final class SMTPServer: @unchecked Sendable {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ServerFailed(description: "\(program) \(arguments.first ?? "") exited \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw ServerFailed(description: "no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -49,7 +49,7 @@ struct SystemdIntegrationDaemonTests {
 
     @Test("daemon started/reloaded/stopping, sync started/finished/failed, scope extended, account protected, token renewed and alert delivery failing carry their MESSAGE_ID in a real journal")
     func messageIDsInTheJournal() async throws {
-        let deadPort = try PlainSMTPServer.freePort()
+        let deadPort = try freeLoopbackPort()
         let config = """
             log_target = "journal"
 
@@ -210,7 +210,7 @@ final class PlainSMTPServer: @unchecked Sendable {
     init() throws {
         directory = "/tmp/tsd-smtp-" + String(UUID().uuidString.prefix(8))
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        port = try Self.freePort()
+        port = try freeLoopbackPort()
     }
 
     deinit {
@@ -260,23 +260,5 @@ final class PlainSMTPServer: @unchecked Sendable {
         process.waitUntilExit()
         let data = try Data(contentsOf: URL(fileURLWithPath: output))
         return try JSONSerialization.jsonObject(with: data) as? [[String: Any]] ?? []
-    }
-
-    /// A loopback port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot bind a loopback port"]) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
