@@ -237,12 +237,8 @@ final class PlainSMTPServer: @unchecked Sendable {
     }
 
     func stop() {
-        guard let process, process.isRunning else { return }
-        process.terminate()
-        for _ in 0..<100 where process.isRunning { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        self.process = nil
+        process?.stopGracefully()
+        process = nil
     }
 
     /// The received messages, parsed by Python's `email` package (the Alerting tests' reader).
