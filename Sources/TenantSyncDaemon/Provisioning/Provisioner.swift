@@ -142,6 +142,11 @@ struct Provisioner: ControlHandler {
         case .sharepointOnline, .onedrive:
             let principal = SharePointAppPrincipal(appID: account.appID ?? productApp.clientID, tenantDomain: domain, redirectURL: redirectURL)
             body += " Still to do in Microsoft: " + principal.cleanUp
+        case .exchangeOnlineInline:
+            // The connectors keep routing mail through the product until an administrator removes them.
+            body += " Still to do in Microsoft: if Inline Protection is no longer wanted, remove the connectors '\(InlineMailFlow.inboundConnector)'"
+                + " and '\(InlineMailFlow.outboundConnector)' and the transport rule '\(InlineMailFlow(policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy).transportRule)'"
+                + " in the Exchange admin center (Mail flow), and the Exchange Administrator role of the app \(account.appID ?? productApp.clientID)."
         case .teamsChat:
             body += " Still to do in Microsoft: remove or disable the app \(account.appID ?? productApp.clientID) in Microsoft Entra ID if it is no longer used."
         default:
