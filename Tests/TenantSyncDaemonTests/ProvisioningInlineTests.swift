@@ -143,10 +143,14 @@ import TestSupport
             #expect(grant.token?.scopes.contains { $0.contains("ActivityFeed.Read") } == true, "\(grant.token?.scopes ?? [])")
             #expect(try h.emulator.counters(tenant: h.tenant.id)["management", default: 0] >= 1, "verified with subscriptions/list")
             #expect(try await eventually("the activity-data event on the hook channel") { alertsFile(h).contains("activity-data-granted") })
+            // The refresher replaces the consent's tokens with refreshed ones (a later obtained-at, still for the management audience).
+            let consented = try #require(grant.token?.obtainedAt)
             #expect(try await eventually(timeout: .seconds(60), "the refresher renews the activity-data tokens") {
                 let token = try await h.detail(account.id).grants.first { $0.name == "activity-data" }?.token
-                return token?.lastRefreshOutcome == "ok" && token?.lastRefreshAt != nil
+                return (token?.obtainedAt ?? consented) > consented && token?.lastRefreshOutcome == "ok"
             })
+            let refreshed = try #require(try await h.detail(account.id).grants.first { $0.name == "activity-data" })
+            #expect(refreshed.state == .valid && refreshed.token?.scopes.contains { $0.contains("ActivityFeed.Read") } == true)
 
             // Not for other services.
             let teams = try await h.provision("teams-chat")
