@@ -145,7 +145,7 @@ import Testing
             #expect(empty.status == 200 && empty.text == "[]", "\(empty.text)")
             let started = try await h.send(.POST, "/api/v1.0/\(tenant)/activity/feed/subscriptions/start?contentType=Audit.Exchange",
                                            headers: [("Authorization", "Bearer \(manage)")])
-            #expect(started.status == 200, "\(started.text)")
+            #expect(started.status == 200 && started.json["contentType"] as? String == "Audit.Exchange", "\(started.text)")
             let listed = try await h.send(.GET, list, headers: [("Authorization", "Bearer \(manage)")])
             #expect(listed.jsonArray.first?["contentType"] as? String == "Audit.Exchange")
             #expect(listed.jsonArray.first?["status"] as? String == "enabled")

@@ -152,6 +152,11 @@ import TestSupport
             let refreshed = try #require(try await h.detail(account.id).grants.first { $0.name == "activity-data" })
             #expect(refreshed.state == .valid && refreshed.token?.scopes.contains { $0.contains("ActivityFeed.Read") } == true)
 
+            // Renewing the account consents again to every delegated grant, the activity-data one included.
+            let renewed = try await h.ctl(["renew", String(account.id), "--device-code"], approvals: [true, true, true])
+            #expect(renewed.status == 0, "\(renewed.all)")
+            #expect(renewed.stdout.contains("Renewed mail-flow, graph, activity-data"), "\(renewed.stdout)")
+
             // Not for other services.
             let teams = try await h.provision("teams-chat")
             #expect(teams.status == 0, "\(teams.all)")

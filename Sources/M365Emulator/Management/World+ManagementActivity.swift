@@ -3,7 +3,7 @@ import Foundation
 /// The Office 365 Management Activity API's subscriptions (`{manage}/api/v1.0/{tenantId}/activity/feed/subscriptions/…`).
 ///
 /// `GET …/subscriptions/list` answers a JSON array of `{contentType, status, webhook}`; `POST
-/// …/subscriptions/start?contentType=Audit.Exchange` and `…/stop` change it. A missing, unknown, expired or
+/// …/subscriptions/start?contentType=Audit.Exchange` and `…/stop` change it and answer that one subscription. A missing, unknown, expired or
 /// non-`https://manage.office.com` token answers 401; a token without `ActivityFeed.Read` (or
 /// `ActivityFeed.ReadDlp`) 403 `AF10001`; a token of another tenant 403 `AF10002`.
 extension World {
@@ -43,6 +43,9 @@ extension World {
                 return Self.managementError(400, "AF20023", "The subscription is invalid: contentType must be one of \(Self.activityContentTypes.joined(separator: ", ")).")
             }
             if route.action == "start" { tenant.activitySubscriptions.insert(type) } else { tenant.activitySubscriptions.remove(type) }
+            let one: [String: String?] = ["contentType": type, "status": route.action == "start" ? "enabled" : "disabled", "webhook": nil]
+            let data = (try? JSONEncoder().encode(one)) ?? Data("{}".utf8)
+            return EmulatorResponse(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(data))
         default:
             return Self.managementError(400, "AF20001", "Unsupported operation \(request.method) \(route.action).")
         }
