@@ -58,6 +58,15 @@ import TestSupport
             let account = try #require(try await h.account("exchange-online-inline"))
             #expect(try await h.detail(account.id).inlineDirection == .inbound)
 
+            // Exchange answering 403: a clear error naming the role; nothing changes.
+            let fault = try h.emulator.addFault(FaultRule(tenant: h.tenant.id, path: "InvokeCommand", kind: .status, status: 403))
+            let refused = try await h.ctl(["upgrade-outbound", String(account.id)])
+            #expect(refused.status != 0)
+            #expect(refused.all.contains("Exchange Administrator role"), "\(refused.all)")
+            #expect(try await h.detail(account.id).inlineDirection == .inbound)
+            #expect(try h.emulator.exchangeConfiguration(tenant: h.tenant.id).outboundConnectors.isEmpty)
+            try h.emulator.removeFault(id: try #require(fault.id))
+
             let upgrade = try await h.ctl(["upgrade-outbound", String(account.id)])
             #expect(upgrade.status == 0, "\(upgrade.all)")
             #expect(upgrade.stdout.contains("now protects outbound messages too"), "\(upgrade.stdout)")
