@@ -67,6 +67,7 @@ let package = Package(
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_sync_holds.sql"),
                 .embedInCode("0003_directory_members_index.sql"),
+                .embedInCode("0004_inline_mail_flow.sql"),
             ]
         ),
 

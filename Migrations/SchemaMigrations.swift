@@ -14,6 +14,7 @@ public enum SchemaMigrations {
         migration("0001_initial.sql", PackageResources._001_initial_sql),
         migration("0002_sync_holds.sql", PackageResources._002_sync_holds_sql),
         migration("0003_directory_members_index.sql", PackageResources._003_directory_members_index_sql),
+        migration("0004_inline_mail_flow.sql", PackageResources._004_inline_mail_flow_sql),
     ]
 
     /// The newest schema version this binary knows.

@@ -15,6 +15,10 @@ public struct AppRegistration: Sendable, Codable, Equatable {
     public var delegatedScopes: [String]?
     /// Delegated Exchange Online scopes, e.g. `EWS.AccessAsUser.All`.
     public var outlookDelegatedScopes: [String]?
+    /// Application permissions on the Office 365 Management APIs, e.g. `ActivityFeed.Read`.
+    public var managementPermissions: [String]?
+    /// Delegated Office 365 Management API scopes, e.g. `ActivityFeed.Read`.
+    public var managementDelegatedScopes: [String]?
     /// Whether an administrator has consented (service principal present with its grants).
     public var consented: Bool?
     /// Evaluation budget: Graph calls per calendar month; past it Graph answers 402 Payment Required.
@@ -23,7 +27,8 @@ public struct AppRegistration: Sendable, Codable, Equatable {
     public init(appId: String, displayName: String? = nil, secret: String? = nil, secretExpired: Bool? = nil,
                 graphPermissions: [String]? = nil, outlookPermissions: [String]? = nil,
                 delegatedScopes: [String]? = nil, outlookDelegatedScopes: [String]? = nil,
-                consented: Bool? = nil, monthlyCallLimit: Int? = nil) {
+                consented: Bool? = nil, monthlyCallLimit: Int? = nil,
+                managementPermissions: [String]? = nil, managementDelegatedScopes: [String]? = nil) {
         self.appId = appId
         self.displayName = displayName
         self.secret = secret
@@ -34,6 +39,8 @@ public struct AppRegistration: Sendable, Codable, Equatable {
         self.outlookDelegatedScopes = outlookDelegatedScopes
         self.consented = consented
         self.monthlyCallLimit = monthlyCallLimit
+        self.managementPermissions = managementPermissions
+        self.managementDelegatedScopes = managementDelegatedScopes
     }
 
     /// The product's multi-tenant app as it is registered in every generated tenant.
@@ -45,11 +52,13 @@ public struct AppRegistration: Sendable, Codable, Equatable {
             graphPermissions: ["User.Read.All", "Group.Read.All", "Directory.Read.All",
                                "RoleManagement.Read.Directory", "Domain.Read.All", "Organization.Read.All",
                                "Chat.Read.All", "Chat.UpdatePolicyViolation.All", "Files.ReadWrite.All"],
-            outlookPermissions: ["full_access_as_app"],
+            outlookPermissions: ["full_access_as_app", "Exchange.ManageAsApp"],
             delegatedScopes: ["User.Read", "User.Read.All", "Group.Read.All", "Directory.Read.All",
                               "RoleManagement.Read.Directory"],
-            outlookDelegatedScopes: ["EWS.AccessAsUser.All"],
-            consented: consented)
+            // Exchange.Manage: the Inline Mode mail-flow permission (Exchange admin API, InvokeCommand).
+            outlookDelegatedScopes: ["EWS.AccessAsUser.All", "Exchange.Manage"],
+            consented: consented,
+            managementPermissions: ["ActivityFeed.Read"], managementDelegatedScopes: ["ActivityFeed.Read"])
     }
 }
 
@@ -66,6 +75,7 @@ struct AppState {
         switch resource {
         case .graph: registration.graphPermissions ?? []
         case .outlook: registration.outlookPermissions ?? []
+        case .management: registration.managementPermissions ?? []
         }
     }
 
@@ -73,6 +83,7 @@ struct AppState {
         switch resource {
         case .graph: registration.delegatedScopes ?? []
         case .outlook: registration.outlookDelegatedScopes ?? []
+        case .management: registration.managementDelegatedScopes ?? []
         }
     }
 
@@ -91,11 +102,14 @@ public enum EmulatedResource: String, Sendable, Codable {
     case graph
     /// Exchange Online (`https://outlook.office365.com`).
     case outlook
+    /// The Office 365 Management APIs (`https://manage.office.com`), e.g. the Management Activity API.
+    case management
 
     var identifier: String {
         switch self {
         case .graph: "https://graph.microsoft.com"
         case .outlook: "https://outlook.office365.com"
+        case .management: "https://manage.office.com"
         }
     }
 }

@@ -9,6 +9,10 @@ final class EmulatedTenant {
     var roleAssignments: [RoleAssignment] = []
     var throttleWindows: [String: ThrottleWindow] = [:]
     var counters: [String: Int] = [:]
+    /// Exchange Online mail flow: connectors and transport rules (admin API `InvokeCommand`).
+    var exchange = ExchangeOrganization()
+    /// Started Management Activity API subscriptions, by content type.
+    var activitySubscriptions: Set<String> = []
 
     init(id: String, domain: String, displayName: String, directory: TenantDirectory, settings: TenantSettings) {
         self.id = id

@@ -243,6 +243,23 @@ extension M365Emulator {
         }
     }
 
+    // MARK: Exchange Online and the Management Activity API
+
+    /// The tenant's Exchange Online mail flow (connectors and transport rules) as `Get-*` cmdlets would list it.
+    public func exchangeConfiguration(tenant: String) throws(EmulatorError) -> ExchangeConfiguration {
+        try withTenant(tenant) { w, t in w.tenants[t].exchange.publicView }
+    }
+
+    /// Forgets the tenant's connectors and transport rules.
+    public func resetExchange(tenant: String) throws(EmulatorError) {
+        try withTenant(tenant) { w, t in w.tenants[t].exchange = ExchangeOrganization() }
+    }
+
+    /// The tenant's started Management Activity API subscriptions (content types).
+    public func activitySubscriptions(tenant: String) throws(EmulatorError) -> [String] {
+        try withTenant(tenant) { w, t in w.tenants[t].activitySubscriptions.sorted() }
+    }
+
     // MARK: Device codes
 
     /// Pending device codes, optionally of one tenant.

@@ -1,7 +1,7 @@
 /// Where the Microsoft identity platform, Graph and Exchange Online live.
 ///
 /// The public cloud by default; national clouds and the local emulator set
-/// their own (`[microsoft] authority`, `graph`, `outlook`).
+/// their own (`[microsoft] authority`, `graph`, `outlook`, `management`).
 public struct MicrosoftEndpoints: Sendable, Equatable {
     /// The identity platform authority, e.g. `https://login.microsoftonline.com`.
     public var authority: String
@@ -9,17 +9,21 @@ public struct MicrosoftEndpoints: Sendable, Equatable {
     public var graph: String
     /// The Exchange Online (EWS) root, e.g. `https://outlook.office365.com`.
     public var outlook: String
+    /// The Office 365 Management APIs root (activity data), e.g. `https://manage.office.com`.
+    public var management: String
 
     public static let publicCloud = MicrosoftEndpoints(
         authority: "https://login.microsoftonline.com",
         graph: "https://graph.microsoft.com",
-        outlook: "https://outlook.office365.com"
+        outlook: "https://outlook.office365.com",
+        management: "https://manage.office.com"
     )
 
-    public init(authority: String, graph: String, outlook: String) {
+    public init(authority: String, graph: String, outlook: String, management: String = "https://manage.office.com") {
         self.authority = authority.trimmingSuffix("/")
         self.graph = graph.trimmingSuffix("/")
         self.outlook = outlook.trimmingSuffix("/")
+        self.management = management.trimmingSuffix("/")
     }
 
     /// The v2.0 token endpoint of a tenant (GUID or domain).
@@ -32,6 +36,8 @@ public struct MicrosoftEndpoints: Sendable, Equatable {
     public var graphDefaultScope: String { "\(graph)/.default" }
     /// The `.default` scope of Exchange Online (EWS).
     public var outlookDefaultScope: String { "\(outlook)/.default" }
+    /// The `.default` scope of the Office 365 Management APIs.
+    public var managementDefaultScope: String { "\(management)/.default" }
 }
 
 extension String {

@@ -54,6 +54,10 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let evaluationBudgetLow = MessageID("738eebc88342493e9cd78a7c1dc7ba68")
     /// Microsoft refused an evaluation-mode call with 402: the monthly API budget is used up.
     public static let evaluationBudgetExhausted = MessageID("c6c5dc3baade4e789e08249b2d54f78d")
+    /// An Exchange Online (Inline Mode) account was upgraded from inbound-only to inbound and outbound protection.
+    public static let inlineOutboundUpgraded = MessageID("9c92cfc7ee3e4c6fac232de4807bba31")
+    /// An Exchange Online (Inline Mode) account was granted the permission to read activity data.
+    public static let activityDataGranted = MessageID("9ab5c61c03ee4b7eb0780bb1e48132c7")
 
     /// Every id of the catalog, by a stable name (the name is the alert kind where one exists).
     public static let catalog: [(name: String, id: MessageID)] = [
@@ -74,6 +78,8 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
         ("account-deprovisioned", accountDeprovisioned),
         ("evaluation-budget-low", evaluationBudgetLow),
         ("evaluation-budget-exhausted", evaluationBudgetExhausted),
+        ("inline-outbound-upgraded", inlineOutboundUpgraded),
+        ("activity-data-granted", activityDataGranted),
     ]
 
     /// The id for an event or alert kind such as `token-invalid`, if the catalog has one.

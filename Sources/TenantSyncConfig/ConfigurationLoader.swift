@@ -48,7 +48,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = TableReader(file: file, locator: TOMLKeyLocator(text: text))
         var configuration = DaemonConfiguration.defaults(environment: environment)
         configuration.sourceFile = file
-        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "hooks"], in: table, path: "")
+        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "provisioning", "hooks"], in: table, path: "")
 
         if let daemon = try reader.table(table, "daemon", path: "daemon") {
             try reader.allowOnly(
@@ -81,11 +81,12 @@ public struct ConfigurationLoader: Sendable {
 
         if let microsoft = try reader.table(table, "microsoft", path: "microsoft") {
             try reader.allowOnly(
-                ["authority", "graph", "outlook", "client_id", "client_secret_file", "request_timeout"], in: microsoft, path: "microsoft"
+                ["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout"], in: microsoft, path: "microsoft"
             )
             if let value = try reader.endpoint(microsoft, "authority", path: "microsoft.authority") { configuration.microsoft.authority = value }
             if let value = try reader.endpoint(microsoft, "graph", path: "microsoft.graph") { configuration.microsoft.graph = value }
             if let value = try reader.endpoint(microsoft, "outlook", path: "microsoft.outlook") { configuration.microsoft.outlook = value }
+            if let value = try reader.endpoint(microsoft, "management", path: "microsoft.management") { configuration.microsoft.management = value }
             if let value = try reader.string(microsoft, "client_id", path: "microsoft.client_id") {
                 guard UUID(uuidString: value) != nil else {
                     throw reader.error("microsoft.client_id", "client_id must be an application (client) id, a GUID")
@@ -166,6 +167,16 @@ public struct ConfigurationLoader: Sendable {
             try reader.allowOnly(["evaluation_monthly_calls"], in: teams, path: "teams")
             if let value = try reader.int(teams, "evaluation_monthly_calls", path: "teams.evaluation_monthly_calls", range: 1...100_000_000) {
                 configuration.teams.evaluationMonthlyCalls = value
+            }
+        }
+
+        if let provisioning = try reader.table(table, "provisioning", path: "provisioning") {
+            try reader.allowOnly(["consent_timeout"], in: provisioning, path: "provisioning")
+            if let value = try reader.duration(provisioning, "consent_timeout", path: "provisioning.consent_timeout", minimum: .seconds(30)) {
+                guard value <= .seconds(3_600) else {
+                    throw reader.error("provisioning.consent_timeout", "consent_timeout must be at most 1h (Microsoft's authorization codes and device codes expire sooner)")
+                }
+                configuration.provisioning.consentTimeout = value
             }
         }
 

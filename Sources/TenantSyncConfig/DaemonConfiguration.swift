@@ -29,6 +29,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var authority: String
         public var graph: String
         public var outlook: String
+        /// The Office 365 Management APIs (the Inline Mode activity-data permission).
+        public var management: String
         /// The product's multi-tenant application (client) id.
         public var clientID: String
         public var clientSecretFile: String?
@@ -70,6 +72,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var maxInFlight: Int
     }
 
+    public struct ProvisioningSection: Sendable, Equatable {
+        /// How long an interactive consent (the loopback listener of the authorization-code flow) waits for the administrator.
+        public var consentTimeout: Duration
+    }
+
     public struct TeamsSection: Sendable, Equatable {
         /// Graph calls per calendar month an evaluation-mode Teams Chat account may make before Microsoft answers 402.
         public var evaluationMonthlyCalls: Int
@@ -97,6 +104,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var sync: SyncSection
     public var tokens: TokensSection
     public var teams: TeamsSection
+    public var provisioning: ProvisioningSection
     public var hooks: [Hook]
     /// The file it was read from (or the default path when none existed).
     public var sourceFile: String
@@ -113,7 +121,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             ),
             microsoft: MicrosoftSection(
                 authority: "https://login.microsoftonline.com", graph: "https://graph.microsoft.com",
-                outlook: "https://outlook.office365.com", clientID: ConfigurationDefaults.clientID,
+                outlook: "https://outlook.office365.com", management: "https://manage.office.com", clientID: ConfigurationDefaults.clientID,
                 clientSecretFile: nil, clientSecret: nil, requestTimeout: .seconds(30)
             ),
             smtp: SMTPSection(
@@ -123,6 +131,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
             sync: SyncSection(dailyWindowStartMinutes: 120, dailyWindowLength: .seconds(4 * 3600), massDeletionThreshold: 0.2, maxConcurrentTenants: 4),
             tokens: TokensSection(refreshMargin: .seconds(600), maxInFlight: 32),
             teams: TeamsSection(evaluationMonthlyCalls: 500),
+            provisioning: ProvisioningSection(consentTimeout: .seconds(600)),
             hooks: [],
             sourceFile: ConfigurationDefaults.path
         )
@@ -140,6 +149,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if microsoft.authority != next.microsoft.authority { keys.append("microsoft.authority") }
         if microsoft.graph != next.microsoft.graph { keys.append("microsoft.graph") }
         if microsoft.outlook != next.microsoft.outlook { keys.append("microsoft.outlook") }
+        if microsoft.management != next.microsoft.management { keys.append("microsoft.management") }
+        if provisioning != next.provisioning { keys.append("provisioning.consent_timeout") }
         if teams != next.teams { keys.append("teams.evaluation_monthly_calls") }
         return keys
     }

@@ -14,6 +14,10 @@ public struct ServiceAccount: Sendable, Equatable, Codable {
     public var appID: String?
     public var clientSecretExpiresAt: Date?
     public var licensingModel: LicensingModel?
+    /// Inline Mode: the policy enabled on completion.
+    public var inlinePolicy: String?
+    /// Inline Mode: the mail-flow direction routed through the product.
+    public var inlineDirection: InlineDirection?
     /// Per-service provisioning facts (JSON object), e.g. the SharePoint app principal step.
     public var detailsJSON: String
     public var createdAt: Date
@@ -23,8 +27,10 @@ public struct ServiceAccount: Sendable, Equatable, Codable {
         id: Int64, tenantID: String, service: ServiceKind, state: AccountState,
         provisioningStep: String? = nil, provisioningError: String? = nil, appID: String? = nil,
         clientSecretExpiresAt: Date? = nil, licensingModel: LicensingModel? = nil,
-        detailsJSON: String = "{}", createdAt: Date, updatedAt: Date
+        detailsJSON: String = "{}", inlinePolicy: String? = nil, inlineDirection: InlineDirection? = nil, createdAt: Date, updatedAt: Date
     ) {
+        self.inlinePolicy = inlinePolicy
+        self.inlineDirection = inlineDirection
         self.id = id
         self.tenantID = tenantID
         self.service = service

@@ -26,6 +26,8 @@ public protocol AccountStore: Sendable {
     /// Sets the Teams Chat licensing model (A, B or evaluation).
     func setLicensingModel(accountID: Int64, model: LicensingModel?) async throws
     /// Removes the account, its grants, tokens and client secret; deleted pages are zeroed.
+    /// Inline Mode: records the policy and the mail-flow direction of the account.
+    func setInlineMailFlow(accountID: Int64, policy: String, direction: InlineDirection) async throws
     func deleteAccount(id: Int64) async throws
 
     @discardableResult

@@ -71,6 +71,8 @@ public actor ConfigurationReloader: Service {
         merged.microsoft.authority = running.microsoft.authority
         merged.microsoft.graph = running.microsoft.graph
         merged.microsoft.outlook = running.microsoft.outlook
+        merged.microsoft.management = running.microsoft.management
+        merged.provisioning = running.provisioning
         let applied = Self.changedKeys(running, merged)
         settings.replace(with: merged)
         logger.info(

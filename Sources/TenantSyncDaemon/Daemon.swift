@@ -70,7 +70,8 @@ public struct Daemon: Sendable {
         let http = HTTPClient.shared
 
         let endpoints = MicrosoftEndpoints(
-            authority: configuration.microsoft.authority, graph: configuration.microsoft.graph, outlook: configuration.microsoft.outlook
+            authority: configuration.microsoft.authority, graph: configuration.microsoft.graph, outlook: configuration.microsoft.outlook,
+            management: configuration.microsoft.management
         )
         let identity = try IdentityPlatformClient(
             httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
@@ -120,7 +121,8 @@ public struct Daemon: Sendable {
         )
         let provisioner = Provisioner(
             store: store, identity: identity, graph: graph, productApp: productApp, refresher: refresher, operations: operations,
-            coordinator: coordinator, alertChannels: channels.map(\.name), meter: budget, logger: logger
+            coordinator: coordinator, alertChannels: channels.map(\.name),
+            consentTimeout: configuration.provisioning.consentTimeout, meter: budget, logger: logger
         )
         let status = StatusReporter(
             store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger

@@ -87,6 +87,16 @@ struct DaemonControl: ControlHandler {
         return try await provisioning.renew(request, context: context, updates: updates)
     }
 
+    func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.upgradeOutbound(id: id, context: context)
+    }
+
+    func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
+        return try await provisioning.grantActivityData(request, context: context, updates: updates)
+    }
+
     func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
         return try await provisioning.deprovision(id: id, context: context)

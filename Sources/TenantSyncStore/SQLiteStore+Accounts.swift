@@ -104,6 +104,16 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    public func setInlineMailFlow(accountID: Int64, policy: String, direction: InlineDirection) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE service_accounts SET inline_policy = ?, inline_direction = ?, updated_at = ? WHERE id = ?",
+                arguments: [policy, direction.rawValue, Timestamp.text(.now), accountID]
+            )
+            try Self.requireChange(db, accountID: accountID)
+        }
+    }
+
     public func setClientSecret(accountID: Int64, appID: String, secret: Secret, expiresAt: Date?) async throws {
         let sealed = try sealer.seal(secret, boundTo: Self.clientSecretPlace(accountID))
         try await pool.write { db in
@@ -223,6 +233,8 @@ extension SQLiteStore: AccountStore {
             clientSecretExpiresAt: Timestamp.date(row["client_secret_expires_at"]),
             licensingModel: (row["licensing_model"] as String?).flatMap(LicensingModel.init(rawValue:)),
             detailsJSON: row["details_json"],
+            inlinePolicy: row["inline_policy"],
+            inlineDirection: (row["inline_direction"] as String?).flatMap(InlineDirection.init(rawValue:)),
             createdAt: Timestamp.date(row["created_at"]) ?? .distantPast,
             updatedAt: Timestamp.date(row["updated_at"]) ?? .distantPast
         )

@@ -50,6 +50,10 @@ struct AccountCommand: AsyncParsableCommand, ControlSubcommand {
             if let app = account.appID { facts.append(("App id", app)) }
             if let expiry = account.clientSecretExpiresAt { facts.append(("Client secret expires", Show.time(expiry))) }
             if let model = account.licensingModel { facts.append(("Licensing model", model.rawValue)) }
+            if let policy = account.inlinePolicy { facts.append(("Policy", policy)) }
+            if let direction = account.inlineDirection {
+                facts.append(("Direction", direction == .both ? "both (inbound and outbound)" : "inbound (upgrade: tenantsyncctl upgrade-outbound \(account.id))"))
+            }
             if let run = account.lastSync {
                 facts.append(("Last sync", "\(Show.time(run.startedAt)) \(run.trigger.rawValue) \(run.mode.rawValue) \(run.state.rawValue)\(run.error.map { ": \($0)" } ?? "")"))
             } else {

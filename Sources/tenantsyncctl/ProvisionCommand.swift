@@ -77,11 +77,21 @@ struct ProvisionCommand: AsyncParsableCommand, ControlSubcommand {
     @Flag(name: .customLong("confirm-app-principal"), help: "Confirm that the SharePoint app principal was granted (OneDrive), without asking.")
     var confirmAppPrincipal = false
 
+    @Option(help: ArgumentHelp("Exchange Online (Inline Mode): the policy to enable when the grant is complete (default \"\(InlineMailFlowDefaults.policy)\").", valueName: "name"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("Exchange Online (Inline Mode): protect inbound messages only, or both inbound and outbound (default both).", valueName: "inbound|both"))
+    var direction: String?
+
     func validate() throws {
         guard ServiceKind(argument: service) != nil else {
             throw ValidationError("unknown service \(service); use one of \(ServiceKind.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         if let scope, SyncScope(rawValue: scope) == nil { throw ValidationError("--scope must be all or selected") }
+        if let direction, InlineDirection(rawValue: direction) == nil { throw ValidationError("--direction must be inbound or both") }
+        if policy != nil || direction != nil, ServiceKind(argument: service) != .exchangeOnlineInline {
+            throw ValidationError("--policy and --direction belong to exchange-online-inline")
+        }
         if scope != "selected", !(users.isEmpty && groupPrefixes.isEmpty) {
             throw ValidationError("--user and --group-prefix need --scope selected")
         }
@@ -101,11 +111,61 @@ struct ProvisionCommand: AsyncParsableCommand, ControlSubcommand {
             let credentials = try app.credentials()
             let request = ProvisionRequest(
                 service: ServiceKind(argument: service)!, tenant: tenant, consentFlow: app.consentFlow, app: credentials,
-                licensingModel: app.model, scope: scopeChoice
+                licensingModel: app.model, scope: scopeChoice, policy: policy, direction: direction.flatMap(InlineDirection.init(rawValue:))
             )
             var step = try await client.provision(request) { printer.show($0) }
             printer.show(step)
-            step = try await StepDriver(client: client, printer: printer, scope: scopeChoice, credentials: credentials, confirmAppPrincipal: confirmAppPrincipal).drive(from: step)
+            step = try await StepDriver(
+                client: client, printer: printer, scope: scopeChoice, credentials: credentials, confirmAppPrincipal: confirmAppPrincipal,
+                consentFlow: app.consentFlow
+            ).drive(from: step)
+            try printer.finish(step)
+        }
+    }
+}
+
+struct UpgradeOutboundCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade-outbound",
+        abstract: "Upgrade an inbound-only Exchange Online (Inline Mode) account to inbound and outbound protection."
+    )
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Argument(help: "The account id.")
+    var id: Int64
+
+    func run() async throws {
+        let printer = StepPrinter(json: global.json)
+        try await global.withClient { client in
+            let step = try await client.upgradeOutbound(id: id)
+            printer.show(step)
+            try printer.finish(step)
+        }
+    }
+}
+
+struct GrantActivityDataCommand: AsyncParsableCommand, ControlSubcommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grant-activity-data",
+        abstract: "Grant an Exchange Online (Inline Mode) account the permission to read the organization's activity data.",
+        discussion: "One more consent (Office 365 Management Activity API, ActivityFeed.Read), verified before it is stored; a declined consent leaves the account unchanged."
+    )
+
+    @ParentCommand var root: TenantSyncCtl
+
+    @Argument(help: "The account id.")
+    var id: Int64
+
+    @Flag(name: .customLong("device-code"), help: "Consent with the device-code flow instead of a sign-in URL redirected to the daemon's loopback listener.")
+    var deviceCode = false
+
+    func run() async throws {
+        let printer = StepPrinter(json: global.json)
+        try await global.withClient { client in
+            let request = GrantActivityDataRequest(id: id, consentFlow: deviceCode ? .deviceCode : .authCode)
+            let step = try await client.grantActivityData(request) { printer.show($0) }
+            printer.show(step)
             try printer.finish(step)
         }
     }
@@ -127,7 +187,9 @@ struct RenewCommand: AsyncParsableCommand, ControlSubcommand {
             let credentials = try app.credentials()
             var step = try await client.renew(RenewRequest(id: id, consentFlow: app.consentFlow, app: credentials, licensingModel: app.model)) { printer.show($0) }
             printer.show(step)
-            step = try await StepDriver(client: client, printer: printer, scope: nil, credentials: credentials, confirmAppPrincipal: false).drive(from: step)
+            step = try await StepDriver(
+                client: client, printer: printer, scope: nil, credentials: credentials, confirmAppPrincipal: false, consentFlow: app.consentFlow
+            ).drive(from: step)
             try printer.finish(step)
         }
     }
@@ -140,6 +202,7 @@ struct StepDriver {
     let scope: ScopeChoice?
     let credentials: AppCredentials?
     let confirmAppPrincipal: Bool
+    let consentFlow: ConsentFlow
 
     func drive(from first: ProvisionStep) async throws -> ProvisionStep {
         var step = first
@@ -147,7 +210,7 @@ struct StepDriver {
         while !step.isFinal {
             rounds += 1
             guard rounds <= 20 else { throw CtlError(message: "provisioning did not advance; see `tenantsyncctl account \(step.accountID)`", exitCode: CtlExitStatus.temporaryFailure) }
-            var request = ContinueProvisioningRequest(accountID: step.accountID)
+            var request = ContinueProvisioningRequest(accountID: step.accountID, consentFlow: consentFlow)
             if step.needsInput {
                 switch step.step {
                 case .confirmAppPrincipal:

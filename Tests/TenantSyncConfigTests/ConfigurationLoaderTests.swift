@@ -28,6 +28,8 @@ struct ConfigurationLoaderTests {
         #expect(configuration.microsoft.authority == "https://login.microsoftonline.com")
         #expect(configuration.microsoft.graph == "https://graph.microsoft.com")
         #expect(configuration.microsoft.outlook == "https://outlook.office365.com")
+        #expect(configuration.microsoft.management == "https://manage.office.com")
+        #expect(configuration.provisioning.consentTimeout == .seconds(600))
         #expect(configuration.smtp.port == 587 && configuration.smtp.security == .starttls && !configuration.smtp.isEnabled)
         #expect(configuration.sync.dailyWindowStartMinutes == 120 && configuration.sync.dailyWindowLength == .seconds(14_400))
         #expect(configuration.tokens.refreshMargin == .seconds(600))
@@ -52,6 +54,7 @@ struct ConfigurationLoaderTests {
             authority = "http://127.0.0.1:8080"
             graph = "http://[::1]:8080"
             outlook = "https://outlook.office365.us"
+            management = "http://127.0.0.1:8080/manage"
             client_id = "5F1E2C3A-7B4D-4E8F-9A0B-1C2D3E4F5A6B"
 
             [smtp]
@@ -72,6 +75,9 @@ struct ConfigurationLoaderTests {
             [teams]
             evaluation_monthly_calls = 2000
 
+            [provisioning]
+            consent_timeout = "3m"
+
             [[hooks]]
             name = "pager"
             command = ["/usr/local/bin/page", "--team", "secops"]
@@ -88,6 +94,8 @@ struct ConfigurationLoaderTests {
         #expect(configuration.sync.dailyWindowStartMinutes == 90 && configuration.sync.dailyWindowLength == .seconds(7_200))
         #expect(configuration.tokens.refreshMargin == .seconds(900))
         #expect(configuration.teams.evaluationMonthlyCalls == 2000)
+        #expect(configuration.microsoft.management == "http://127.0.0.1:8080/manage")
+        #expect(configuration.provisioning.consentTimeout == .seconds(180))
         #expect(configuration.hooks == [.init(name: "pager", command: ["/usr/local/bin/page", "--team", "secops"], events: ["token-invalid"], timeout: .seconds(5))])
     }
 
@@ -133,6 +141,12 @@ struct ConfigurationLoaderTests {
         ("[microsoft]\ngraph = \"http://graph.example.com\"\n", 2, "https"),
         ("[microsoft]\nauthority = \"ftp://127.0.0.1\"\n", 2, "https"),
         ("[microsoft]\nclient_id = \"not-a-guid\"\n", 2, "GUID"),
+        ("[microsoft]\n\nmanagement = \"http://manage.example.com\"\n", 3, "https"),
+        ("[provisioning]\nconsent_timeout = \"10 minutes\"\n", 2, "is not a duration"),
+        ("[provisioning]\nconsent_timeout = \"10s\"\n", 2, "at least"),
+        ("[provisioning]\nconsent_timeout = \"2h\"\n", 2, "at most 1h"),
+        ("[provisioning]\nconsent_timeout = 600\n", 2, "string"),
+        ("[provisioning]\nconsent_time = \"10m\"\n", 2, "consent_time"),
         ("[smtp]\nsecurity = \"ssl\"\n", 2, "starttls, tls, none"),
         ("[smtp]\nhost = \"mail\"\n", 2, "smtp.to"),
         ("[smtp]\nhost = \"m\"\nto = [\"not an address\"]\n", 3, "e-mail"),

@@ -38,6 +38,7 @@ struct ProvisioningHarness: Sendable {
                 authority = "\(base)"
                 graph = "\(base)"
                 outlook = "\(base)/outlook"
+                management = "\(base)/manage"
                 client_secret_file = "\(sandbox.path)/client-secret"
 
                 # A real alert channel: every alert's JSON is appended to a file the tests read.

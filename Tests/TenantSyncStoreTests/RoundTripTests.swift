@@ -40,6 +40,20 @@ struct RoundTripTests {
         #expect(try await fixture.store.accounts() == [read])
     }
 
+    @Test func inlineMailFlowPolicyAndDirectionRoundTrip() async throws {
+        let fixture = try StoreFixture()
+        let (tenant, _, _, _) = try await fixture.seedExchangeAccount()
+        let inline = try await fixture.store.createAccount(tenantID: tenant.id, service: .exchangeOnlineInline, appID: nil, licensingModel: nil)
+        #expect(inline.inlinePolicy == nil && inline.inlineDirection == nil)
+        try await fixture.store.setInlineMailFlow(accountID: inline.id, policy: "Strict", direction: .inbound)
+        var read = try #require(try await fixture.store.account(id: inline.id))
+        #expect(read.inlinePolicy == "Strict" && read.inlineDirection == .inbound)
+        try await fixture.store.setInlineMailFlow(accountID: inline.id, policy: "Strict", direction: .both)
+        read = try #require(try await fixture.store.account(id: inline.id))
+        #expect(read.inlineDirection == .both)
+        await #expect(throws: TenantSyncError.self) { try await fixture.store.setInlineMailFlow(accountID: 9_999, policy: "x", direction: .both) }
+    }
+
     @Test func grantsAndTokenSetsRoundTrip() async throws {
         let fixture = try StoreFixture()
         let (_, _, ews, graph) = try await fixture.seedExchangeAccount()

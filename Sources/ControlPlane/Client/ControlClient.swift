@@ -61,6 +61,17 @@ public struct ControlClient {
         try await steps(method("Renew"), request, onStep: onStep)
     }
 
+    /// Inline Mode: upgrades an inbound-only account to inbound and outbound protection.
+    public func upgradeOutbound(id: Int64) async throws -> ProvisionStep {
+        let reply: StepReply = try await connection.call(method("UpgradeOutbound"), parameters: IDParameters(id: id))
+        return reply.step
+    }
+
+    /// Inline Mode: the activity-data consent; with `onStep`, streams the consent step.
+    public func grantActivityData(_ request: GrantActivityDataRequest, onStep: ((ProvisionStep) async throws -> Void)? = nil) async throws -> ProvisionStep {
+        try await steps(method("GrantActivityData"), request, onStep: onStep)
+    }
+
     private func steps<P: Encodable>(_ name: String, _ parameters: P, onStep: ((ProvisionStep) async throws -> Void)?) async throws -> ProvisionStep {
         if let onStep {
             let reply: StepReply = try await connection.callStreaming(name, parameters: parameters) { try await onStep($0.step) }

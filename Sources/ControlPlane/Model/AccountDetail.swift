@@ -14,6 +14,10 @@ public struct AccountDetail: Codable, Sendable, Equatable {
     public var appID: String?
     public var clientSecretExpiresAt: Date?
     public var licensingModel: LicensingModel?
+    /// Inline Mode: the policy enabled on completion.
+    public var inlinePolicy: String?
+    /// Inline Mode: the mail-flow direction routed through the product.
+    public var inlineDirection: InlineDirection?
     public var grants: [GrantInfo]
     public var lastSync: SyncRunInfo?
     /// The tenant's run held by the mass-deletion guard, if any.
@@ -39,6 +43,8 @@ public struct AccountDetail: Codable, Sendable, Equatable {
         self.appID = account.appID
         self.clientSecretExpiresAt = account.clientSecretExpiresAt
         self.licensingModel = account.licensingModel
+        self.inlinePolicy = account.inlinePolicy
+        self.inlineDirection = account.inlineDirection
         self.grants = grants
         self.lastSync = lastSync
         self.heldSync = heldSync

@@ -150,11 +150,17 @@ public struct ProvisionRequest: Codable, Sendable, Equatable {
     public var app: AppCredentials?
     public var licensingModel: LicensingModel?
     public var scope: ScopeChoice?
+    /// Inline Mode: the policy to enable on completion.
+    public var policy: String?
+    /// Inline Mode: inbound only, or inbound and outbound.
+    public var direction: InlineDirection?
 
     public init(
         service: ServiceKind, tenant: String, consentFlow: ConsentFlow? = nil, app: AppCredentials? = nil,
-        licensingModel: LicensingModel? = nil, scope: ScopeChoice? = nil
+        licensingModel: LicensingModel? = nil, scope: ScopeChoice? = nil, policy: String? = nil, direction: InlineDirection? = nil
     ) {
+        self.policy = policy
+        self.direction = direction
         self.service = service
         self.tenant = tenant
         self.consentFlow = consentFlow
@@ -170,8 +176,13 @@ public struct ContinueProvisioningRequest: Codable, Sendable, Equatable {
     public var app: AppCredentials?
     public var confirmAppPrincipal: Bool?
     public var scope: ScopeChoice?
+    /// The flow of any consent still to come.
+    public var consentFlow: ConsentFlow?
 
-    public init(accountID: Int64, app: AppCredentials? = nil, confirmAppPrincipal: Bool? = nil, scope: ScopeChoice? = nil) {
+    public init(
+        accountID: Int64, app: AppCredentials? = nil, confirmAppPrincipal: Bool? = nil, scope: ScopeChoice? = nil, consentFlow: ConsentFlow? = nil
+    ) {
+        self.consentFlow = consentFlow
         self.accountID = accountID
         self.app = app
         self.confirmAppPrincipal = confirmAppPrincipal
@@ -191,5 +202,16 @@ public struct RenewRequest: Codable, Sendable, Equatable {
         self.consentFlow = consentFlow
         self.app = app
         self.licensingModel = licensingModel
+    }
+}
+
+/// The parameters of `GrantActivityData`.
+public struct GrantActivityDataRequest: Codable, Sendable, Equatable {
+    public var id: Int64
+    public var consentFlow: ConsentFlow?
+
+    public init(id: Int64, consentFlow: ConsentFlow? = nil) {
+        self.id = id
+        self.consentFlow = consentFlow
     }
 }

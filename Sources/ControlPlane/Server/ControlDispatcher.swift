@@ -194,6 +194,13 @@ extension ControlDispatcher {
             let request = try call.parameters(RenewRequest.self)
             let step = try await handler.renew(request, context: context, updates: call.updates { StepReply(step: $0) })
             try await writer.reply(StepReply(step: step))
+        case "UpgradeOutbound":
+            let parameters = try call.parameters(IDParameters.self)
+            try await writer.reply(StepReply(step: handler.upgradeOutbound(id: parameters.id, context: context)))
+        case "GrantActivityData":
+            let request = try call.parameters(GrantActivityDataRequest.self)
+            let step = try await handler.grantActivityData(request, context: context, updates: call.updates { StepReply(step: $0) })
+            try await writer.reply(StepReply(step: step))
         case "Deprovision":
             let parameters = try call.parameters(IDParameters.self)
             try await writer.reply(DeprovisionReply(account: handler.deprovision(id: parameters.id, context: context)))

@@ -24,6 +24,10 @@ public protocol ControlHandler: Sendable {
     func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
     func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
     func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef
+    /// Inline Mode: upgrades an inbound-only account to inbound and outbound.
+    func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep
+    /// Inline Mode: the optional activity-data consent (Office 365 Management Activity API).
+    func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
     func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress
     func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress
     /// Applies the tenant's held run; throws `NoHeldSync` when there is none.
@@ -90,6 +94,8 @@ extension ControlHandler {
     public func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
     public func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
     public func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef { throw notImplemented(context) }
+    public func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep { throw notImplemented(context) }
+    public func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
     public func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress { throw notImplemented(context) }
     public func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress { throw notImplemented(context) }
     public func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo { throw notImplemented(context) }

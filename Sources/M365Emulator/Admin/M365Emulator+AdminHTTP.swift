@@ -182,6 +182,13 @@ extension M365Emulator {
             return Self.adminJSON(200, try await decideNextDeviceCode(
                 tenant: tenant, approve: rest[1] == "approve-next", user: q["user"],
                 wait: .milliseconds(Int(wait * 1000))))
+        case ("GET", 1, "exchange"):
+            return Self.adminJSON(200, try exchangeConfiguration(tenant: tenant))
+        case ("DELETE", 1, "exchange"):
+            try resetExchange(tenant: tenant)
+            return Self.noContent
+        case ("GET", 1, "activity-subscriptions"):
+            return Self.adminJSON(200, try activitySubscriptions(tenant: tenant))
         case ("GET", 1, "counters"):
             return Self.adminJSON(200, try counters(tenant: tenant))
         default:

@@ -9,7 +9,7 @@ struct ScopeRequest: Equatable {
 
     /// Parses `https://graph.microsoft.com/.default offline_access`, `User.Read.All`, or the emulator's own
     /// resource URLs (`http://127.0.0.1:PORT/.default` is Graph, `http://127.0.0.1:PORT/outlook/.default` is
-    /// Exchange Online), so a client configured with emulator endpoints asks for scopes the usual way.
+    /// Exchange Online, `http://127.0.0.1:PORT/manage/.default` the Office 365 Management APIs), so a client configured with emulator endpoints asks for scopes the usual way.
     static func parse(_ raw: String) throws(AADError) -> ScopeRequest {
         var resource: EmulatedResource?
         var names: [String] = []
@@ -30,6 +30,8 @@ struct ScopeRequest: Equatable {
                 name = String(item[item.index(after: slash)...])
                 if prefix.contains("outlook") {
                     itemResource = .outlook
+                } else if prefix.contains("manage.office.com") || prefix.hasSuffix("/manage") {
+                    itemResource = .management
                 } else if prefix.contains("graph.microsoft.com") || prefix.hasPrefix("http://127.0.0.1")
                             || prefix.hasPrefix("http://localhost") || prefix.hasPrefix("http://[::1]") {
                     itemResource = .graph

@@ -3,7 +3,7 @@ import Foundation
 /// Request dispatch: admin API, fault injection, identity platform, Graph, Exchange; then the request log.
 extension M365Emulator {
     enum Area: String {
-        case token, devicecode, authorize, adminconsent, graph, outlook, other
+        case token, devicecode, authorize, adminconsent, graph, outlook, exchangeAdmin, management, other
     }
 
     func handle(_ request: EmulatorRequest) async -> EmulatorResponse {
@@ -17,7 +17,7 @@ extension M365Emulator {
 
         // Faults are matched against the tenant in the path (identity) or behind the bearer token (Graph).
         let (fault, tenantIndex, now) = state.world.withLock { w -> (FaultRule?, Int?, Double) in
-            let t: Int? = identityTenant.flatMap { w.tenantIndex($0) } ?? (area == .graph ? w.tenantOfBearer(request) : nil)
+            let t: Int? = identityTenant.flatMap { w.tenantIndex($0) } ?? (area.usesBearer ? w.tenantOfBearer(request) : nil)
             return (w.takeFault(path: request.path, tenant: t), t, w.now())
         }
 
@@ -55,7 +55,7 @@ extension M365Emulator {
         state.world.withLock { w in
             var e = entry
             e.tenantId = tenantIndex.map { w.tenants[$0].id }
-                ?? (area == .graph ? w.tenantOfBearer(request).map { w.tenants[$0].id } : nil)
+                ?? (area.usesBearer ? w.tenantOfBearer(request).map { w.tenants[$0].id } : nil)
             w.log(e)
         }
         if response.status >= 400 {
@@ -67,6 +67,7 @@ extension M365Emulator {
     }
 
     static func area(of segments: [String]) -> Area {
+        // (Areas whose tenant comes from the bearer token: see `Area.usesBearer`.)
         if segments.first == "v1.0" { return .graph }
         if segments.count == 4, segments[1] == "oauth2", segments[2] == "v2.0" {
             switch segments[3] {
@@ -78,6 +79,8 @@ extension M365Emulator {
         }
         if segments.count == 2, segments[1] == "adminconsent" { return .adminconsent }
         if segments.last?.lowercased() == "exchange.asmx" { return .outlook }
+        if World.exchangeAdminTenant(segments) != nil { return .exchangeAdmin }
+        if World.managementRoute(segments) != nil { return .management }
         return .other
     }
 
@@ -113,6 +116,10 @@ extension M365Emulator {
                 }
             case .outlook:
                 return w.handleOutlook(request, now: now)
+            case .exchangeAdmin:
+                return w.handleExchangeAdmin(request, baseURL: baseURL, now: now)
+            case .management:
+                return w.handleManagement(request, now: now)
             case .other:
                 return w.handleOther(request, baseURL: baseURL)
             }
@@ -131,6 +138,16 @@ extension M365Emulator {
             }
             error.status = status
             var r = error.response(now: now, baseURL: baseURL, correlationID: request.clientRequestID)
+            r.headers += extra
+            return r
+        case .exchangeAdmin:
+            var r = status == 403
+                ? ExchangeAdminError.plain(403, "Forbidden", "The caller is not allowed to run this cmdlet (injected fault).")
+                : ExchangeAdminError.plain(status, status == 429 ? "TooManyRequests" : "InternalServerError", "The service encountered an error (injected fault).")
+            r.headers += extra
+            return r
+        case .management:
+            var r = World.managementError(status, status == 403 ? "AF10001" : "AF50000", "The service answered \(status) (injected fault).")
             r.headers += extra
             return r
         default:
@@ -193,4 +210,9 @@ extension World {
         return EmulatorResponse(status: 404, headers: [("Content-Type", "application/json")],
                                 body: Array("{\"error\":\"not_found\",\"message\":\"No such endpoint in the emulator\"}".utf8))
     }
+}
+
+extension M365Emulator.Area {
+    /// Whether the tenant of a request is the one of its bearer token (for fault matching and the request log).
+    var usesBearer: Bool { self == .graph || self == .outlook || self == .exchangeAdmin || self == .management }
 }

@@ -54,7 +54,9 @@ extension Provisioner {
             renewed.append(grant.name)
         } else {
             // Delegated grants, in the order the service consents to them.
-            let order = ProvisioningStage.stages(for: account.service).compactMap(\.grantName)
+            var order = ProvisioningStage.stages(for: account.service).compactMap(\.grantName)
+            // The optional activity-data grant of Inline Mode, if it was given.
+            if account.service == .exchangeOnlineInline { order.append("activity-data") }
             for name in order {
                 guard let grant = grants.first(where: { $0.name == name && $0.flow == .delegated }),
                       let stage = ProvisioningStage.allCases.first(where: { $0.grantName == name })

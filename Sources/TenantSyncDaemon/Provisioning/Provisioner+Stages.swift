@@ -7,7 +7,11 @@ import TenantSyncCore
 extension Provisioner {
     /// Resource of a consent stage.
     func resource(of stage: ProvisioningStage) -> String {
-        stage == .consentGraph ? graphResource : outlookResource
+        switch stage {
+        case .consentGraph: graphResource
+        case .consentActivityData: managementResource
+        default: outlookResource
+        }
     }
 
     /// A delegated consent (device code or authorization code with PKCE): wait for the administrator, store the grant.
@@ -234,6 +238,13 @@ extension Provisioner {
 
     /// Verification call with the new token, first directory sync, account active, success notice.
     func finish(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
+        if account.service == .exchangeOnlineInline {
+            // The seed's "policy to enable automatically when the access grant is complete", with the chosen direction.
+            try await configureMailFlow(
+                account: account, tenant: tenant, policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy,
+                direction: account.inlineDirection ?? InlineMailFlowDefaults.direction
+            )
+        }
         let verified = try await verifyOrganization(tenant: tenant, accessToken: try await graphToken(account: account))
         await meter?.graphCallMade(tenantID: tenant.id)
         _ = await coordinator.submit(.init(tenantID: tenant.id, service: account.service, trigger: .provision, forceFull: true))

@@ -26,6 +26,10 @@ struct Provisioner: ControlHandler {
     let consentTimeout: Duration
     /// Counts Graph calls of evaluation-mode accounts (it ignores every other account).
     let meter: (any GraphCallMeter)?
+    /// Exchange Online's admin API (Inline Mode mail flow).
+    let exchange: ExchangeAdminClient
+    /// The Office 365 Management Activity API (Inline Mode activity data).
+    let activity: ManagementActivityClient
     let sessions = ProvisioningSessions()
     let now: @Sendable () -> Date
     let logger: Logger
@@ -47,6 +51,8 @@ struct Provisioner: ControlHandler {
         self.redirectURL = redirectURL
         self.consentTimeout = consentTimeout
         self.meter = meter
+        self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: graph.http, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
+        self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: graph.http, requestTimeout: graph.requestTimeout)
         self.now = now
         self.logger = logger
     }
@@ -59,6 +65,13 @@ struct Provisioner: ControlHandler {
     // MARK: Control methods
 
     func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+        let policy = try InlineMailFlow.validatedPolicy(request.policy)
+        if request.service != .exchangeOnlineInline, policy != nil || request.direction != nil {
+            throw TenantSyncError(
+                .invalidArgument, "--policy and --direction belong to exchange-online-inline, not \(request.service.rawValue).",
+                context: ["account.service": request.service.rawValue]
+            )
+        }
         let tenant = try await resolveTenant(request.tenant)
         let account: ServiceAccount
         if let existing = try await store.account(tenantID: tenant.id, service: request.service) {
@@ -70,8 +83,14 @@ struct Provisioner: ControlHandler {
                     context: ["tenant.id": tenant.id, "account.service": request.service.rawValue, "account.id": "\(existing.id)"]
                 )
             }
-            // An unfinished provisioning: resume it at its recorded step.
+            // An unfinished provisioning: resume it at its recorded step (with a new policy or direction if given).
             account = existing
+            if existing.service == .exchangeOnlineInline, policy != nil || request.direction != nil {
+                try await store.setInlineMailFlow(
+                    accountID: existing.id, policy: policy ?? existing.inlinePolicy ?? InlineMailFlowDefaults.policy,
+                    direction: request.direction ?? existing.inlineDirection ?? InlineMailFlowDefaults.direction
+                )
+            }
         } else {
             let teams = request.service == .teamsChat
             var model: LicensingModel? = nil
@@ -82,6 +101,11 @@ struct Provisioner: ControlHandler {
             )
             let first = ProvisioningStage.stages(for: request.service)[0]
             try await store.setAccountState(id: account.id, state: .provisioning, provisioningStep: first.rawValue, provisioningError: nil)
+            if request.service == .exchangeOnlineInline {
+                try await store.setInlineMailFlow(
+                    accountID: account.id, policy: policy ?? InlineMailFlowDefaults.policy, direction: request.direction ?? InlineMailFlowDefaults.direction
+                )
+            }
             context.logger.notice(
                 "Provisioning started",
                 metadata: ["tenant.id": "\(tenant.id)", "account.service": "\(request.service.rawValue)", "account.id": "\(account.id)"]
@@ -102,7 +126,7 @@ struct Provisioner: ControlHandler {
             )
         }
         let input = ProvisioningInput(
-            flow: .deviceCode, scope: request.scope, app: request.app, licensingModel: nil,
+            flow: request.consentFlow ?? .deviceCode, scope: request.scope, app: request.app, licensingModel: nil,
             confirmAppPrincipal: request.confirmAppPrincipal ?? false
         )
         return try await drive(accountID: account.id, input: input, updates: updates, logger: context.logger)
@@ -118,6 +142,11 @@ struct Provisioner: ControlHandler {
         case .sharepointOnline, .onedrive:
             let principal = SharePointAppPrincipal(appID: account.appID ?? productApp.clientID, tenantDomain: domain, redirectURL: redirectURL)
             body += " Still to do in Microsoft: " + principal.cleanUp
+        case .exchangeOnlineInline:
+            // The connectors keep routing mail through the product until an administrator removes them.
+            body += " Still to do in Microsoft: if Inline Protection is no longer wanted, remove the connectors '\(InlineMailFlow.inboundConnector)'"
+                + " and '\(InlineMailFlow.outboundConnector)' and the transport rule '\(InlineMailFlow(policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy).transportRule)'"
+                + " in the Exchange admin center (Mail flow), and the Exchange Administrator role of the app \(account.appID ?? productApp.clientID)."
         case .teamsChat:
             body += " Still to do in Microsoft: remove or disable the app \(account.appID ?? productApp.clientID) in Microsoft Entra ID if it is no longer used."
         default:
@@ -189,7 +218,7 @@ struct Provisioner: ControlHandler {
         _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
     ) async throws -> StageOutcome {
         switch stage {
-        case .consentEWS, .consentGraph, .consentMailFlow:
+        case .consentEWS, .consentGraph, .consentMailFlow, .consentActivityData:
             return try await consent(stage, account: account, tenant: tenant, input: input, updates: updates)
         case .appPrincipal:
             return try await appPrincipal(account: account, tenant: tenant, input: input)

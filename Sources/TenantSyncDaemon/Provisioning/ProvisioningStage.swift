@@ -16,8 +16,10 @@ enum ProvisioningStage: String, Sendable, CaseIterable {
     case appCredentials = "app-credentials"
     /// The sync scope (all or selected targets).
     case scope
-    /// Verification call, first directory sync, account active, success notice.
+    /// Verification call, first directory sync, account active, success notice (Inline Mode: the mail flow first).
     case finish
+    /// Inline Mode, after provisioning: the optional activity-data consent (never a step of `stages(for:)`).
+    case consentActivityData = "consent-activity-data"
 
     /// The stages of a service, in the seeds' order.
     static func stages(for service: ServiceKind) -> [ProvisioningStage] {
@@ -43,6 +45,7 @@ enum ProvisioningStage: String, Sendable, CaseIterable {
         case .consentEWS: "ews"
         case .consentGraph: "graph"
         case .consentMailFlow: "mail-flow"
+        case .consentActivityData: "activity-data"
         default: nil
         }
     }
@@ -58,6 +61,7 @@ enum ProvisioningStage: String, Sendable, CaseIterable {
         case .appCredentials: "the Teams Chat app credentials"
         case .scope: "the sync scope"
         case .finish: "the verification and first sync"
+        case .consentActivityData: "the activity-data consent (Office 365 Management Activity API)"
         }
     }
 }

@@ -1,0 +1,29 @@
+/// A failed Exchange Online admin API call (`InvokeCommand`), classified for the caller.
+public struct ExchangeAdminError: Error, Sendable, CustomStringConvertible {
+    /// The cmdlet that failed, e.g. `New-InboundConnector`.
+    public var cmdlet: String
+    /// The HTTP status; `nil` when no answer came.
+    public var status: Int?
+    /// Exchange's `error.code`, e.g. `BadRequest` or `Forbidden`.
+    public var code: String?
+    /// The unwrapped message: `innererror.internalexception.message`, else `details[0].message`
+    /// without its `|Type|` prefix, else `error.message` (which is always "Invalid Operation" for a failed cmdlet).
+    public var message: String
+    /// The .NET exception type Exchange names, e.g. `…ManagementObjectAlreadyExistsException`.
+    public var type: String?
+
+    public init(cmdlet: String, status: Int?, code: String?, message: String, type: String? = nil) {
+        self.cmdlet = cmdlet
+        self.status = status
+        self.code = code
+        self.message = message
+        self.type = type
+    }
+
+    /// Worth retrying later (429, 5xx, no answer).
+    public var isTransient: Bool { status.map { $0 == 429 || $0 >= 500 } ?? true }
+
+    public var description: String {
+        "Exchange Online \(cmdlet): \(message)" + (status.map { " (HTTP \($0)\(code.map { ", \($0)" } ?? ""))" } ?? "")
+    }
+}
