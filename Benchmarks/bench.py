@@ -268,6 +268,69 @@ def run_size(args, users, groups, contenders_wanted, report):
             emulator.kill()
 
 
+def proc_cpu_seconds(pid):
+    """utime + stime of a running process, from /proc/PID/stat (fields 14 and 15, in clock ticks)."""
+    with open("/proc/%d/stat" % pid) as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def proc_status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as status:
+        for line in status:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return -1
+
+
+def daemon_idle(args, url, state):
+    """The real tenantsyncd started on the state the tokens run left (its database, its key, N fresh grants):
+    its CPU over --idle-seconds once it has started, and the refreshes the emulator saw meanwhile."""
+    admin = Admin(url)
+    _, tenants = admin.call("GET", "/_emulator/tenants")
+    tenant = tenants[0]["id"]
+    with open(os.path.join(state, "client-secret"), "w") as f:
+        f.write("emulator-client-secret\n")
+    # The daily window opens 12 h from now, so no scheduled sync falls into the measurement.
+    window = time.gmtime(time.time() + 12 * 3600)
+    config = os.path.join(state, "tenantsyncd.toml")
+    with open(config, "w") as f:
+        f.write('[daemon]\nstate_directory = "%s"\ncontrol_socket = "%s/control"\nlog_target = "stderr"\n\n'
+                '[microsoft]\nauthority = "%s"\ngraph = "%s"\noutlook = "%s/outlook"\nclient_secret_file = "%s/client-secret"\n\n'
+                '[sync]\ndaily_window_start = "%02d:%02d"\n' % (state, state, url, url, url, state, window.tm_hour, window.tm_min))
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen([args.daemon, "--config", config], stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            log.seek(0)
+            text = log.read().decode(errors="replace")
+            if "tenantsyncd started" in text:
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("tenantsyncd did not start: %s" % (text.strip().splitlines() or ["no output"])[-1][:200])
+            time.sleep(0.05)
+        time.sleep(2)  # start-up work (the refresher's first look at the grants) is not idle time
+        _, counters = admin.call("GET", "/_emulator/tenants/%s/counters" % tenant)
+        refreshes_before = counters.get("token.refresh_token", 0)
+        cpu_before, started = proc_cpu_seconds(process.pid), time.monotonic()
+        time.sleep(args.idle_seconds)
+        cpu, elapsed = proc_cpu_seconds(process.pid) - cpu_before, time.monotonic() - started
+        _, counters = admin.call("GET", "/_emulator/tenants/%s/counters" % tenant)
+        rss = proc_status_kib(process.pid, "VmHWM")
+        if process.poll() is not None:
+            raise RuntimeError("tenantsyncd exited during the idle measurement")
+        return {"daemonIdleSeconds": elapsed, "daemonIdleCPUSeconds": cpu, "daemonIdleCPUPercent": cpu / elapsed * 100,
+                "daemonRefreshesDuringIdle": counters.get("token.refresh_token", 0) - refreshes_before, "daemonPeakRSSKiB": rss}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 def run_tokens(args):
     """Token refresh of N grants due at once, then idle CPU, each repetition on a fresh emulator and store."""
     runs, errors = [], []
@@ -279,6 +342,11 @@ def run_tokens(args):
                 [args.bench, "tokens", "--url", url, "--dir", work, "--grants", str(args.grants),
                  "--idle-seconds", str(args.idle_seconds), "--max-in-flight", str(args.max_in_flight)],
                 args.token_timeout + args.idle_seconds)
+            if result is not None and args.daemon:
+                try:
+                    result.update(daemon_idle(args, url, work))
+                except (RuntimeError, OSError) as failure:
+                    errors.append("daemon idle: %s" % failure)
         finally:
             emulator.send_signal(signal.SIGTERM)
             emulator.wait(10)
@@ -295,6 +363,10 @@ def run_tokens(args):
                                    result["peakInFlight"], result["sampledPeakInFlight"], result["maxInFlightBound"],
                                    result["idleCPUSeconds"], result["idleSeconds"], result["idleCPUPercent"], load()),
               file=sys.stderr, flush=True)
+        if "daemonIdleCPUSeconds" in result:
+            print("  tokens rep %d: tenantsyncd idle CPU %.3f s over %.0f s (%.3f%%), %d refreshes while idle, VmHWM %.1f MiB"
+                  % (rep + 1, result["daemonIdleCPUSeconds"], result["daemonIdleSeconds"], result["daemonIdleCPUPercent"],
+                     result["daemonRefreshesDuringIdle"], result["daemonPeakRSSKiB"] / 1024.0), file=sys.stderr, flush=True)
     return {"runs": runs, "errors": errors, "asked": args.token_repetitions}
 
 
@@ -321,6 +393,19 @@ def tokens_table(tokens):
         median([r["idleCPUPercent"] for r in runs]), max(r["refreshesDuringIdle"] for r in runs),
         median([r["peakRSSKiB"] for r in runs]) / 1024.0))
     lines.append("")
+    daemon_runs = [r for r in runs if "daemonIdleCPUSeconds" in r]
+    if daemon_runs:
+        lines.append("The whole daemon, idle: the real `tenantsyncd` (release) started on the database those runs left (the %d "
+                     "refreshed grants, nothing due for about an hour, the daily window 12 h away; outside systemd, so no watchdog "
+                     "pings), its CPU time read from /proc/PID/stat (10 ms ticks) over %d s after its start-up. Runs: %d." % (r0["grants"], round(daemon_runs[0]["daemonIdleSeconds"]), len(daemon_runs)))
+        lines.append("")
+        lines.append("| tenantsyncd idle CPU over %d s (s) | idle CPU (%%) | refreshes while idle | peak RSS (MiB) |"
+                     % round(daemon_runs[0]["daemonIdleSeconds"]))
+        lines.append("| ---: | ---: | ---: | ---: |")
+        lines.append("| %.3f | %.3f | %d | %.1f |" % (
+            median([r["daemonIdleCPUSeconds"] for r in daemon_runs]), median([r["daemonIdleCPUPercent"] for r in daemon_runs]),
+            max(r["daemonRefreshesDuringIdle"] for r in daemon_runs), median([r["daemonPeakRSSKiB"] for r in daemon_runs]) / 1024.0))
+        lines.append("")
     return lines
 
 
@@ -408,6 +493,7 @@ def main():
     p.add_argument("--max-in-flight", type=int, default=32)
     p.add_argument("--token-repetitions", type=int, default=3)
     p.add_argument("--token-timeout", type=int, default=300)
+    p.add_argument("--daemon", default="", help="tenantsyncd binary: also measure the whole daemon idle on the tokens run's state")
     p.add_argument("--only", default="", help="comma-separated contenders for the side-by-side size")
     p.add_argument("--skip-reason", default="", help="why contenders left out by --only were not run (printed in the table)")
     p.add_argument("--command", default="bash Benchmarks/run.sh")

@@ -34,7 +34,8 @@ if [ ! -x Benchmarks/.venv/bin/python ] || ! Benchmarks/.venv/bin/python -c 'imp
 fi
 
 echo "== building (release) ==" >&2
-(cd Benchmarks && swift build -c release --product tenantsync-bench >&2 && swift build -c release --product tenantsync-emulator >&2)
+(cd Benchmarks && swift build -c release --product tenantsync-bench >&2 && swift build -c release --product tenantsync-emulator >&2 \
+    && swift build -c release --product tenantsyncd >&2)
 BIN="$(cd Benchmarks && swift build -c release --show-bin-path)"
 mkdir -p Benchmarks/.build
 cc -O2 -pthread -o Benchmarks/.build/floor Benchmarks/floor/floor.c
@@ -43,5 +44,5 @@ OUT_ARGS=()
 [ "$WRITE" = 1 ] && OUT_ARGS=(--out "$ROOT/BENCHMARKS.md")
 COMMAND="bash Benchmarks/run.sh${*:+ $*}"
 exec Benchmarks/.venv/bin/python Benchmarks/bench.py \
-    --emulator "$BIN/tenantsync-emulator" --bench "$BIN/tenantsync-bench" --floor "$ROOT/Benchmarks/.build/floor" \
+    --emulator "$BIN/tenantsync-emulator" --bench "$BIN/tenantsync-bench" --daemon "$BIN/tenantsyncd" --floor "$ROOT/Benchmarks/.build/floor" \
     --python "$ROOT/Benchmarks/.venv/bin/python" --command "$COMMAND" "${OUT_ARGS[@]}" "${ARGS[@]}"

@@ -61,9 +61,10 @@ enum TokensCommand {
     static func measure(
         arguments: Arguments, base: String, grantCount: Int, idleSeconds: Int, bound: Int, directory: String, http: HTTPClient, logger: Logger
     ) async throws {
-        let store = try SQLiteStore(
-            path: directory + "/tokens.sqlite", sealer: SecretSealer(keyBytes: Array(repeating: 9, count: 32)), logger: logger
-        )
+        // The daemon's own state-directory layout (database and key file), so a real tenantsyncd can be started
+        // on these grants afterwards and its idle CPU measured (bench.py does that).
+        let keyBytes = try SecretKeyFile.loadOrCreate(path: directory + "/tenantsync.key", mayCreate: true)
+        let store = try SQLiteStore(path: directory + "/" + SQLiteStore.fileName, sealer: SecretSealer(keyBytes: keyBytes), logger: logger)
         let client = try IdentityPlatformClient(
             httpClient: http, endpoints: MicrosoftEndpoints(authority: base, graph: base, outlook: base + "/outlook"), logger: logger
         )
