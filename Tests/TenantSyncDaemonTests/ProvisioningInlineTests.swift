@@ -171,7 +171,7 @@ import TestSupport
             #expect(teams.status == 0, "\(teams.all)")
             let teamsAccount = try #require(try await h.account("teams-chat"))
             let wrong = try await h.ctl(["grant-activity-data", String(teamsAccount.id), "--device-code"])
-            #expect(wrong.status != 0 && wrong.all.contains("belongs to Exchange Online (Inline Mode)"), "\(wrong.all)")
+            #expect(wrong.status != 0 && wrong.all.contains("only Exchange Online (Inline Mode) accounts have the activity-data permission"), "\(wrong.all)")
         }
     }
 }

@@ -9,20 +9,7 @@ extension Provisioner {
     var managementResource: String { "\(identity.endpoints.management)/.default" }
 
     func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
-        let account = try await requireAccount(request.id)
-        guard account.service == .exchangeOnlineInline else {
-            throw TenantSyncError(
-                .invalidArgument,
-                "Account \(account.id) is \(account.service.displayName); the activity-data permission belongs to Exchange Online (Inline Mode) accounts.",
-                context: ["account.id": "\(account.id)", "account.service": account.service.rawValue]
-            )
-        }
-        guard account.state == .active else {
-            throw TenantSyncError(
-                .invalidArgument, "Account \(account.id) is \(account.state.rawValue), not active; finish its provisioning first.",
-                context: ["account.id": "\(account.id)"]
-            )
-        }
+        let account = try await requireActiveInlineAccount(request.id, for: "the activity-data permission")
         let tenant = try await requireTenant(account.tenantID)
         guard await sessions.begin(account.id) else {
             throw TenantSyncError(.invalidArgument, "Account \(account.id) is being changed by another session; retry when it has finished.")

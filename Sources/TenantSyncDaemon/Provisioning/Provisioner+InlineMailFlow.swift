@@ -121,21 +121,27 @@ extension Provisioner {
 
     // MARK: Upgrade for outbound protection
 
-    func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep {
+    /// The account, if it is an active Exchange Online (Inline Mode) account; `purpose` names what the caller asked for.
+    func requireActiveInlineAccount(_ id: Int64, for purpose: String) async throws -> ServiceAccount {
         let account = try await requireAccount(id)
         guard account.service == .exchangeOnlineInline else {
             throw TenantSyncError(
                 .invalidArgument,
-                "Account \(id) is \(account.service.displayName); only Exchange Online (Inline Mode) accounts have an outbound upgrade.",
+                "Account \(id) is \(account.service.displayName); only Exchange Online (Inline Mode) accounts have \(purpose).",
                 context: ["account.id": "\(id)", "account.service": account.service.rawValue]
             )
         }
         guard account.state == .active else {
             throw TenantSyncError(
-                .invalidArgument, "Account \(id) is \(account.state.rawValue), not active; finish its provisioning (or renew it) before upgrading.",
+                .invalidArgument, "Account \(id) is \(account.state.rawValue), not active; finish its provisioning (or renew it) before \(purpose).",
                 context: ["account.id": "\(id)"]
             )
         }
+        return account
+    }
+
+    func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep {
+        let account = try await requireActiveInlineAccount(id, for: "an outbound upgrade")
         guard account.inlineDirection != .both else {
             throw TenantSyncError(
                 .invalidArgument, "Account \(id) already protects inbound and outbound messages; nothing to upgrade.",
