@@ -216,17 +216,19 @@ extension M365Emulator {
         }
     }
 
-    /// Assigns a directory role (default: Exchange Administrator) to an app's service principal, active or PIM-eligible.
+    /// Assigns a directory role (default: Exchange Administrator) to an app's service principal: active, active through
+    /// PIM (optionally ending at `endDateTime`, ISO 8601) or PIM-eligible.
     @discardableResult
     public func assignRole(tenant: String, appId: String, roleDefinitionId: String = RoleAssignment.exchangeAdministratorRoleID,
-                           kind: RoleAssignment.Kind = .active) throws(EmulatorError) -> RoleAssignment {
+                           kind: RoleAssignment.Kind = .active, endDateTime: String? = nil) throws(EmulatorError) -> RoleAssignment {
         try withTenant(tenant) { w, t throws(EmulatorError) in
             guard let app = w.tenants[t].app(appId) else { throw .notFound("No app '\(appId)' in tenant") }
             if let existing = w.tenants[t].roleAssignments.first(where: {
                 $0.appId.lowercased() == appId.lowercased() && $0.roleDefinitionId == roleDefinitionId && $0.kind == kind
             }) { return existing }
             let assignment = RoleAssignment(id: RandomMaterial.guid(), appId: app.registration.appId,
-                                            principalId: app.servicePrincipalID, roleDefinitionId: roleDefinitionId, kind: kind)
+                                            principalId: app.servicePrincipalID, roleDefinitionId: roleDefinitionId, kind: kind,
+                                            endDateTime: kind == .pimActive ? endDateTime : nil)
             w.tenants[t].roleAssignments.append(assignment)
             return assignment
         }

@@ -47,6 +47,10 @@ import Testing
             #expect(noRole.status == 403)
             #expect(noRole.text.contains("Exchange Administrator role"), "\(noRole.text)")
 
+            // Eligible through PIM is not in effect: an app cannot activate it.
+            try h.emulator.assignRole(tenant: tenant, appId: h.clientID, kind: .eligible)
+            #expect(try await invoke(h, tenant: tenant, token: exchange, "Get-InboundConnector").status == 403)
+
             try h.emulator.assignRole(tenant: tenant, appId: h.clientID, kind: .active)
             let allowed = try await invoke(h, tenant: tenant, token: exchange, "Get-InboundConnector")
             #expect(allowed.status == 200, "\(allowed.text)")
@@ -72,7 +76,7 @@ import Testing
     @Test func connectorsAndRulesAreCreatedListedEnabledAndRemovedAndNamesAreUnique() async throws {
         try await Harness.run { h in
             let tenant = h.firstTenant.id
-            try h.emulator.assignRole(tenant: tenant, appId: h.clientID, kind: .eligible)
+            try h.emulator.assignRole(tenant: tenant, appId: h.clientID, kind: .pimActive)
             let token = try await delegatedToken(h, tenant: tenant, scope: "https://outlook.office365.com/.default")
 
             let inbound = try await invoke(h, tenant: tenant, token: token, "New-InboundConnector",

@@ -193,7 +193,8 @@ struct GraphDirectoryTests {
         }
     }
 
-    // Inline mode role check: Exchange Administrator active (roleAssignments) or PIM-eligible (roleEligibilitySchedules).
+    // Inline mode role check: Exchange Administrator in effect (roleAssignments: plain or PIM-active), PIM-active with its
+    // schedule (roleAssignmentScheduleInstances), or only PIM-eligible (roleEligibilitySchedules, not in effect).
     @Test func roleAssignmentsAndEligibilitySchedulesListAssignedRoles() async throws {
         try await Harness.run(Self.config) { h in
             let tenant = h.firstTenant.id
@@ -212,7 +213,17 @@ struct GraphDirectoryTests {
             let eligible = try await h.graph("/roleManagement/directory/roleEligibilitySchedules?$filter=\(filter)", token: token).values
             #expect(eligible.first?["principalId"] as? String == sp)
             try h.emulator.unassignRole(tenant: tenant, appId: h.clientID, kind: .active)
-            #expect(try await h.graph("/roleManagement/directory/roleAssignments?$filter=\(filter)", token: token).values.isEmpty)
+            #expect(try await h.graph("/roleManagement/directory/roleAssignments?$filter=\(filter)", token: token).values.isEmpty,
+                    "an eligible assignment is not in effect")
+            #expect(try await h.graph("/roleManagement/directory/roleAssignmentScheduleInstances?$filter=\(filter)", token: token).values.isEmpty)
+
+            let pim = try await h.admin(.POST, "/tenants/\(tenant)/roles",
+                                        json: "{\"appId\": \"\(h.clientID)\", \"kind\": \"pim-active\", \"endDateTime\": \"2027-01-31T00:00:00Z\"}")
+            #expect(pim.status == 201)
+            #expect(try await h.graph("/roleManagement/directory/roleAssignments?$filter=\(filter)", token: token).values.count == 1)
+            let instance = try #require(try await h.graph("/roleManagement/directory/roleAssignmentScheduleInstances?$filter=\(filter)", token: token).values.first)
+            #expect(instance["assignmentType"] as? String == "Assigned")
+            #expect(instance["endDateTime"] as? String == "2027-01-31T00:00:00Z")
         }
     }
 }

@@ -48,7 +48,7 @@ import TestSupport
 
     @Test func inboundOnlyCreatesNoOutboundConnectorUntilTheUpgrade() async throws {
         try await ProvisioningHarness.with { h in
-            try h.emulator.assignRole(tenant: h.tenant.id, appId: EmulatorDefaults.clientID, kind: .eligible)
+            try h.emulator.assignRole(tenant: h.tenant.id, appId: EmulatorDefaults.clientID, kind: .pimActive)
             let run = try await h.provision("exchange-online-inline", ["--direction", "inbound"], approvals: [true, true])
             #expect(run.status == 0, "\(run.all)")
             var exchange = try h.emulator.exchangeConfiguration(tenant: h.tenant.id)

@@ -223,13 +223,33 @@ struct ProvisioningTests {
             let account = try #require(try await h.account("exchange-online-inline"))
             #expect(try await h.detail(account.id).provisioningStep == "exchange-role")
 
-            // Assigned through Privileged Identity Management (eligible): the retry passes without new consents.
+            // Only eligible through Privileged Identity Management: an app cannot activate it, so the step is refused again.
             try h.emulator.assignRole(tenant: h.tenant.id, appId: EmulatorDefaults.clientID, kind: .eligible)
+            let eligible = try await h.provision("exchange-online-inline")
+            #expect(eligible.status != 0)
+            #expect(eligible.all.contains("only eligible for the Exchange Administrator role") && eligible.all.contains("assignment type Active"), "\(eligible.all)")
+            #expect(try await h.detail(account.id).provisioningStep == "exchange-role")
+
+            // Made active through PIM, time-bound: the retry passes without new consents, and the end is recorded.
+            try h.emulator.assignRole(tenant: h.tenant.id, appId: EmulatorDefaults.clientID, kind: .pimActive, endDateTime: "2027-05-20T00:00:00Z")
             let run = try await h.provision("exchange-online-inline")
             #expect(run.status == 0, "\(run.all)")
             #expect(run.stdout.contains("Successfully created a service account and synced data."))
             let detail = try await h.detail(account.id)
-            #expect(detail.details["exchangeRole.assignment"] == .string("eligible"))
+            #expect(detail.details["exchangeRole.assignment"] == .string("active-pim"))
+            #expect(detail.details["exchangeRole.endsAt"] == .string("2027-05-20T00:00:00Z"))
+        }
+    }
+
+    @Test func inlineModeAcceptsAPlainActiveAssignment() async throws {
+        try await ProvisioningHarness.with { h in
+            try h.emulator.assignRole(tenant: h.tenant.id, appId: EmulatorDefaults.clientID, kind: .active)
+            let run = try await h.provision("exchange-online-inline", approvals: [true, true])
+            #expect(run.status == 0, "\(run.all)")
+            let account = try #require(try await h.account("exchange-online-inline"))
+            let detail = try await h.detail(account.id)
+            #expect(detail.details["exchangeRole.assignment"] == .string("active"))
+            #expect(detail.details["exchangeRole.endsAt"] == nil)
         }
     }
 }

@@ -21,6 +21,7 @@ extension M365Emulator {
         var appId: String
         var roleDefinitionId: String?
         var kind: RoleAssignment.Kind?
+        var endDateTime: String?
     }
 
     private struct ClockBody: Decodable { var seconds: Double }
@@ -168,7 +169,7 @@ extension M365Emulator {
             let body = try decode(RoleBody.self, request)
             return Self.adminJSON(201, try assignRole(tenant: tenant, appId: body.appId,
                                                        roleDefinitionId: body.roleDefinitionId ?? RoleAssignment.exchangeAdministratorRoleID,
-                                                       kind: body.kind ?? .active))
+                                                       kind: body.kind ?? .active, endDateTime: body.endDateTime))
         case ("DELETE", 1, "roles"):
             let body = try decode(RoleBody.self, request)
             try unassignRole(tenant: tenant, appId: body.appId,

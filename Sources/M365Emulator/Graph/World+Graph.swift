@@ -358,14 +358,18 @@ extension World {
 
     private func roles(_ request: EmulatorRequest, path: [String], tenant: EmulatedTenant, baseURL: String) throws(GraphError) -> EmulatorResponse {
         guard path.count == 3, path[1] == "directory",
-              path[2] == "roleAssignments" || path[2] == "roleEligibilitySchedules" else { throw .noRoute }
+              ["roleAssignments", "roleEligibilitySchedules", "roleAssignmentScheduleInstances"].contains(path[2]) else { throw .noRoute }
         let eligible = path[2] == "roleEligibilitySchedules"
+        let scheduleInstances = path[2] == "roleAssignmentScheduleInstances"
         let filter = try request.query["$filter"].map { text throws(GraphError) in try GraphQuery.parseFilter(text, typeName: path[2]) } ?? []
         for clause in filter where !["principalId", "roleDefinitionId"].contains(clause.property) || clause.operation != .equals {
             throw .unsupportedQuery("Unsupported or invalid query filter clause specified for property '\(clause.property)' of resource '\(path[2])'.")
         }
+        // roleAssignments: every assignment in effect; schedule instances: the active ones PIM manages; eligibility
+        // schedules: the eligible ones.
         let selected = tenant.roleAssignments.filter { a in
-            guard a.kind == (eligible ? .eligible : .active) else { return false }
+            let listed = eligible ? a.kind == .eligible : scheduleInstances ? a.kind == .pimActive : a.isInEffect
+            guard listed else { return false }
             return filter.allSatisfy { c in
                 (c.property == "principalId" ? a.principalId : a.roleDefinitionId).lowercased() == c.value.lowercased()
             }
@@ -385,6 +389,13 @@ extension World {
                 w.key("memberType"); w.string("Direct"); w.comma()
                 w.key("status"); w.string("Provisioned"); w.comma()
                 w.key("scheduleInfo"); w.raw("{\"startDateTime\":null,\"expiration\":{\"type\":\"noExpiration\",\"endDateTime\":null,\"duration\":null}}")
+            } else if scheduleInstances {
+                w.comma()
+                w.key("assignmentType"); w.string("Assigned"); w.comma()
+                w.key("memberType"); w.string("Direct"); w.comma()
+                w.key("startDateTime"); w.raw("null"); w.comma()
+                w.key("endDateTime")
+                if let end = a.endDateTime { w.string(end) } else { w.raw("null") }
             }
             w.raw("}")
         }

@@ -113,7 +113,11 @@ extension Provisioner {
         return .advance
     }
 
-    /// Inline Mode: the product app's service principal must hold Exchange Administrator, active or PIM-eligible.
+    /// Inline Mode: the product app's service principal must hold Exchange Administrator in effect: a plain active
+    /// assignment, or an active one made through Privileged Identity Management (the seed's two paths).
+    ///
+    /// An assignment that is only *eligible* is refused: it takes an activation to come into effect, and an app cannot
+    /// activate a role (activation is an interactive sign-in), so Exchange would refuse every cmdlet.
     func exchangeRole(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
         let token = try await graphToken(account: account)
         let appID = account.appID ?? productApp.clientID
@@ -127,24 +131,41 @@ extension Provisioner {
             )
         }
         let filter = Self.encode("principalId eq '\(principal.id)' and roleDefinitionId eq '\(Self.exchangeAdministratorRoleID)'")
-        var kind = "active"
-        var found = try await graph.page(graph.url("/roleManagement/directory/roleAssignments?$filter=\(filter)"), as: GraphRoleAssignment.self, accessToken: token).value
-        if found.isEmpty {
-            kind = "eligible"
-            found = try await graph.page(
+        let inEffect = try await graph.page(
+            graph.url("/roleManagement/directory/roleAssignments?$filter=\(filter)"), as: GraphRoleAssignment.self, accessToken: token
+        ).value
+        guard !inEffect.isEmpty else {
+            let eligible = try await graph.page(
                 graph.url("/roleManagement/directory/roleEligibilitySchedules?$filter=\(filter)"), as: GraphRoleAssignment.self, accessToken: token
             ).value
-        }
-        guard !found.isEmpty else {
+            let howTo = "In Microsoft Entra ID > Roles and administrators > Exchange administrator > Add assignments, add the app \(appID)"
             throw TenantSyncError(
                 .invalidArgument,
-                "The Exchange Administrator role is not assigned to the app \(appID) in \(tenant.domain), neither active nor eligible "
-                    + "through Privileged Identity Management. In Microsoft Entra ID > Roles and administrators > Exchange administrator, "
-                    + "add an assignment for the app \(appID), then retry this step.",
+                eligible.isEmpty
+                    ? "The Exchange Administrator role is not assigned to the app \(appID) in \(tenant.domain). \(howTo) "
+                        + "(with Privileged Identity Management: assignment type Active), then retry this step."
+                    : "The app \(appID) is only eligible for the Exchange Administrator role in \(tenant.domain) (Privileged Identity "
+                        + "Management); an app cannot activate an eligible role, so Exchange would refuse it. \(howTo) with assignment "
+                        + "type Active on the Setting tab, so that it appears under Active assignments, then retry this step.",
                 context: ["app.id": appID, "servicePrincipal.id": principal.id]
             )
         }
-        try await recordDetails(account.id, ["exchangeRole.assignment": kind, "exchangeRole.servicePrincipalId": principal.id])
+        // Made through PIM? Its schedule says so, and whether it ends. Tenants without PIM (no Entra ID P2) answer this
+        // query with an error: that only means the assignment is a plain one.
+        let schedule = try? await graph.page(
+            graph.url("/roleManagement/directory/roleAssignmentScheduleInstances?$filter=\(filter)"), as: GraphRoleAssignment.self,
+            accessToken: token
+        ).value.first
+        var details = ["exchangeRole.assignment": schedule == nil ? "active" : "active-pim", "exchangeRole.servicePrincipalId": principal.id]
+        if let end = schedule?.endDateTime {
+            // A time-bound assignment: the mail flow stops being manageable when it ends.
+            details["exchangeRole.endsAt"] = end
+            logger.warning(
+                "Exchange Administrator assignment is time-bound",
+                metadata: ["tenant.id": "\(tenant.id)", "account.id": "\(account.id)", "role.ends_at": "\(end)"]
+            )
+        }
+        try await recordDetails(account.id, details)
         return .advance
     }
 

@@ -20,11 +20,13 @@ struct GraphServicePrincipal: Decodable, Sendable {
     var appId: String?
 }
 
-/// One role assignment or eligibility schedule.
+/// One role assignment, eligibility schedule or assignment schedule instance.
 struct GraphRoleAssignment: Decodable, Sendable {
     var id: String
     var principalId: String
     var roleDefinitionId: String
+    /// Schedule instances only: when a time-bound PIM assignment ends (ISO 8601), `nil` when permanent.
+    var endDateTime: String?
 }
 
 /// Any directory object with an id (for permission probes).
