@@ -64,6 +64,16 @@ def start_emulator(binary, users, groups, seed):
     return process, url
 
 
+def stop(process, grace):
+    """SIGTERM, up to `grace` seconds to exit, then SIGKILL; always reaped."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def run_child(command, timeout, cwd=None):
     """Runs one contender; returns (result dict or None, error, rusage figures, process wall)."""
     started = time.perf_counter()
@@ -261,11 +271,7 @@ def run_size(args, users, groups, contenders_wanted, report):
             {"key": c.key, "name": c.name, "full": c.full, "delta": c.delta, "errors": c.errors, "repetitions_asked":
              min(args.repetitions, args.peer_a_repetitions) if c.key == "peerA" else args.repetitions} for c in contenders]})
     finally:
-        emulator.send_signal(signal.SIGTERM)
-        try:
-            emulator.wait(10)
-        except subprocess.TimeoutExpired:
-            emulator.kill()
+        stop(emulator, 10)
 
 
 def proc_cpu_seconds(pid):
@@ -323,12 +329,7 @@ def daemon_idle(args, url, state):
         return {"daemonIdleSeconds": elapsed, "daemonIdleCPUSeconds": cpu, "daemonIdleCPUPercent": cpu / elapsed * 100,
                 "daemonRefreshesDuringIdle": counters.get("token.refresh_token", 0) - refreshes_before, "daemonPeakRSSKiB": rss}
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, 30)
 
 
 def run_tokens(args):
@@ -348,8 +349,7 @@ def run_tokens(args):
                 except (RuntimeError, OSError) as failure:
                     errors.append("daemon idle: %s" % failure)
         finally:
-            emulator.send_signal(signal.SIGTERM)
-            emulator.wait(10)
+            stop(emulator, 10)
             shutil.rmtree(work, ignore_errors=True)
         if result is None:
             errors.append(error)
