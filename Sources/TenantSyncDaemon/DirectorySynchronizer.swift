@@ -55,13 +55,14 @@ public struct DirectorySynchronizer: Sendable {
     let meter: (any GraphCallMeter)?
     /// Where a held run's alert goes; `nil` only where no outbox exists (benchmarks).
     let alerts: (any AccountStore & AlertStore)?
+    /// The outbox channels of that alert (the daemon's configured ones); no default that might not exist.
     let alertChannels: [String]
     let now: @Sendable () -> Date
     let logger: Logger
 
     public init(
         store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: Settings,
-        meter: (any GraphCallMeter)? = nil, alerts: (any AccountStore & AlertStore)? = nil, alertChannels: [String] = ["journal"],
+        meter: (any GraphCallMeter)? = nil, alerts: (any AccountStore & AlertStore)? = nil, alertChannels: [String] = [],
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
