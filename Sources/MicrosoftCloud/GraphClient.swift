@@ -112,7 +112,6 @@ public struct GraphClient: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken.reveal)")
         request.headers.add(name: "Accept", value: "application/json")
         if eventualConsistency { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
-        let path = Self.path(of: url)
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -123,12 +122,13 @@ public struct GraphClient: Sendable {
         } catch {
             throw GraphError(
                 kind: .transient, status: nil, code: nil, message: "request failed: \(Self.summary(of: error))",
-                requestID: nil, retryAfter: nil, path: path
+                requestID: nil, retryAfter: nil, path: Self.path(of: url)
             )
         }
         let status = Int(response.status.code)
         if (200..<300).contains(status) { return body }
-        throw Self.error(status: status, headers: response.headers, body: Data(buffer: body), path: path)
+        // The path (a URL parse) only for errors: a sync sends thousands of requests.
+        throw Self.error(status: status, headers: response.headers, body: Data(buffer: body), path: Self.path(of: url))
     }
 
     static func error(status: Int, headers: HTTPHeaders, body: Data, path: String) -> GraphError {
