@@ -28,7 +28,7 @@ struct DirectoryRowWriter: ~Copyable {
 
     /// The statements, by index into ``prepared``.
     private enum Kind: Int, CaseIterable {
-        case insertUser, updateUser, insertGroup, updateGroup, insertMembership, removeMembership, memberIDs
+        case insertUser, updateUser, insertGroup, updateGroup, insertMembership, insertMembershipChunk, removeMembership, memberIDs
 
         var sql: String {
             switch self {
@@ -37,6 +37,7 @@ struct DirectoryRowWriter: ~Copyable {
             case .insertGroup: DirectoryRowWriter.insertGroupSQL
             case .updateGroup: DirectoryRowWriter.updateGroupSQL
             case .insertMembership: DirectoryRowWriter.insertMembershipSQL
+            case .insertMembershipChunk: DirectoryRowWriter.insertMembershipChunkSQL
             case .removeMembership: DirectoryRowWriter.removeMembershipSQL
             case .memberIDs: DirectoryRowWriter.memberIDsSQL
             }
@@ -64,6 +65,13 @@ struct DirectoryRowWriter: ~Copyable {
     private static let insertMembershipSQL = """
         INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) VALUES (?1, ?2, ?3, ?4)
         """
+    /// Memberships inserted by one statement: one statement's fixed cost (cursors, program start and
+    /// end) for several rows. 8 rows: most of the gain of larger chunks (replaying a 20k sync's
+    /// 60,000 memberships with the system SQLite: about a quarter less CPU), few rows left over.
+    static let membershipChunk = 8
+    private static let insertMembershipChunkSQL =
+        "INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) VALUES "
+        + Array(repeating: "(?, ?, ?, ?)", count: membershipChunk).joined(separator: ", ")
     private static let removeMembershipSQL = "DELETE FROM group_members WHERE tenant_id = ?1 AND group_id = ?2 AND member_id = ?3"
     private static let memberIDsSQL = "SELECT member_id FROM group_members WHERE tenant_id = ?1 AND group_id = ?2"
 
@@ -125,6 +133,26 @@ struct DirectoryRowWriter: ~Copyable {
         text(memberID)
         text(memberType)
         return try step(.insertMembership)
+    }
+
+    /// Inserts the memberships of one group that are not present yet; returns the rows added.
+    mutating func insertMemberships(groupID: String, _ memberships: some Collection<GroupMembership>) throws -> Int {
+        var added = 0
+        var rest = memberships[...]
+        while rest.count >= Self.membershipChunk {
+            for membership in rest.prefix(Self.membershipChunk) {
+                text(tenantID)
+                text(groupID)
+                text(membership.memberID)
+                text(membership.memberType.rawValue)
+            }
+            added += try step(.insertMembershipChunk)
+            rest = rest.dropFirst(Self.membershipChunk)
+        }
+        for membership in rest {
+            added += try insertMembership(groupID: groupID, memberID: membership.memberID, memberType: membership.memberType.rawValue)
+        }
+        return added
     }
 
     /// Removes one membership; returns the rows removed (0 or 1).

@@ -71,11 +71,9 @@ extension SQLiteStore: DirectoryStore {
                     counts.membershipsRemoved += try rows.removeMembership(groupID: groupID, memberID: stale)
                 }
             }
-            for membership in memberships.sorted(by: { $0.memberID < $1.memberID }) where !existing.contains(membership.memberID) {
-                counts.membershipsAdded += try rows.insertMembership(
-                    groupID: groupID, memberID: membership.memberID, memberType: membership.memberType.rawValue
-                )
-            }
+            let sorted = memberships.sorted(by: { $0.memberID < $1.memberID })
+            let added = existing.isEmpty ? sorted : sorted.filter { !existing.contains($0.memberID) }
+            counts.membershipsAdded += try rows.insertMemberships(groupID: groupID, added)
         }
         for membership in batch.addedMemberships {
             counts.membershipsAdded += try rows.insertMembership(

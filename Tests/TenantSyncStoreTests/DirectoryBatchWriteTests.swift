@@ -64,6 +64,16 @@ struct DirectoryBatchWriteTests {
         #expect(second.membershipsAdded == 2 && second.membershipsRemoved == 2, "\(second)")
         let stored = try await fixture.store.groupMemberships(tenantID: tenant.id).map { "\($0.groupID)>\($0.memberID):\($0.memberType.rawValue)" }
         #expect(stored == ["g1>u2:user", "g1>u4:user", "g2>g1:group", "g2>u1:user"])
+
+        // Large groups go in multi-row statements: duplicates inside one statement and across
+        // statements are still counted once, and a partly stored group adds only what is missing.
+        let big = (0..<37).map { "m\($0 % 23)" } + (0..<5).map { "m\($0)" }
+        let third = try await replace(["g4": big])
+        #expect(third.membershipsAdded == 23, "\(third)")
+        let fourth = try await replace(["g4": (0..<40).map { "m\($0)" }])
+        #expect(fourth.membershipsAdded == 17 && fourth.membershipsRemoved == 0, "\(fourth)")
+        let g4 = try await fixture.store.groupMemberships(tenantID: tenant.id).filter { $0.groupID == "g4" }.map(\.memberID)
+        #expect(g4 == (0..<40).map { "m\($0)" }.sorted())
     }
 
     @Test func aFailingRowRollsTheBatchBackAndTheNextBatchIsWritten() async throws {
