@@ -41,9 +41,18 @@ public struct GraphClient: Sendable {
     public func page<Item>(
         _ url: String, as: Item.Type, accessToken: Secret, eventualConsistency: Bool = false
     ) async throws -> GraphPage<Item> {
-        let body = try await get(url, accessToken: accessToken, eventualConsistency: eventualConsistency)
+        let body = try await send(.GET, url, json: nil, accessToken: accessToken, eventualConsistency: eventualConsistency)
+        return try Self.decodePage(body, as: Item.self, url: url)
+    }
+
+    /// Decodes a page body, or throws the `malformedResponse` error a sync reports.
+    ///
+    /// The bulk shapes (users, groups, members, delta pages) are read straight from the bytes by a
+    /// strict scanner; anything it does not vouch for goes through `JSONDecoder`, errors included.
+    static func decodePage<Item>(_ body: ByteBuffer, as: Item.Type, url: String) throws -> GraphPage<Item> {
+        if let page = body.withUnsafeReadableBytes({ GraphPage<Item>.scanned($0) }) { return page }
         do {
-            return try JSONDecoder().decode(GraphPage<Item>.self, from: body)
+            return try JSONDecoder().decode(GraphPage<Item>.self, from: Data(buffer: body))
         } catch {
             throw GraphError(
                 kind: .malformedResponse, status: 200, code: nil,
@@ -68,15 +77,15 @@ public struct GraphClient: Sendable {
 
     /// GETs `url` with retries; returns the body of a 2xx response.
     public func get(_ url: String, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
-        try await send(.GET, url, json: nil, accessToken: accessToken, eventualConsistency: eventualConsistency)
+        Data(buffer: try await send(.GET, url, json: nil, accessToken: accessToken, eventualConsistency: eventualConsistency))
     }
 
     /// PATCHes `url` with a JSON body, with the same retries (PATCH is idempotent); returns the body of a 2xx response.
     public func patch(_ url: String, json: Data, accessToken: Secret) async throws -> Data {
-        try await send(.PATCH, url, json: json, accessToken: accessToken, eventualConsistency: false)
+        Data(buffer: try await send(.PATCH, url, json: json, accessToken: accessToken, eventualConsistency: false))
     }
 
-    private func send(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+    private func send(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> ByteBuffer {
         var attempt = 0
         while true {
             attempt += 1
@@ -93,7 +102,7 @@ public struct GraphClient: Sendable {
         }
     }
 
-    private func sendOnce(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> Data {
+    private func sendOnce(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> ByteBuffer {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let json {
@@ -103,7 +112,6 @@ public struct GraphClient: Sendable {
         request.headers.add(name: "Authorization", value: "Bearer \(accessToken.reveal)")
         request.headers.add(name: "Accept", value: "application/json")
         if eventualConsistency { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
-        let path = Self.path(of: url)
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
@@ -114,13 +122,13 @@ public struct GraphClient: Sendable {
         } catch {
             throw GraphError(
                 kind: .transient, status: nil, code: nil, message: "request failed: \(Self.summary(of: error))",
-                requestID: nil, retryAfter: nil, path: path
+                requestID: nil, retryAfter: nil, path: Self.path(of: url)
             )
         }
-        let data = Data(buffer: body)
         let status = Int(response.status.code)
-        if (200..<300).contains(status) { return data }
-        throw Self.error(status: status, headers: response.headers, body: data, path: path)
+        if (200..<300).contains(status) { return body }
+        // The path (a URL parse) only for errors: a sync sends thousands of requests.
+        throw Self.error(status: status, headers: response.headers, body: Data(buffer: body), path: Self.path(of: url))
     }
 
     static func error(status: Int, headers: HTTPHeaders, body: Data, path: String) -> GraphError {

@@ -11,6 +11,8 @@ public struct GraphPage<Item: Decodable & Sendable>: Decodable, Sendable {
     }
 }
 
+extension GraphPage: Equatable where Item: Equatable {}
+
 /// The `@removed` annotation of a delta item.
 public struct GraphRemoved: Decodable, Sendable, Equatable {
     /// `changed` (soft-deleted, restorable for 30 days) or `deleted` (gone for good).
@@ -18,7 +20,7 @@ public struct GraphRemoved: Decodable, Sendable, Equatable {
 }
 
 /// A user as Graph returns it with `$select=id,userPrincipalName,displayName,mail,accountEnabled`.
-public struct GraphUser: Decodable, Sendable {
+public struct GraphUser: Decodable, Sendable, Equatable {
     public var id: String
     public var userPrincipalName: String?
     public var displayName: String?
@@ -33,7 +35,7 @@ public struct GraphUser: Decodable, Sendable {
 }
 
 /// A directory object reference (a group member).
-public struct GraphDirectoryObject: Decodable, Sendable {
+public struct GraphDirectoryObject: Decodable, Sendable, Equatable {
     public var id: String
     /// `#microsoft.graph.user`, `#microsoft.graph.group`, ...
     public var odataType: String?
@@ -47,7 +49,7 @@ public struct GraphDirectoryObject: Decodable, Sendable {
 }
 
 /// A group as Graph returns it, with `members@delta` on delta pages.
-public struct GraphGroup: Decodable, Sendable {
+public struct GraphGroup: Decodable, Sendable, Equatable {
     public var id: String
     public var displayName: String?
     public var mail: String?

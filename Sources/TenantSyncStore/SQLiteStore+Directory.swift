@@ -12,121 +12,87 @@ extension SQLiteStore: DirectoryStore {
 
     /// Applies a batch inside the caller's transaction.
     static func apply(_ batch: DirectoryBatch, tenantID: String, at now: String, db: Database) throws -> DirectoryChangeCounts {
-        do {
-            var counts = DirectoryChangeCounts()
-            if !batch.upsertedUsers.isEmpty {
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO directory_users
-                        (tenant_id, id, user_principal_name, display_name, mail, account_enabled, synced_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let update = try db.cachedStatement(sql: """
-                    UPDATE directory_users SET user_principal_name = ?3, display_name = ?4, mail = ?5,
-                        account_enabled = ?6, synced_at = ?7
-                    WHERE tenant_id = ?1 AND id = ?2 AND (user_principal_name IS NOT ?3 OR display_name IS NOT ?4
-                        OR mail IS NOT ?5 OR account_enabled IS NOT ?6)
-                    """)
-                // Key order keeps the primary-key inserts on neighbouring pages.
-                for user in batch.upsertedUsers.sorted(by: { $0.id < $1.id }) {
-                    let arguments: StatementArguments = [
-                        tenantID, user.id, user.userPrincipalName, user.displayName, user.mail, user.accountEnabled, now,
-                    ]
-                    try insert.execute(arguments: arguments)
-                    if db.changesCount == 1 {
-                        counts.usersAdded += 1
-                    } else {
-                        try update.execute(arguments: arguments)
-                        counts.usersChanged += db.changesCount
-                    }
+        var counts = DirectoryChangeCounts()
+        var rows = try DirectoryRowWriter(db, tenantID: tenantID, syncedAt: now)
+        if !batch.upsertedUsers.isEmpty {
+            // Key order keeps the primary-key inserts on neighbouring pages.
+            for user in batch.upsertedUsers.sorted(by: { $0.id < $1.id }) {
+                if try rows.insertUser(user) {
+                    counts.usersAdded += 1
+                } else {
+                    counts.usersChanged += try rows.updateUser(user)
                 }
             }
-            if !batch.removedUserIDs.isEmpty {
-                // One statement per table for the whole batch: group_members has no by-member index
-                // (0003), so its rows go in one scan of the tenant's memberships.
-                let ids = try Self.jsonArray(batch.removedUserIDs)
-                try db.execute(
-                    sql: "DELETE FROM directory_users WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
-                )
-                counts.usersRemoved += db.changesCount
-                try db.execute(
-                    sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
-                )
+        }
+        if !batch.removedUserIDs.isEmpty {
+            // One statement per table for the whole batch: group_members has no by-member index
+            // (0003), so its rows go in one scan of the tenant's memberships.
+            let ids = try Self.jsonArray(batch.removedUserIDs)
+            try db.execute(
+                sql: "DELETE FROM directory_users WHERE tenant_id = ? AND id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
+            )
+            counts.usersRemoved += db.changesCount
+            try db.execute(
+                sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))", arguments: [tenantID, ids]
+            )
+            counts.membershipsRemoved += db.changesCount
+        }
+        for group in batch.upsertedGroups {
+            if try rows.insertGroup(id: group.id, displayName: group.displayName, mail: group.mail) {
+                counts.groupsAdded += 1
+            } else {
+                counts.groupsChanged += try rows.updateGroup(id: group.id, displayName: group.displayName, mail: group.mail)
+            }
+        }
+        if !batch.removedGroupIDs.isEmpty {
+            let delete = try db.cachedStatement(sql: "DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?")
+            let members = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?")
+            for id in batch.removedGroupIDs {
+                try delete.execute(arguments: [tenantID, id])
+                counts.groupsRemoved += db.changesCount
+                try members.execute(arguments: [tenantID, id])
                 counts.membershipsRemoved += db.changesCount
             }
-            if !batch.upsertedGroups.isEmpty {
-                let insert = try db.cachedStatement(sql: """
-                    INSERT OR IGNORE INTO directory_groups (tenant_id, id, display_name, mail, synced_at) VALUES (?, ?, ?, ?, ?)
-                    """)
-                let update = try db.cachedStatement(sql: """
-                    UPDATE directory_groups SET display_name = ?3, mail = ?4, synced_at = ?5
-                    WHERE tenant_id = ?1 AND id = ?2 AND (display_name IS NOT ?3 OR mail IS NOT ?4)
-                    """)
-                for group in batch.upsertedGroups {
-                    let arguments: StatementArguments = [tenantID, group.id, group.displayName, group.mail, now]
-                    try insert.execute(arguments: arguments)
-                    if db.changesCount == 1 {
-                        counts.groupsAdded += 1
-                    } else {
-                        try update.execute(arguments: arguments)
-                        counts.groupsChanged += db.changesCount
-                    }
-                }
-            }
-            if !batch.removedGroupIDs.isEmpty {
-                let delete = try db.cachedStatement(sql: "DELETE FROM directory_groups WHERE tenant_id = ? AND id = ?")
-                let members = try db.cachedStatement(sql: "DELETE FROM group_members WHERE tenant_id = ? AND group_id = ?")
-                for id in batch.removedGroupIDs {
-                    try delete.execute(arguments: [tenantID, id])
-                    counts.groupsRemoved += db.changesCount
-                    try members.execute(arguments: [tenantID, id])
-                    counts.membershipsRemoved += db.changesCount
-                }
-                // Nested memberships of the removed groups, in one scan.
-                try db.execute(
-                    sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))",
-                    arguments: [tenantID, try Self.jsonArray(batch.removedGroupIDs)]
-                )
-                counts.membershipsRemoved += db.changesCount
-            }
-            let addMembership = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO group_members (tenant_id, group_id, member_id, member_type) VALUES (?, ?, ?, ?)
-                """)
-            let removeMembership = try db.cachedStatement(sql: """
-                DELETE FROM group_members WHERE tenant_id = ? AND group_id = ? AND member_id = ?
-                """)
-            for (groupID, memberships) in batch.replacedMembershipsOfGroups.sorted(by: { $0.key < $1.key }) {
-                let existing = Set(try String.fetchAll(
-                    db, sql: "SELECT member_id FROM group_members WHERE tenant_id = ? AND group_id = ?", arguments: [tenantID, groupID]
-                ))
+            // Nested memberships of the removed groups, in one scan.
+            try db.execute(
+                sql: "DELETE FROM group_members WHERE tenant_id = ? AND member_id IN (SELECT value FROM json_each(?))",
+                arguments: [tenantID, try Self.jsonArray(batch.removedGroupIDs)]
+            )
+            counts.membershipsRemoved += db.changesCount
+        }
+        for (groupID, memberships) in batch.replacedMembershipsOfGroups.sorted(by: { $0.key < $1.key }) {
+            let stored = try rows.memberIDs(ofGroup: groupID)
+            // A group read for the first time (every group of a tenant's first full sync) has nothing
+            // to compare against: no sets to build.
+            let existing = stored.isEmpty ? Set<String>() : Set(stored)
+            if !existing.isEmpty {
                 let wanted = Set(memberships.map(\.memberID))
                 for stale in existing.subtracting(wanted) {
-                    try removeMembership.execute(arguments: [tenantID, groupID, stale])
-                    counts.membershipsRemoved += db.changesCount
-                }
-                for membership in memberships.sorted(by: { $0.memberID < $1.memberID }) where !existing.contains(membership.memberID) {
-                    try addMembership.execute(arguments: [tenantID, groupID, membership.memberID, membership.memberType.rawValue])
-                    counts.membershipsAdded += db.changesCount
+                    counts.membershipsRemoved += try rows.removeMembership(groupID: groupID, memberID: stale)
                 }
             }
-            for membership in batch.addedMemberships {
-                try addMembership.execute(arguments: [tenantID, membership.groupID, membership.memberID, membership.memberType.rawValue])
-                counts.membershipsAdded += db.changesCount
-            }
-            for membership in batch.removedMemberships {
-                try removeMembership.execute(arguments: [tenantID, membership.groupID, membership.memberID])
-                counts.membershipsRemoved += db.changesCount
-            }
-            for (resource, link) in batch.deltaLinks.sorted(by: { $0.key < $1.key }) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO delta_links (tenant_id, resource, link, updated_at) VALUES (?, ?, ?, ?)
-                        ON CONFLICT(tenant_id, resource) DO UPDATE SET link = excluded.link, updated_at = excluded.updated_at
-                        """,
-                    arguments: [tenantID, resource, link, now]
-                )
-            }
-            return counts
+            let sorted = memberships.sorted(by: { $0.memberID < $1.memberID })
+            let added = existing.isEmpty ? sorted : sorted.filter { !existing.contains($0.memberID) }
+            counts.membershipsAdded += try rows.insertMemberships(groupID: groupID, added)
         }
+        for membership in batch.addedMemberships {
+            counts.membershipsAdded += try rows.insertMembership(
+                groupID: membership.groupID, memberID: membership.memberID, memberType: membership.memberType.rawValue
+            )
+        }
+        for membership in batch.removedMemberships {
+            counts.membershipsRemoved += try rows.removeMembership(groupID: membership.groupID, memberID: membership.memberID)
+        }
+        for (resource, link) in batch.deltaLinks.sorted(by: { $0.key < $1.key }) {
+            try db.execute(
+                sql: """
+                    INSERT INTO delta_links (tenant_id, resource, link, updated_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT(tenant_id, resource) DO UPDATE SET link = excluded.link, updated_at = excluded.updated_at
+                    """,
+                arguments: [tenantID, resource, link, now]
+            )
+        }
+        return counts
     }
 
     /// A JSON array of strings, for `json_each(?)` in a batched statement.
@@ -171,13 +137,14 @@ extension SQLiteStore: DirectoryStore {
 
     public func groupMemberships(tenantID: String) async throws -> [GroupMembership] {
         try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM group_members WHERE tenant_id = ? ORDER BY group_id, member_id", arguments: [tenantID])
-                .map {
-                    GroupMembership(
-                        groupID: $0["group_id"], memberID: $0["member_id"],
-                        memberType: GroupMembership.MemberType(rawValue: $0["member_type"]) ?? .other
-                    )
-                }
+            // Columns by position: a tenant has hundreds of thousands of memberships, and a lookup by
+            // name (case-insensitive) per row cost more than reading them.
+            try Array(Row.fetchCursor(
+                db, sql: "SELECT group_id, member_id, member_type FROM group_members WHERE tenant_id = ? ORDER BY group_id, member_id",
+                arguments: [tenantID]
+            ).map {
+                GroupMembership(groupID: $0[0], memberID: $0[1], memberType: GroupMembership.MemberType(rawValue: $0[2]) ?? .other)
+            })
         }
     }
 
