@@ -62,12 +62,25 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the configured bound.
     public func run() async throws {
+        // The daemon's client to Microsoft: its connection pool lives as long as the daemon, and it is shut
+        // down however the run ends.
+        let http = MicrosoftHTTPClient.make()
+        let outcome: Result<Void, any Error>
+        do {
+            try await run(http: http)
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await http.shutdown()
+        try outcome.get()
+    }
+
+    private func run(http: HTTPClient) async throws {
         let notifier = SystemdNotifier()
         let (stateDirectory, store) = try openState()
         let settings = RuntimeSettings(configuration)
         let startedAt = Date()
-        // The process-wide client: its connection pool lives as long as the daemon.
-        let http = HTTPClient.shared
 
         let endpoints = MicrosoftEndpoints(
             authority: configuration.microsoft.authority, graph: configuration.microsoft.graph, outlook: configuration.microsoft.outlook,

@@ -47,9 +47,11 @@ enum SyncCommand {
             baseURL: url, clientID: arguments.optional("--client-id") ?? "5f1e2c3a-7b4d-4e8f-9a0b-1c2d3e4f5a6b",
             clientSecret: arguments.optional("--client-secret") ?? "emulator-client-secret"
         )
+        // The daemon's own kind of client (no tracer).
+        let http = MicrosoftHTTPClient.make()
         let synchronizer = DirectorySynchronizer(
             store: store,
-            graph: GraphClient(graphRoot: url, http: HTTPClient.shared, requestTimeout: .seconds(60), logger: logger),
+            graph: GraphClient(graphRoot: url, http: http, requestTimeout: .seconds(60), logger: logger),
             tokens: tokens,
             // The benchmark measures speed, not the guard: a delta never removes 100%.
             settings: .init(massDeletionThreshold: 1.0, membershipConcurrency: concurrency),
@@ -59,11 +61,18 @@ enum SyncCommand {
         let clock = ContinuousClock()
         let started = clock.now
         let phases = Mutex<[String: Double]>([:])
-        let run = try await synchronizer.run(tenantID: tenant, service: nil, trigger: .manual, forceFull: mode == "full") { progress in
-            let at = (clock.now - started).seconds
-            phases.withLock { $0[progress.phase] = at }
+        let run: SyncRun
+        do {
+            run = try await synchronizer.run(tenantID: tenant, service: nil, trigger: .manual, forceFull: mode == "full") { progress in
+                let at = (clock.now - started).seconds
+                phases.withLock { $0[progress.phase] = at }
+            }
+        } catch {
+            try? await http.shutdown()
+            throw error
         }
         let elapsed = clock.now - started
+        try? await http.shutdown()
         // The sync's own figures, taken before the verification below loads every membership into memory.
         let cpuSeconds = ProcessMeasure.cpuSeconds()
         let peakRSSKiB = ProcessMeasure.peakRSSKiB()
