@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 @testable import MicrosoftCloud
 
 /// The strict page scanner against `JSONDecoder`, which stays the reference: whatever the scanner
@@ -188,18 +189,11 @@ struct GraphPageScannerTests {
 
 /// Generates valid Graph pages with everything a page may legally hold.
 struct PageGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(state: seed) }
 
-    /// SplitMix64: reproducible without Foundation's random sources.
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func int(below bound: Int) -> Int { Int(next() % UInt64(max(bound, 1))) }
     mutating func chance(_ percent: Int) -> Bool { int(below: 100) < percent }
