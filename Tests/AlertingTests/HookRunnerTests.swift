@@ -1,4 +1,4 @@
-import Alerting
+@testable import Alerting
 import Foundation
 import TenantSyncCore
 import Testing
@@ -65,6 +65,46 @@ struct HookRunnerTests {
             try await HookRunner().run(HookCommand(name: "gone", arguments: ["/nonexistent/hook"]), input: [])
         }
         if case .couldNotStart = missing?.reason {} else { Issue.record("expected couldNotStart, got \(String(describing: missing))") }
+    }
+
+    @Test func aHookWritingMoreThanAPipeHoldsToStderrIsNotBlockedAndItsTailIsKept() async throws {
+        // 256 KiB on stderr: more than a socket or pipe buffer, so it only finishes if stderr is read while it runs.
+        let script = "head -c 262144 /dev/zero | tr '\\0' 'e' >&2; echo ' the end' >&2; exit 4"
+        let error = await #expect(throws: HookError.self) {
+            try await HookRunner().run(HookCommand(name: "chatty", arguments: ["/bin/sh", "-c", script], timeout: .seconds(20)), input: [])
+        }
+        #expect(error?.reason == .exited(status: 4))
+        #expect(error?.stderrTail.hasSuffix("eee the end\n") == true)
+        #expect(error?.stderrTail.utf8.count == HookRunner.stderrTailLimit)
+    }
+
+    @Test func aSignalledHookIsReportedWithItsSignal() async throws {
+        let error = await #expect(throws: HookError.self) {
+            try await HookRunner().run(HookCommand(name: "self-kill", arguments: ["/bin/sh", "-c", "kill -TERM $$"]), input: [])
+        }
+        #expect(error?.reason == .signalled(signal: SIGTERM))
+    }
+
+    @Test func manyHooksAtOnceAllFinishWithTheirOwnOutcome() async throws {
+        // The daemon runs one hook per alert and channel; bursts of them must neither mix up exits nor leak.
+        let directory = try TestAlerts.temporaryDirectory()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    let mode = index % 4 == 0 ? "fail" : "ok"
+                    let command = HookCommand(name: "burst-\(index)", arguments: [Self.script, directory + "/\(index).json", mode])
+                    do {
+                        try await HookRunner().run(command, input: Array("{\"index\": \(index)}".utf8))
+                        #expect(mode == "ok", "hook \(index) should have failed")
+                    } catch let error as HookError {
+                        #expect(mode == "fail" && error.reason == .exited(status: 3), "hook \(index): \(error)")
+                    }
+                    let written = try String(contentsOfFile: directory + "/\(index).json", encoding: .utf8)
+                    #expect(written == "{\"index\": \(index)}")
+                }
+            }
+            try await group.waitForAll()
+        }
     }
 
     @Test func hookThatIgnoresStdinDoesNotKillTheDaemon() async throws {

@@ -7,6 +7,12 @@ import Synchronization
 /// The hook runs in its own process group; on timeout the whole group is killed
 /// (`SIGKILL`). Its stdin is one end of a socket pair written with `MSG_NOSIGNAL`,
 /// so a hook that exits without reading cannot kill the daemon with `SIGPIPE`.
+///
+/// Spawned with `posix_spawn` and watched by one blocking thread (`poll` on its stderr,
+/// `waitpid` on it), not with Foundation's `Process` and `FileHandle.readabilityHandler`:
+/// those register libdispatch sources on descriptors that are closed while the source is
+/// being torn down, and the daemon crashed once in libdispatch's event loop
+/// (`_dispatch_event_loop_drain`, bad pointer) while alert hooks were running.
 public struct HookRunner: Sendable {
     static let stderrTailLimit = 2048
 
@@ -21,38 +27,39 @@ public struct HookRunner: Sendable {
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw HookError(hook: command.name, reason: .couldNotStart(String(cString: strerror(errno))), stderrTail: "")
         }
+        // stderr through a socket pair too: created close-on-exec atomically, so no other hook spawned meanwhile
+        // inherits it (and holds off its EOF).
+        var stderrPipe: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &stderrPipe) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(pair[0])
+            close(pair[1])
+            throw HookError(hook: command.name, reason: .couldNotStart(reason), stderrTail: "")
+        }
         let ours = pair[0]
-        let childStdin = FileHandle(fileDescriptor: pair[1], closeOnDealloc: true)
         defer { close(ours) }
 
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = Array(command.arguments.dropFirst())
-        process.standardInput = childStdin
-        process.standardOutput = FileHandle.nullDevice
-        let stderrPipe = Pipe()
-        process.standardError = stderrPipe
+        let spawned = Self.spawn(command.arguments, stdin: pair[1], stderr: stderrPipe[1])
+        // The child holds its own copies now (or never started): the parent's ends go, so EOF arrives when it exits.
+        close(pair[1])
+        close(stderrPipe[1])
+        let pid: pid_t
+        switch spawned {
+        case .success(let child):
+            pid = child
+        case .failure(let failure):
+            close(stderrPipe[0])
+            throw HookError(hook: command.name, reason: .couldNotStart(failure.reason), stderrTail: "")
+        }
+
         let tail = StderrTail(limit: Self.stderrTailLimit)
-        stderrPipe.fileHandleForReading.readabilityHandler = { handle in
-            // A raw read: Foundation's `availableData` traps when a signal interrupts it.
-            var buffer = [UInt8](repeating: 0, count: 4_096)
-            var count: Int
-            repeat { count = read(handle.fileDescriptor, &buffer, buffer.count) } while count < 0 && errno == EINTR
-            if count > 0 { tail.append(Data(buffer[0..<count])) }
-        }
         let exit = ProcessExit()
-        process.terminationHandler = { process in
-            exit.finish(status: process.terminationStatus, reason: process.terminationReason)
+        let stderrRead = stderrPipe[0]
+        Thread.detachNewThread {
+            let status = Self.watch(pid: pid, stderr: stderrRead, into: tail)
+            close(stderrRead)
+            exit.finish(status: status)
         }
-        do {
-            try process.run()
-        } catch {
-            stderrPipe.fileHandleForReading.readabilityHandler = nil
-            throw HookError(hook: command.name, reason: .couldNotStart("\(error)"), stderrTail: "")
-        }
-        try? childStdin.close()
-        try? stderrPipe.fileHandleForWriting.close()
-        let pid = process.processIdentifier
 
         Self.writeAll(input, to: ours)
         shutdown(ours, Int32(SHUT_WR))
@@ -74,19 +81,77 @@ public struct HookRunner: Sendable {
             return first
         }
         await exit.wait()
-        stderrPipe.fileHandleForReading.readabilityHandler = nil
-        tail.drain(stderrPipe.fileHandleForReading.fileDescriptor)
 
-        let (status, reason) = exit.result!
+        let status = exit.status ?? 0
         if timedOut {
             throw HookError(hook: command.name, reason: .timedOut(after: command.timeout), stderrTail: tail.text)
         }
-        if reason == .uncaughtSignal {
-            throw HookError(hook: command.name, reason: .signalled(signal: status), stderrTail: tail.text)
+        if (status & 0x7F) != 0 {
+            throw HookError(hook: command.name, reason: .signalled(signal: status & 0x7F), stderrTail: tail.text)
         }
-        if status != 0 {
-            throw HookError(hook: command.name, reason: .exited(status: status), stderrTail: tail.text)
+        let code = (status >> 8) & 0xFF
+        if code != 0 {
+            throw HookError(hook: command.name, reason: .exited(status: code), stderrTail: tail.text)
         }
+    }
+
+    /// Starts the hook in its own process group with default signal handling and an empty signal mask, stdin and
+    /// stderr as given, stdout on /dev/null, and the daemon's environment.
+    static func spawn(_ arguments: [String], stdin: Int32, stderr: Int32) -> Result<pid_t, SpawnFailure> {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        // Whatever the daemon ignores or handles (SIGPIPE, SIGHUP, ...), the hook starts with the defaults.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGCHLD, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        guard result == 0 else { return .failure(SpawnFailure(reason: "\(arguments[0]): \(String(cString: strerror(result)))")) }
+        return .success(pid)
+    }
+
+    struct SpawnFailure: Error {
+        var reason: String
+    }
+
+    /// Blocking (its own thread): collects stderr while the hook runs, reaps it, then takes what is left in the
+    /// pipe without waiting (a grandchild may still hold it open). Returns the raw wait status.
+    static func watch(pid: pid_t, stderr: Int32, into tail: StderrTail) -> Int32 {
+        var status: Int32 = 0
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var open = true
+        while true {
+            if open {
+                var descriptor = pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)
+                if poll(&descriptor, 1, 50) > 0 {
+                    let count = chunk.withUnsafeMutableBytes { read(stderr, $0.baseAddress, $0.count) }
+                    if count > 0 { tail.append(chunk[0..<count]) } else if count == 0 { open = false }
+                }
+            } else {
+                usleep(50_000)
+            }
+            let reaped = waitpid(pid, &status, WNOHANG)
+            if reaped == pid || (reaped < 0 && errno != EINTR) { break }
+        }
+        if open { tail.drain(stderr) }
+        return status
     }
 
     /// Writes until done or the hook closed its stdin (then the rest is dropped: the hook chose not to read).
@@ -112,7 +177,7 @@ final class StderrTail: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    func append(_ data: Data) {
+    func append(_ data: some Collection<UInt8>) {
         bytes.withLock { bytes in
             bytes.append(contentsOf: data)
             if bytes.count > limit { bytes.removeFirst(bytes.count - limit) }
@@ -127,7 +192,7 @@ final class StderrTail: Sendable {
         while true {
             let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if count <= 0 { break }
-            append(Data(chunk[0..<count]))
+            append(chunk[0..<count])
         }
     }
 
@@ -136,31 +201,31 @@ final class StderrTail: Sendable {
     }
 }
 
-/// A one-shot: the process's exit, awaited by any number of waiters.
+/// A one-shot: the process's raw wait status, awaited by any number of waiters.
 final class ProcessExit: Sendable {
     private struct State {
-        var result: (Int32, Process.TerminationReason)?
+        var status: Int32?
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
 
     private let state = Mutex(State())
 
-    func finish(status: Int32, reason: Process.TerminationReason) {
+    func finish(status: Int32) {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.result = (status, reason)
+            state.status = status
             defer { state.waiters = [] }
             return state.waiters
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    var result: (Int32, Process.TerminationReason)? { state.withLock { $0.result } }
+    var status: Int32? { state.withLock { $0.status } }
 
     /// Waits for the exit; not cancellable, because a started process always ends (the runner kills it on timeout).
     func wait() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
-                if state.result != nil { return true }
+                if state.status != nil { return true }
                 state.waiters.append(continuation)
                 return false
             }
