@@ -7,7 +7,10 @@ final class EmulatedTenant {
     var settings: TenantSettings
     var apps: [String: AppState] = [:]
     var roleAssignments: [RoleAssignment] = []
-    var throttleWindows: [String: ThrottleWindow] = [:]
+    /// Resource-unit buckets of the application+tenant pairs, by lowercased app id.
+    var buckets: [String: TokenBucket] = [:]
+    /// Graph usage by lowercased app id (admin API `usage`).
+    var usage: [String: UsageCounters] = [:]
     var counters: [String: Int] = [:]
     /// Exchange Online mail flow: connectors and transport rules (admin API `InvokeCommand`).
     var exchange = ExchangeOrganization()
@@ -26,19 +29,18 @@ final class EmulatedTenant {
 
     func count(_ key: String, by n: Int = 1) { counters[key, default: 0] += n }
 
-    /// Microsoft's tenant size tiers for the identity throttling budget (S < 50 users, M ≤ 500, L above).
+    /// Microsoft's tenant size classes for the application+tenant budget ("Microsoft Graph service-specific
+    /// throttling limits", identity and access: S under 50 users 3,500, M 50–500 5,000, L above 500 8,000 RU
+    /// per 10 s). Counts every user object ever created (deleted ones too): O(1) on every request.
     var defaultResourceUnitBudget: Int {
         let users = directory.users.count
         if users < 50 { return 3_500 }
         if users <= 500 { return 5_000 }
         return 8_000
     }
-}
 
-/// Resource units spent by one app in one tenant in the current 10-second window.
-struct ThrottleWindow {
-    var start: Double
-    var used: Int
+    /// The limit in force: the tenant's override, else its size class.
+    var resourceUnitsPer10Seconds: Int { settings.resourceUnitsPer10Seconds ?? defaultResourceUnitBudget }
 }
 
 /// What `GET /_emulator/tenants` lists for each tenant.

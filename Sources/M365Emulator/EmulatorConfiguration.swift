@@ -22,13 +22,22 @@ public struct EmulatorConfiguration: Sendable {
     public var tenantSettings: TenantSettings
     /// How many requests the request log keeps.
     public var requestLogLimit: Int
+    /// Time every request waits before it is answered (a round trip to Microsoft); a tenant's
+    /// `TenantSettings.latencyMilliseconds` overrides it. An async sleep: concurrent requests overlap.
+    public var latency: Duration
+    /// Resource units per 20 s per app across all tenants (Microsoft's identity and access limit: 150,000).
+    public var applicationResourceUnitsPer20Seconds: Int
+    /// Start of a manual clock (seconds since 1970) that moves only through `advanceClock`; nil follows the wall
+    /// clock. Tests that need throttling buckets to refill (or not) use it instead of sleeping.
+    public var manualClockStart: Double?
 
     public init(host: String = "127.0.0.1", port: Int = 0, tenants: Int = EmulatorDefaults.tenants,
                 usersPerTenant: Int = EmulatorDefaults.usersPerTenant,
                 groupsPerTenant: Int = EmulatorDefaults.groupsPerTenant, seed: UInt64 = EmulatorDefaults.seed,
                 clientID: String = EmulatorDefaults.clientID, clientSecret: String = EmulatorDefaults.clientSecret,
                 productAppConsented: Bool = true, tenantSettings: TenantSettings = TenantSettings(),
-                requestLogLimit: Int = 10_000) {
+                requestLogLimit: Int = 10_000, latency: Duration = .zero,
+                applicationResourceUnitsPer20Seconds: Int = 150_000, manualClockStart: Double? = nil) {
         self.host = host
         self.port = port
         self.tenants = tenants
@@ -40,5 +49,8 @@ public struct EmulatorConfiguration: Sendable {
         self.productAppConsented = productAppConsented
         self.tenantSettings = tenantSettings
         self.requestLogLimit = requestLogLimit
+        self.latency = latency
+        self.applicationResourceUnitsPer20Seconds = applicationResourceUnitsPer20Seconds
+        self.manualClockStart = manualClockStart
     }
 }

@@ -47,6 +47,10 @@ struct World: @unchecked Sendable {
         return SeededGenerator(seed: system.next())
     }()
     var clockOffset: Double = 0
+    /// Per-app resource-unit buckets across all tenants, by lowercased app id.
+    var applicationBuckets: [String: TokenBucket] = [:]
+    /// Graph usage per app across all tenants, by lowercased app id.
+    var applicationUsage: [String: UsageCounters] = [:]
     var requestLog: [RequestLogEntry] = []
     var requestLogStart = 0
 
@@ -54,8 +58,9 @@ struct World: @unchecked Sendable {
         self.configuration = configuration
     }
 
-    /// Wall-clock time plus the offset the admin API can advance (a manual clock for tests).
-    func now() -> Double { Date().timeIntervalSince1970 + clockOffset }
+    /// The emulator's clock plus the offset the admin API can advance: wall-clock time, or a manual clock that
+    /// stands still until advanced (`EmulatorConfiguration.manualClockStart`), so tests need no sleeps.
+    func now() -> Double { (configuration.manualClockStart ?? Date().timeIntervalSince1970) + clockOffset }
 
     func tenantIndex(_ key: String) -> Int? { tenantIndexByKey[key.lowercased()] }
 

@@ -40,7 +40,7 @@ extension M365Emulator {
             var settings = w.tenants[t].settings
             try patch.apply(to: &settings)
             w.tenants[t].settings = settings
-            if patch.throttlingEnabled != nil || patch.resourceUnitsPer10Seconds != nil { w.tenants[t].throttleWindows = [:] }
+            if patch.throttlingEnabled != nil || patch.resourceUnitsPer10Seconds != nil { w.tenants[t].buckets = [:] }
             return settings
         }
     }

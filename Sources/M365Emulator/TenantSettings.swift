@@ -28,12 +28,18 @@ public struct TenantSettings: Sendable, Codable, Equatable {
     public var resourceUnitsPer10Seconds: Int?
     /// Age after which a delta token is refused with 410 Gone (Microsoft: 7 days for directory objects).
     public var deltaTokenMaxAgeSeconds: Int
+    /// Per-request latency of this tenant's requests in milliseconds; nil uses the emulator's `latency`.
+    public var latencyMilliseconds: Int?
+    /// At most this many `members@delta` entries on one `groups/delta` page; a larger membership continues on
+    /// the next page with the same group object. Microsoft splits large groups but publishes no number.
+    public var deltaMembersPerPage: Int
 
     public init(accessTokenLifetimeSeconds: Int? = nil, includeRefreshIn: Bool = false,
                 strictRefreshTokens: Bool = false, strictRefreshTokenRetry: Bool = false,
                 refreshTokenInactivitySeconds: Int = 90 * 86_400, interactiveConsent: InteractiveConsent = .approve, deviceCodeIntervalSeconds: Int = 5,
                 deviceCodeLifetimeSeconds: Int = 900, throttlingEnabled: Bool = true,
-                resourceUnitsPer10Seconds: Int? = nil, deltaTokenMaxAgeSeconds: Int = 7 * 86_400) {
+                resourceUnitsPer10Seconds: Int? = nil, deltaTokenMaxAgeSeconds: Int = 7 * 86_400,
+                latencyMilliseconds: Int? = nil, deltaMembersPerPage: Int = 1_000) {
         self.accessTokenLifetimeSeconds = accessTokenLifetimeSeconds
         self.includeRefreshIn = includeRefreshIn
         self.strictRefreshTokens = strictRefreshTokens
@@ -45,6 +51,8 @@ public struct TenantSettings: Sendable, Codable, Equatable {
         self.throttlingEnabled = throttlingEnabled
         self.resourceUnitsPer10Seconds = resourceUnitsPer10Seconds
         self.deltaTokenMaxAgeSeconds = deltaTokenMaxAgeSeconds
+        self.latencyMilliseconds = latencyMilliseconds
+        self.deltaMembersPerPage = deltaMembersPerPage
     }
 
     /// How the emulated administrator answers an interactive consent prompt.
@@ -69,13 +77,22 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
     public var throttlingEnabled: Bool?
     public var resourceUnitsPer10Seconds: Int?
     public var deltaTokenMaxAgeSeconds: Int?
+    /// Per-request latency in milliseconds (0 for none).
+    public var latencyMilliseconds: Int?
+    /// Set true to return to the emulator's default latency.
+    public var defaultLatency: Bool?
+    public var deltaMembersPerPage: Int?
 
     public init(accessTokenLifetimeSeconds: Int? = nil, randomAccessTokenLifetime: Bool? = nil,
                 includeRefreshIn: Bool? = nil, strictRefreshTokens: Bool? = nil, strictRefreshTokenRetry: Bool? = nil,
                 refreshTokenInactivitySeconds: Int? = nil, interactiveConsent: TenantSettings.InteractiveConsent? = nil,
                 deviceCodeIntervalSeconds: Int? = nil, deviceCodeLifetimeSeconds: Int? = nil,
                 throttlingEnabled: Bool? = nil, resourceUnitsPer10Seconds: Int? = nil,
-                deltaTokenMaxAgeSeconds: Int? = nil) {
+                deltaTokenMaxAgeSeconds: Int? = nil, latencyMilliseconds: Int? = nil, defaultLatency: Bool? = nil,
+                deltaMembersPerPage: Int? = nil) {
+        self.latencyMilliseconds = latencyMilliseconds
+        self.defaultLatency = defaultLatency
+        self.deltaMembersPerPage = deltaMembersPerPage
         self.accessTokenLifetimeSeconds = accessTokenLifetimeSeconds
         self.randomAccessTokenLifetime = randomAccessTokenLifetime
         self.includeRefreshIn = includeRefreshIn
@@ -99,7 +116,9 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
         try positive(deviceCodeLifetimeSeconds, "deviceCodeLifetimeSeconds")
         try positive(resourceUnitsPer10Seconds, "resourceUnitsPer10Seconds")
         try positive(deltaTokenMaxAgeSeconds, "deltaTokenMaxAgeSeconds")
+        try positive(deltaMembersPerPage, "deltaMembersPerPage")
         if let v = deviceCodeIntervalSeconds, v < 0 { throw .badRequest("deviceCodeIntervalSeconds must not be negative") }
+        if let v = latencyMilliseconds, !(0...600_000).contains(v) { throw .badRequest("latencyMilliseconds must be 0...600000") }
         if let v = accessTokenLifetimeSeconds { s.accessTokenLifetimeSeconds = v }
         if randomAccessTokenLifetime == true { s.accessTokenLifetimeSeconds = nil }
         if let v = includeRefreshIn { s.includeRefreshIn = v }
@@ -112,5 +131,8 @@ public struct TenantSettingsPatch: Sendable, Codable, Equatable {
         if let v = throttlingEnabled { s.throttlingEnabled = v }
         if let v = resourceUnitsPer10Seconds { s.resourceUnitsPer10Seconds = v }
         if let v = deltaTokenMaxAgeSeconds { s.deltaTokenMaxAgeSeconds = v }
+        if let v = latencyMilliseconds { s.latencyMilliseconds = v }
+        if defaultLatency == true { s.latencyMilliseconds = nil }
+        if let v = deltaMembersPerPage { s.deltaMembersPerPage = v }
     }
 }

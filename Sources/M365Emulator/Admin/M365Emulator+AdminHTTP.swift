@@ -33,6 +33,12 @@ extension M365Emulator {
 
     private struct Count: Encodable { var revoked: Int }
 
+    /// `{"milliseconds": 50}`, `{"latency": "50ms"}`, or `{}` / `{"milliseconds": null}` for the emulator's default.
+    private struct LatencyBody: Decodable {
+        var milliseconds: Int?
+        var latency: String?
+    }
+
     func handleAdmin(_ request: EmulatorRequest) async -> EmulatorResponse {
         do {
             return try await adminRoute(request)
@@ -94,6 +100,11 @@ extension M365Emulator {
             return Self.noContent
         case ("POST", 2, "clock") where s[1] == "advance":
             try advanceClock(by: try decode(ClockBody.self, request).seconds)
+            return Self.noContent
+        case ("GET", 1, "usage"):
+            return Self.adminJSON(200, usage())
+        case ("DELETE", 1, "usage"):
+            resetUsage(refill: q["refill"] == "true")
             return Self.noContent
         case ("GET", 1, "requests"):
             return Self.adminJSON(200, requestLog(tenant: q["tenant"]))
@@ -192,6 +203,22 @@ extension M365Emulator {
             return Self.adminJSON(200, try activitySubscriptions(tenant: tenant))
         case ("GET", 1, "counters"):
             return Self.adminJSON(200, try counters(tenant: tenant))
+        case ("GET", 1, "usage"):
+            return Self.adminJSON(200, try usage(tenant: tenant))
+        case ("DELETE", 1, "usage"):
+            try resetUsage(tenant: tenant)
+            return Self.noContent
+        case ("POST", 1, "latency"), ("PUT", 1, "latency"):
+            let body = try decode(LatencyBody.self, request)
+            var latency = body.milliseconds.map { Duration.milliseconds($0) }
+            if let text = body.latency {
+                guard let parsed = EmulatorDuration.parse(text) else {
+                    throw EmulatorError.badRequest("latency must look like 50ms, 1.5s or 0")
+                }
+                latency = parsed
+            }
+            try setLatency(tenant: tenant, latency)
+            return Self.adminJSON(200, try self.tenant(tenant).settings)
         default:
             break
         }

@@ -37,19 +37,13 @@ extension World {
         guard let first = path.first else { throw .noRoute }
         tenant.count("graph.\(first)")
 
-        // Route → required permission (any of) and the identity throttling base cost.
+        // Route → required permission (any of).
         let required: [String]
-        var baseCost = 1
         let chatsOrFiles = Self.chatsAndFilesPermissions(path: path, method: request.method)
         switch first {
-        case _ where chatsOrFiles != nil:
-            required = chatsOrFiles ?? []
-        case "users":
-            required = Self.userPermissions
-            if path.count == 1 { baseCost = 2 }
-        case "groups":
-            required = Self.groupPermissions
-            if path.count >= 3 { baseCost = path[2] == "transitiveMembers" ? 5 : (path[2] == "members" ? 3 : 1) }
+        case _ where chatsOrFiles != nil: required = chatsOrFiles ?? []
+        case "users": required = Self.userPermissions
+        case "groups": required = Self.groupPermissions
         case "roleManagement": required = Self.rolePermissions
         case "domains": required = Self.domainPermissions
         case "servicePrincipals": required = Self.applicationPermissions
@@ -73,43 +67,31 @@ extension World {
                 throw GraphError(status: 402, code: "PaymentRequired", message: "The monthly API call allowance of this evaluation app is used up (\(limit) calls).")
             }
         }
-        // Identity and access throttling: resource units per app+tenant per 10 s ("Microsoft Graph service-specific
-        // throttling limits": $select −1, $top < 20 −1, never below 1; S 3,500 / M 5,000 / L 8,000 RU).
-        var cost = baseCost
-        if request.query["$select"] != nil { cost -= 1 }
-        if let top = request.query["$top"].flatMap(Int.init), top < 20 { cost -= 1 }
-        cost = max(1, cost)
-        if tenant.settings.throttlingEnabled {
-            let budget = tenant.settings.resourceUnitsPer10Seconds ?? tenant.defaultResourceUnitBudget
-            let key = token.appID.lowercased()
-            var window = tenant.throttleWindows[key] ?? ThrottleWindow(start: now, used: 0)
-            if now - window.start >= 10 { window = ThrottleWindow(start: now, used: 0) }
-            if window.used + cost > budget {
-                tenant.count("graph.throttled")
-                let retry = max(1, Int((window.start + 10 - now).rounded(.up)))
-                throw GraphError(status: 429, code: "TooManyRequests", message: "Too many requests.", headers: [
-                    ("Retry-After", String(retry)),
-                    ("x-ms-throttle-scope", "Tenant_Application/ReadWrite/\(token.appID)/\(tenant.id)"),
-                    ("x-ms-throttle-information", "ResourceUnitLimitExceeded"),
-                ])
-            }
-            window.used += cost
-            tenant.throttleWindows[key] = window
-        }
+        // Identity and access throttling (see World+Throttling), charged before the work; chats and files belong
+        // to other services with limits of their own, which the emulator does not meter.
+        let charge = chatsOrFiles == nil
+            ? chargeGraphRequest(request, path: path, appID: token.appID, tenant: tenant, now: now)
+            : ThrottleDecision(cost: 0)
+        if let refusal = charge.refusal { throw refusal }
 
         var response: EmulatorResponse
-        switch first {
-        case _ where chatsOrFiles != nil: response = try chatsAndFiles(request, path: path, tenant: tenant, baseURL: baseURL)
-        case "users": response = try users(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
-        case "groups": response = try groups(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
-        case "organization": response = organization(tenant: tenant, baseURL: baseURL)
-        case "domains": response = domains(tenant: tenant, baseURL: baseURL)
-        case "roleManagement": response = try roles(request, path: path, tenant: tenant, baseURL: baseURL)
-        default: response = try servicePrincipals(request, tenant: tenant, baseURL: baseURL)
+        do throws(GraphError) {
+            switch first {
+            case _ where chatsOrFiles != nil: response = try chatsAndFiles(request, path: path, tenant: tenant, baseURL: baseURL)
+            case "users": response = try users(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
+            case "groups": response = try groups(request, path: path, tenant: tenant, baseURL: baseURL, now: now)
+            case "organization": response = organization(tenant: tenant, baseURL: baseURL)
+            case "domains": response = domains(tenant: tenant, baseURL: baseURL)
+            case "roleManagement": response = try roles(request, path: path, tenant: tenant, baseURL: baseURL)
+            default: response = try servicePrincipals(request, tenant: tenant, baseURL: baseURL)
+            }
+            response.headers.append(("request-id", RandomMaterial.guid()))
+            if let id = request.clientRequestID { response.headers.append(("client-request-id", id)) }
+        } catch {
+            // A metered request that fails (404, 400 …) still spent its resource units and says so.
+            response = error.response(now: now, clientRequestID: request.clientRequestID)
         }
-        response.headers.append(("x-ms-resource-unit", String(cost)))
-        response.headers.append(("request-id", RandomMaterial.guid()))
-        if let id = request.clientRequestID { response.headers.append(("client-request-id", id)) }
+        response.headers += charge.headers
         return response
     }
 

@@ -16,10 +16,15 @@ extension M365Emulator {
         let identityTenant = [.token, .devicecode, .authorize, .adminconsent].contains(area) ? segments.first : nil
 
         // Faults are matched against the tenant in the path (identity) or behind the bearer token (Graph).
-        let (fault, tenantIndex, now) = state.world.withLock { w -> (FaultRule?, Int?, Double) in
+        let (fault, tenantIndex, now, latency) = state.world.withLock { w -> (FaultRule?, Int?, Double, Duration) in
             let t: Int? = identityTenant.flatMap { w.tenantIndex($0) } ?? (area.usesBearer ? w.tenantOfBearer(request) : nil)
-            return (w.takeFault(path: request.path, tenant: t), t, w.now())
+            let latency = t.flatMap { w.tenants[$0].settings.latencyMilliseconds }.map { Duration.milliseconds($0) }
+                ?? w.configuration.latency
+            return (w.takeFault(path: request.path, tenant: t), t, w.now(), latency)
         }
+        // The round trip to Microsoft: an async sleep, so concurrent requests wait side by side as they would
+        // against the real service (and the emulator's lock is not held meanwhile).
+        if latency > .zero { try? await Task.sleep(for: latency) }
 
         var response: EmulatorResponse
         var faultName: String?
