@@ -99,6 +99,17 @@ extension M365Emulator {
         }
     }
 
+    /// Creates a contact, service principal or device that can then be added to groups (Graph lists it among
+    /// `members` and in `members@delta` with its own `@odata.type`).
+    @discardableResult
+    public func createDirectoryObject(tenant: String, _ draft: DirectoryObjectDraft) throws(EmulatorError) -> DirectoryObjectInfo {
+        try withTenant(tenant) { w, t throws(EmulatorError) in
+            let d = w.tenants[t].directory
+            let o = d.others[try d.addOther(draft)]
+            return DirectoryObjectInfo(id: o.id, type: o.type, displayName: o.displayName)
+        }
+    }
+
     @discardableResult
     public func createGroup(tenant: String, _ draft: GroupDraft) throws(EmulatorError) -> GroupInfo {
         try withTenant(tenant) { w, t throws(EmulatorError) in

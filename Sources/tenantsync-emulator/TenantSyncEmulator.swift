@@ -19,11 +19,19 @@ struct TenantSyncEmulator: AsyncParsableCommand {
     @Option(help: "Generator seed.") var seed: UInt64 = EmulatorDefaults.seed
     @Option(name: .customLong("client-id"), help: "Client id of the product's multi-tenant app.") var clientID: String = EmulatorDefaults.clientID
     @Option(name: .customLong("client-secret"), help: "Client secret of that app.") var clientSecret: String = EmulatorDefaults.clientSecret
+    @Option(help: "Latency added to every request before it is answered, e.g. 50ms or 0.2s (per tenant: POST /_emulator/tenants/{id}/latency).")
+    var latency: String = "0"
+    @Flag(name: .customLong("no-throttling"), help: "Meter Graph requests (x-ms-resource-unit, usage) but never answer 429.")
+    var noThrottling = false
+    @Option(name: .customLong("app-resource-units"), help: "Resource units per 20 s per app across all tenants (Microsoft: 150000).")
+    var appResourceUnits: Int = 150_000
 
     func validate() throws {
         guard ["127.0.0.1", "::1", "localhost"].contains(host) else { throw ValidationError("--host must be a loopback address") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard tenants >= 0, users >= 0, groups >= 0 else { throw ValidationError("--tenants, --users and --groups must not be negative") }
+        guard EmulatorDuration.parse(latency) != nil else { throw ValidationError("--latency must look like 50ms, 1.5s or 0 (got '\(latency)')") }
+        guard appResourceUnits > 0 else { throw ValidationError("--app-resource-units must be positive") }
     }
 
     func run() async throws {
@@ -32,7 +40,10 @@ struct TenantSyncEmulator: AsyncParsableCommand {
         let emulator = M365Emulator(
             configuration: EmulatorConfiguration(
                 host: host, port: port, tenants: tenants, usersPerTenant: users, groupsPerTenant: groups,
-                seed: seed, clientID: clientID, clientSecret: clientSecret),
+                seed: seed, clientID: clientID, clientSecret: clientSecret,
+                tenantSettings: TenantSettings(throttlingEnabled: !noThrottling),
+                latency: EmulatorDuration.parse(latency) ?? .zero,
+                applicationResourceUnitsPer20Seconds: appResourceUnits),
             logger: logger)
         let announcing = AnnouncingService(emulator: emulator)
         let group = ServiceGroup(configuration: .init(

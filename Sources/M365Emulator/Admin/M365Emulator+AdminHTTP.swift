@@ -146,6 +146,8 @@ extension M365Emulator {
             return Self.adminJSON(200, try groups(tenant: tenant))
         case ("POST", 1, "groups"):
             return Self.adminJSON(201, try createGroup(tenant: tenant, try decode(GroupDraft.self, request)))
+        case ("POST", 1, "objects"):
+            return Self.adminJSON(201, try createDirectoryObject(tenant: tenant, try decode(DirectoryObjectDraft.self, request)))
         case ("DELETE", 2, "groups"):
             try deleteGroup(tenant: tenant, group: rest[1])
             return Self.noContent

@@ -1,7 +1,9 @@
-/// A member of a group: a user or a nested group, by index into the tenant's arrays.
+/// A member of a group: a user, a nested group or another directory object, by index into the tenant's arrays.
 enum MemberRef: Hashable, Sendable {
     case user(Int32)
     case group(Int32)
+    /// A contact, service principal or device (`TenantDirectory.others`).
+    case other(Int32)
 }
 
 /// One group of an emulated tenant.

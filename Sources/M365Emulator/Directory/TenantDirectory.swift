@@ -8,6 +8,9 @@ final class TenantDirectory {
     private var userIndexByID: [String: Int32] = [:]
     private var userIndexByUPN: [String: Int32] = [:]
     private var groupIndexByID: [String: Int32] = [:]
+    /// Contacts, service principals and devices that can be group members.
+    private(set) var others: [DirectoryObjectStub] = []
+    private var otherIndexByID: [String: Int32] = [:]
     private(set) var membershipLog: [MembershipChange] = []
     /// The directory version: bumped by every change; objects carry the version of their last change.
     private(set) var version: UInt64 = 1
@@ -35,7 +38,17 @@ final class TenantDirectory {
     func memberIndex(id: String) -> MemberRef? {
         if let u = userIndexByID[id.lowercased()] { return .user(u) }
         if let g = groupIndexByID[id.lowercased()] { return .group(g) }
+        if let o = otherIndexByID[id.lowercased()] { return .other(o) }
         return nil
+    }
+
+    /// The id Graph shows for a member.
+    func id(of member: MemberRef) -> String {
+        switch member {
+        case .user(let u): users[Int(u)].id
+        case .group(let g): groups[Int(g)].id
+        case .other(let o): others[Int(o)].id
+        }
     }
 
     func userInfo(_ i: Int) -> UserInfo {
@@ -64,7 +77,7 @@ final class TenantDirectory {
             throw .conflict("A user with userPrincipalName '\(upn)' already exists")
         }
         let id = (draft.id ?? idGenerator.guid()).lowercased()
-        guard userIndexByID[id] == nil, groupIndexByID[id] == nil else {
+        guard userIndexByID[id] == nil, groupIndexByID[id] == nil, otherIndexByID[id] == nil else {
             throw .conflict("An object with id '\(id)' already exists")
         }
         var user = EmulatedUser(
@@ -126,7 +139,7 @@ final class TenantDirectory {
     @discardableResult
     func addGroup(_ draft: GroupDraft) throws(EmulatorError) -> Int {
         let id = (draft.id ?? idGenerator.guid()).lowercased()
-        guard userIndexByID[id] == nil, groupIndexByID[id] == nil else {
+        guard userIndexByID[id] == nil, groupIndexByID[id] == nil, otherIndexByID[id] == nil else {
             throw .conflict("An object with id '\(id)' already exists")
         }
         let nickname = String(draft.displayName.filter { $0.isLetter || $0.isNumber }.prefix(40))
@@ -140,6 +153,22 @@ final class TenantDirectory {
         let index = groups.count
         groups.append(group)
         groupIndexByID[id] = Int32(index)
+        return index
+    }
+
+    /// Adds a contact, service principal or device (not listed by `users` or `groups`; only as a member).
+    @discardableResult
+    func addOther(_ draft: DirectoryObjectDraft) throws(EmulatorError) -> Int {
+        guard DirectoryObjectStub.knownTypes.contains(draft.type) else {
+            throw .badRequest("type must be one of \(DirectoryObjectStub.knownTypes.joined(separator: ", "))")
+        }
+        let id = (draft.id ?? idGenerator.guid()).lowercased()
+        guard userIndexByID[id] == nil, groupIndexByID[id] == nil, otherIndexByID[id] == nil else {
+            throw .conflict("An object with id '\(id)' already exists")
+        }
+        let index = others.count
+        others.append(DirectoryObjectStub(id: id, type: draft.type, displayName: draft.displayName ?? "\(draft.type) \(index + 1)"))
+        otherIndexByID[id] = Int32(index)
         return index
     }
 
@@ -159,6 +188,7 @@ final class TenantDirectory {
             guard !reaches(from: Int(g), to: group) else {
                 throw .badRequest("Adding this group would create a membership cycle")
             }
+        case .other: break
         }
         guard !groups[group].members.contains(member) else {
             // Graph answers 400 "One or more added object references already exist".

@@ -278,6 +278,7 @@ extension World {
         }
         let users = directory.users
         let groups = directory.groups
+        let others = directory.others
         let select = query.select
         let memberQuery = GraphQuery(select: select, top: query.top, count: query.count, filter: query.filter,
                                      search: query.search, skipToken: query.skipToken)
@@ -288,6 +289,7 @@ extension World {
                 switch members[i] {
                 case .user(let u): return userMatches(users[Int(u)], memberQuery)
                 case .group(let x): return groupMatches(groups[Int(x)], memberQuery)
+                case .other: return memberQuery.filter.isEmpty && memberQuery.search == nil
                 }
             },
             write: { i, w in
@@ -299,6 +301,9 @@ extension World {
                 case .group(let x):
                     groups[Int(x)].write(into: &body, select: select.map { $0.filter(EmulatedGroup.knownProperties.contains) })
                     w.raw("{\"@odata.type\":\"#microsoft.graph.group\",")
+                case .other(let o):
+                    others[Int(o)].write(into: &w)
+                    return
                 }
                 w.raw(bytes: Array(body.bytes.dropFirst()))
             })
