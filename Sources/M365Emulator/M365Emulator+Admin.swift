@@ -105,7 +105,8 @@ extension M365Emulator {
     public func createDirectoryObject(tenant: String, _ draft: DirectoryObjectDraft) throws(EmulatorError) -> DirectoryObjectInfo {
         try withTenant(tenant) { w, t throws(EmulatorError) in
             let d = w.tenants[t].directory
-            let o = d.others[try d.addOther(draft)]
+            let index = try d.addOther(draft)
+            let o = d.others[index]
             return DirectoryObjectInfo(id: o.id, type: o.type, displayName: o.displayName)
         }
     }
