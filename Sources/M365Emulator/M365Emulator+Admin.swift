@@ -2,7 +2,8 @@ import Foundation
 
 /// Admin operations: the same actions `/_emulator/` offers over HTTP, callable in-process.
 extension M365Emulator {
-    private func withTenant<T>(_ key: String, _ body: (inout World, Int) throws(EmulatorError) -> T) throws(EmulatorError) -> T {
+    /// Runs `body` on the world with the index of tenant `key` (id or domain), or throws not found.
+    func withTenant<T>(_ key: String, _ body: (inout World, Int) throws(EmulatorError) -> T) throws(EmulatorError) -> T {
         let result: Result<T, EmulatorError> = state.world.withLock { world in
             guard let t = world.tenantIndex(key) else { return .failure(.notFound("No tenant '\(key)'")) }
             do throws(EmulatorError) { return .success(try body(&world, t)) } catch { return .failure(error) }

@@ -2,15 +2,12 @@
 extension M365Emulator {
     /// Graph requests, resource units, 429s and priorities of one tenant, per app, with its limit.
     public func usage(tenant key: String) throws(EmulatorError) -> TenantUsage {
-        let result: TenantUsage? = state.world.withLock { w in
-            guard let t = w.tenantIndex(key) else { return nil }
+        try withTenant(key) { w, t in
             let tenant = w.tenants[t]
             return TenantUsage(tenantId: tenant.id, resourceUnitsPer10Seconds: tenant.resourceUnitsPer10Seconds,
                                throttlingEnabled: tenant.settings.throttlingEnabled,
                                total: tenant.usage.values.reduce(UsageCounters(), +), apps: tenant.usage)
         }
-        guard let result else { throw .notFound("No tenant '\(key)'") }
-        return result
     }
 
     /// Usage per app across all tenants and per tenant, with the per-app limit.
@@ -28,7 +25,7 @@ extension M365Emulator {
 
     /// Zeroes the usage counters of one tenant (and takes them out of the per-app totals); buckets stay as they are.
     public func resetUsage(tenant key: String) throws(EmulatorError) {
-        try withTenantIndex(key) { w, t in
+        try withTenant(key) { w, t in
             for (app, counters) in w.tenants[t].usage {
                 var total = w.applicationUsage[app] ?? UsageCounters()
                 total.requests -= counters.requests
@@ -56,17 +53,8 @@ extension M365Emulator {
     /// Sets the per-request latency of one tenant; nil returns it to the emulator's default.
     public func setLatency(tenant key: String, _ latency: Duration?) throws(EmulatorError) {
         if let latency, latency < .zero || latency > .seconds(600) { throw .badRequest("latency must be 0...600 s") }
-        try withTenantIndex(key) { w, t in
+        try withTenant(key) { w, t in
             w.tenants[t].settings.latencyMilliseconds = latency.map { Int($0.components.seconds * 1_000 + $0.components.attoseconds / 1_000_000_000_000_000) }
         }
-    }
-
-    private func withTenantIndex(_ key: String, _ body: (inout World, Int) -> Void) throws(EmulatorError) {
-        let found = state.world.withLock { w in
-            guard let t = w.tenantIndex(key) else { return false }
-            body(&w, t)
-            return true
-        }
-        guard found else { throw .notFound("No tenant '\(key)'") }
     }
 }
