@@ -177,6 +177,25 @@ struct GraphCostTests {
         }
     }
 
+    // A limit below one request's cost (a test's override) admits that request from a full bucket and then waits
+    // for the debt to refill, instead of refusing it for ever.
+    @Test func requestDearerThanTheWholeBucketIsServedFromAFullOne() async throws {
+        try await Harness.run(Self.config()) { h in
+            let tenant = h.firstTenant.id
+            try h.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(resourceUnitsPer10Seconds: 3))
+            let token = try await h.appToken(tenant: tenant)
+            let group = try h.emulator.groups(tenant: tenant)[0].id
+            #expect(try await h.graph("/groups/\(group)/transitiveMembers", token: token).status == 200)  // 5 RU of 3
+            let refused = try await h.graph("/groups/\(group)/transitiveMembers", token: token)
+            #expect(refused.status == 429)
+            #expect(refused.header("Retry-After") == "17", "2 RU of debt plus 3 RU at 0.3 RU/s")
+            try h.emulator.advanceClock(by: 16)
+            #expect(try await h.graph("/groups/\(group)/transitiveMembers", token: token).status == 429)
+            try h.emulator.advanceClock(by: 1)
+            #expect(try await h.graph("/groups/\(group)/transitiveMembers", token: token).status == 200)
+        }
+    }
+
     // A throttling-disabled tenant is metered but never refused.
     @Test func disabledThrottlingStillMetersButNeverRefuses() async throws {
         try await Harness.run(Self.config()) { h in

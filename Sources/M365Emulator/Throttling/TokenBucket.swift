@@ -25,10 +25,12 @@ struct TokenBucket: Sendable {
         updatedAt = now
     }
 
-    /// Whether `cost` units are available now (after refill).
+    /// Whether `cost` units are available now (after refill). A request dearer than the whole bucket is admitted
+    /// when the bucket is full and leaves it in debt; otherwise a tenant whose limit is set below one request's
+    /// cost could never be served at all.
     mutating func canTake(_ cost: Int, now: Double) -> Bool {
         refill(now: now)
-        return tokens >= Double(cost)
+        return tokens >= Double(min(cost, capacity))
     }
 
     mutating func take(_ cost: Int) { tokens -= Double(cost) }
