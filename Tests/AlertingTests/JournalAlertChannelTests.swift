@@ -16,7 +16,7 @@ struct JournalAlertChannelTests {
         let directory = try TestAlerts.temporaryDirectory()
         let store = try TestAlerts.makeStore(directory: directory)
         let alert = try await store.enqueueAlert(TestAlerts.tokenInvalid(tenant: "contoso-\(UUID().uuidString.prefix(8)).com"), channels: ["journal"], at: Date())
-        let domain = try #require(AlertDetails.fact("tenant.domain", in: alert.detailsJSON))
+        let domain = try #require(alert.facts.tenantDomain)
 
         try await Journald.with {
             try await JournalAlertChannel().deliver(alert)
@@ -49,7 +49,7 @@ struct JournalAlertChannelTests {
             ], executable: "/usr/bin/unshare")
             #expect(explained.contains("Subject: Access token of the exchange-online service account of tenant 8f3c0e51-0000-4000-8000-000000000001 is invalid"), "journalctl -x output: \(explained)")
             #expect(explained.contains("tenantsyncctl renew 17"), "the remedy must name the account: \(explained)")
-            #expect(explained.contains("error invalid_grant, 70008, trace id"))
+            #expect(explained.contains("error invalid_grant, AADSTS70008, trace id"), "journalctl -x output: \(explained)")
         }
     }
 }
