@@ -7,8 +7,8 @@ import TenantSyncCore
 /// The entry carries `TENANT`, `ACCOUNT_ID`, `ALERT_ID`, `ALERT_KIND`, `ALERT_SEVERITY`,
 /// `INCIDENT_ID`, `ALERT_BODY` and every ``AlertFacts`` entry, its dotted key mapped by
 /// `JournalFieldName` (`SERVICE`, `SERVICE_NAME`, `GRANT`, `AADSTS_CODE`, `TENANT_DOMAIN`,
-/// `TRACE_ID`, `COMMAND`, …), which the catalog's `@FIELD@` substitutions use. Fails when journald is not running, so the
-/// outbox retries.
+/// `TRACE_ID`, `COMMAND`, …), which the catalog's `@FIELD@` substitutions use. Fails when
+/// journald is not running, so the outbox retries.
 public struct JournalAlertChannel: AlertChannel {
     public let name = "journal"
     private let writer: JournalWriter

@@ -6,7 +6,7 @@
 ///
 /// Stored as JSON in the alert's `details_json` column and handed to hooks as the
 /// `details` object. The JSON names (``CodingKeys``) are the dotted keys the daemon
-/// also uses as log metadata; they are a documented contract (README, "Alert facts")
+/// also uses as log metadata; they are a documented contract (README, "Alerts and their facts")
 /// and the journal fields are derived from them (`tenant.domain` → `TENANT_DOMAIN`).
 /// Decoding never fails on a stored row: unknown keys are ignored, values of the wrong
 /// type are dropped, and the keys older versions wrote (`tenant_domain`, `service`,

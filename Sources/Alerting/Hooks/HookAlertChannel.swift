@@ -6,7 +6,8 @@ import TenantSyncCore
 /// The JSON object has `id`, `kind`, `severity`, `tenant_id`, `account_id`,
 /// `grant_id`, `incident_id`, `subject`, `body`, `details` (the alert's ``AlertFacts``
 /// under their dotted names, e.g. `tenant.domain`, `service.name`, `aadsts.code`,
-/// `trace.id`, `command`; README "Alert facts") and `created_at` (ISO 8601). A non-zero exit, a signal or a timeout is a failed delivery.
+/// `trace.id`, `command`; README "Alerts and their facts") and `created_at` (ISO 8601).
+/// A non-zero exit, a signal or a timeout is a failed delivery.
 public struct HookAlertChannel: AlertChannel {
     public let command: HookCommand
     private let runner: HookRunner
