@@ -5,10 +5,10 @@ import TenantSyncCore
 /// Delivers alerts as native journal entries with the event's `MESSAGE_ID`.
 ///
 /// The entry carries `TENANT`, `ACCOUNT_ID`, `ALERT_ID`, `ALERT_KIND`, `ALERT_SEVERITY`,
-/// `INCIDENT_ID`, `ALERT_BODY` and every detail fact mapped by `JournalFieldName`
-/// (`SERVICE`, `GRANT`, `AADSTS_CODE`, `TENANT_DOMAIN`, `TRACE_ID`, …), which the
-/// catalog's `@FIELD@` substitutions use. Fails when journald is not running, so the
-/// outbox retries.
+/// `INCIDENT_ID`, `ALERT_BODY` and every ``AlertFacts`` entry, its dotted key mapped by
+/// `JournalFieldName` (`SERVICE`, `SERVICE_NAME`, `GRANT`, `AADSTS_CODE`, `TENANT_DOMAIN`,
+/// `TRACE_ID`, `COMMAND`, …), which the catalog's `@FIELD@` substitutions use. Fails when
+/// journald is not running, so the outbox retries.
 public struct JournalAlertChannel: AlertChannel {
     public let name = "journal"
     private let writer: JournalWriter
@@ -40,10 +40,9 @@ public struct JournalAlertChannel: AlertChannel {
         add("ACCOUNT_ID", alert.accountID.map(String.init))
         add("GRANT_ID", alert.grantID.map(String.init))
         add("INCIDENT_ID", alert.incidentID.map(String.init))
-        for (key, value) in AlertDetails.facts(alert.detailsJSON) where !LogMetadataFlattener.isSecretKey(key) {
-            let name = JournalFieldName.forMetadataKey(key)
-            guard name != "MESSAGE_ID" else { continue }
-            add(name, value)
+        // Facts are typed and hold no secret; their journal names come from the same dotted keys the logs use.
+        for entry in alert.facts.entries {
+            add(JournalFieldName.forMetadataKey(entry.key.rawValue), entry.value)
         }
         add("ALERT_BODY", alert.body)
         return JournalEntry(

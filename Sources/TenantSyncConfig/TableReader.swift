@@ -20,7 +20,7 @@ struct TableReader {
     }
 
     private func typeError(_ path: String, expected: String, got value: any TOMLValueConvertible) -> ConfigurationError {
-        error(path, "\(path) must be \(expected), not a \(value.type.rawValue)")
+        error(path, "\(path) must be \(expected), not \(IndefiniteArticle.prefixed(value.type.rawValue))")
     }
 
     func table(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> TOMLTable? {

@@ -14,14 +14,14 @@ public struct Alert: Sendable, Equatable, Codable {
     public var incidentID: Int64?
     public var subject: String
     public var body: String
-    /// Structured facts (JSON object) for hooks and the journal.
-    public var detailsJSON: String
+    /// The typed facts every channel reads (stored as the `details_json` column).
+    public var facts: AlertFacts
     public var createdAt: Date
     public var acknowledgedAt: Date?
 
     public init(
         id: Int64, kind: String, severity: Severity, tenantID: String?, accountID: Int64?, grantID: Int64?,
-        incidentID: Int64?, subject: String, body: String, detailsJSON: String, createdAt: Date, acknowledgedAt: Date?
+        incidentID: Int64?, subject: String, body: String, facts: AlertFacts, createdAt: Date, acknowledgedAt: Date?
     ) {
         self.id = id
         self.kind = kind
@@ -32,7 +32,7 @@ public struct Alert: Sendable, Equatable, Codable {
         self.incidentID = incidentID
         self.subject = subject
         self.body = body
-        self.detailsJSON = detailsJSON
+        self.facts = facts
         self.createdAt = createdAt
         self.acknowledgedAt = acknowledgedAt
     }
@@ -48,11 +48,12 @@ public struct NewAlert: Sendable, Equatable {
     public var incidentID: Int64?
     public var subject: String
     public var body: String
-    public var detailsJSON: String
+    /// The facts the channels read; the same type for every producer, so a key cannot be misspelt.
+    public var facts: AlertFacts
 
     public init(
         kind: String, severity: Alert.Severity, tenantID: String? = nil, accountID: Int64? = nil, grantID: Int64? = nil,
-        incidentID: Int64? = nil, subject: String, body: String, detailsJSON: String = "{}"
+        incidentID: Int64? = nil, subject: String, body: String, facts: AlertFacts = AlertFacts()
     ) {
         self.kind = kind
         self.severity = severity
@@ -62,7 +63,7 @@ public struct NewAlert: Sendable, Equatable {
         self.incidentID = incidentID
         self.subject = subject
         self.body = body
-        self.detailsJSON = detailsJSON
+        self.facts = facts
     }
 }
 

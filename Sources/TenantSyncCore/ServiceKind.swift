@@ -45,3 +45,8 @@ public enum ServiceKind: String, CaseIterable, Codable, Sendable, Hashable {
         self.init(rawValue: argument.lowercased())
     }
 }
+
+extension ServiceKind {
+    /// The display name after its indefinite article, for sentences: "an Exchange Online", "a OneDrive".
+    public var displayNameWithArticle: String { IndefiniteArticle.prefixed(displayName) }
+}

@@ -47,14 +47,17 @@ actor EvaluationBudget: GraphCallMeter {
             // No suspension between reading and storing the usage: the actor serializes the increments.
             var usage = currentUsage(account)
             usage.calls += 1
-            var alert: NewAlert?
+            var warn = false
             if LicensingRules.budgetWarning(used: usage.calls, limit: monthlyCalls), usage.warned != usage.month {
                 usage.warned = usage.month
-                alert = warning(account: account, usage: usage)
+                warn = true
             }
             usages[account.id] = usage
             try await storage.setAccountDetails(id: account.id, detailsJSON: usage.merged(into: account.detailsJSON))
-            if let alert {
+            if warn {
+                // After the count is stored: looking the domain up may suspend, and the count must not wait for it.
+                let domain = try await storage.tenant(idOrDomain: account.tenantID)?.domain ?? account.tenantID
+                let alert = warning(account: account, tenantDomain: domain, usage: usage)
                 _ = try await storage.enqueueAlert(alert, channels: alertChannels, at: now())
                 logger.warning(
                     "Evaluation API budget nearly used",
@@ -85,8 +88,8 @@ actor EvaluationBudget: GraphCallMeter {
                     subject: "Teams Chat evaluation budget of \(domain) is used up.",
                     body: "Microsoft refused a Graph call of the Teams Chat service account \(account.id) of \(domain) with 402 Payment Required: "
                         + "the evaluation mode's monthly API allowance is used up (\(usage.calls) calls counted in \(usage.month)), so Teams Chat "
-                        + "cannot be protected until next month. Protect it with your own app: tenantsyncctl renew \(account.id) "
-                        + "--app-id ID --secret-file FILE --licensing-model A|B."
+                        + "cannot be protected until next month. Protect it with your own app: \(Self.ownAppCommand(account.id)).",
+                    facts: facts(account: account, tenantDomain: domain, usage: usage)
                 ),
                 channels: alertChannels, at: now()
             )
@@ -109,15 +112,29 @@ actor EvaluationBudget: GraphCallMeter {
         return nil
     }
 
-    private func warning(account: ServiceAccount, usage: Usage) -> NewAlert {
+    private func warning(account: ServiceAccount, tenantDomain: String, usage: Usage) -> NewAlert {
         NewAlert(
             kind: "evaluation-budget-low", severity: .warning, tenantID: account.tenantID, accountID: account.id,
-            subject: "Teams Chat evaluation budget of \(account.tenantID) is \(usage.calls * 100 / max(monthlyCalls, 1))% used.",
-            body: "The Teams Chat service account \(account.id) runs in evaluation mode: \(usage.calls) of its \(monthlyCalls) monthly Graph calls "
-                + "are used in \(usage.month). Past the budget Microsoft refuses calls (402 Payment Required) and Teams Chat protection stops "
-                + "until next month. To keep it, protect Teams Chat with your own app: tenantsyncctl renew \(account.id) "
-                + "--app-id ID --secret-file FILE --licensing-model A|B."
+            subject: "Teams Chat evaluation budget of \(tenantDomain) is \(usage.calls * 100 / max(monthlyCalls, 1))% used.",
+            body: "The Teams Chat service account \(account.id) of \(tenantDomain) runs in evaluation mode: \(usage.calls) of its \(monthlyCalls) "
+                + "monthly Graph calls are used in \(usage.month). Past the budget Microsoft refuses calls (402 Payment Required) and Teams Chat "
+                + "protection stops until next month. To keep it, protect Teams Chat with your own app: \(Self.ownAppCommand(account.id)).",
+            facts: facts(account: account, tenantDomain: tenantDomain, usage: usage)
         )
+    }
+
+    /// The command that moves the account to the customer's own app, out of evaluation mode.
+    static func ownAppCommand(_ accountID: Int64) -> String {
+        "tenantsyncctl renew \(accountID) --app-id ID --secret-file FILE --licensing-model A|B"
+    }
+
+    private func facts(account: ServiceAccount, tenantDomain: String, usage: Usage) -> AlertFacts {
+        var facts = AlertFacts.account(tenantID: account.tenantID, tenantDomain: tenantDomain, service: account.service, accountID: account.id)
+        facts.budgetUsed = usage.calls
+        facts.budgetLimit = monthlyCalls
+        facts.budgetMonth = usage.month
+        facts.command = Self.ownAppCommand(account.id)
+        return facts
     }
 
     private func month() -> String {

@@ -1,4 +1,3 @@
-import Alerting
 import Foundation
 import TenantSyncCore
 
@@ -42,15 +41,15 @@ struct MassDeletionHold: Sendable, Equatable {
             '\(Self.discardCommand(tenant: tenant))' (the next sync reads the directory again and holds again if the users \
             are still gone).
             """
-        let details: [String: String] = [
-            "sync.run": "\(runID)", "tenant.domain": tenant, "sync.removals": "\(removedUsers)", "sync.groups_removed": "\(removedGroups)",
-            "sync.users": "\(usersBefore)", "sync.removed_share": percent(share), "sync.threshold": percent(threshold),
-            "confirm": Self.confirmCommand(tenant: tenant), "discard": Self.discardCommand(tenant: tenant),
-        ]
+        let facts = AlertFacts(
+            tenantID: tenantID, tenantDomain: tenantDomain, syncRun: runID, usersBefore: usersBefore, removedUsers: removedUsers,
+            removedGroups: removedGroups, removedShare: percent(share), threshold: percent(threshold),
+            confirmCommand: Self.confirmCommand(tenant: tenant), discardCommand: Self.discardCommand(tenant: tenant)
+        )
         return NewAlert(
             kind: Self.alertKind, severity: .warning, tenantID: tenantID,
             subject: "Directory sync of \(tenant) held: it would remove \(removedUsers) of \(usersBefore) users.",
-            body: body, detailsJSON: AlertDetails.json(details)
+            body: body, facts: facts
         )
     }
 }

@@ -47,7 +47,7 @@ extension SQLiteStore: AccountStore {
             if try Int.fetchOne(db, sql: "SELECT 1 FROM service_accounts WHERE tenant_id = ? AND service = ?", arguments: [tenantID, service.rawValue]) != nil {
                 throw TenantSyncError(
                     .accountExists,
-                    "The tenant already has a \(service.displayName) service account; renew or deprovision it instead.",
+                    "The tenant already has \(service.displayNameWithArticle) service account; renew or deprovision it instead.",
                     context: ["tenant.id": tenantID, "account.service": service.rawValue]
                 )
             }

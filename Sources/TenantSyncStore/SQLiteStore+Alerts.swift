@@ -89,7 +89,7 @@ extension SQLiteStore: AlertStore {
         Alert(
             id: row["id"], kind: row["kind"], severity: Alert.Severity(rawValue: row["severity"]) ?? .warning,
             tenantID: row["tenant_id"], accountID: row["account_id"], grantID: row["grant_id"], incidentID: row["incident_id"],
-            subject: row["subject"], body: row["body"], detailsJSON: row["details_json"],
+            subject: row["subject"], body: row["body"], facts: AlertFacts(storedJSON: row["details_json"]),
             createdAt: Timestamp.date(row["created_at"]) ?? .distantPast, acknowledgedAt: Timestamp.date(row["acknowledged_at"])
         )
     }

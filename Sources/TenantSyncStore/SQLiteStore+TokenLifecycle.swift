@@ -223,7 +223,7 @@ extension SQLiteStore: TokenLifecycleStore {
                 """,
             arguments: [
                 alert.kind, alert.severity.rawValue, alert.tenantID, alert.accountID, alert.grantID, alert.incidentID,
-                alert.subject, alert.body, alert.detailsJSON, now,
+                alert.subject, alert.body, alert.facts.storedJSON, now,
             ]
         )
         let id = db.lastInsertedRowID

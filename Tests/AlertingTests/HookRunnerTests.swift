@@ -10,7 +10,7 @@ struct HookRunnerTests {
     static func alert() -> Alert {
         Alert(
             id: 7, kind: "token-invalid", severity: .critical, tenantID: "t-1", accountID: 17, grantID: 3, incidentID: nil,
-            subject: "Access token invalid", body: "body with \"quotes\" and ünïcødé", detailsJSON: #"{"aadsts.code":"70008"}"#,
+            subject: "Access token invalid", body: "body with \"quotes\" and ünïcødé", facts: AlertFacts(aadstsCode: 70008),
             createdAt: Date(timeIntervalSince1970: 1_795_000_000), acknowledgedAt: nil
         )
     }
@@ -30,7 +30,7 @@ struct HookRunnerTests {
         #expect(json["tenant_id"] as? String == "t-1")
         #expect(json["account_id"] as? Int == 17)
         #expect(json["body"] as? String == "body with \"quotes\" and ünïcødé")
-        #expect((json["details"] as? [String: Any])?["aadsts.code"] as? String == "70008")
+        #expect((json["details"] as? [String: Any])?["aadsts.code"] as? Int == 70008)
         #expect(json["incident_id"] is NSNull)
     }
 

@@ -16,7 +16,7 @@ struct JournalAlertChannelTests {
         let directory = try TestAlerts.temporaryDirectory()
         let store = try TestAlerts.makeStore(directory: directory)
         let alert = try await store.enqueueAlert(TestAlerts.tokenInvalid(tenant: "contoso-\(UUID().uuidString.prefix(8)).com"), channels: ["journal"], at: Date())
-        let domain = try #require(AlertDetails.fact("tenant.domain", in: alert.detailsJSON))
+        let domain = try #require(alert.facts.tenantDomain)
 
         try await Journald.with {
             try await JournalAlertChannel().deliver(alert)
@@ -28,9 +28,12 @@ struct JournalAlertChannelTests {
             #expect(entry["SYSLOG_IDENTIFIER"] as? String == "tenantsyncd")
             #expect(entry["TENANT"] as? String == "8f3c0e51-0000-4000-8000-000000000001")
             #expect(entry["SERVICE"] as? String == "exchange-online")
+            #expect(entry["SERVICE_NAME"] as? String == "Exchange Online")
+            #expect(entry["COMMAND"] as? String == "tenantsyncctl renew 17")
             #expect(entry["ACCOUNT_ID"] as? String == "17")
             #expect(entry["GRANT"] as? String == "graph")
             #expect(entry["AADSTS_CODE"] as? String == "70008")
+            #expect(entry["CORRELATION_ID"] as? String == "c0ffee00-1111-2222-3333-444455556666")
             #expect(entry["OAUTH_ERROR"] as? String == "invalid_grant")
             #expect(entry["TRACE_ID"] as? String == "0d2e5c1a-7b1f-4c59-9d0e-2b7c1c3f9a00")
             #expect(entry["ALERT_ID"] as? String == String(alert.id))
@@ -49,7 +52,7 @@ struct JournalAlertChannelTests {
             ], executable: "/usr/bin/unshare")
             #expect(explained.contains("Subject: Access token of the exchange-online service account of tenant 8f3c0e51-0000-4000-8000-000000000001 is invalid"), "journalctl -x output: \(explained)")
             #expect(explained.contains("tenantsyncctl renew 17"), "the remedy must name the account: \(explained)")
-            #expect(explained.contains("error invalid_grant, 70008, trace id"))
+            #expect(explained.contains("error invalid_grant, AADSTS70008, trace id"), "journalctl -x output: \(explained)")
         }
     }
 }

@@ -29,7 +29,7 @@ struct SMTPClientTests {
         let composer = AlertMailComposer(from: config.from, recipients: config.to)
         let alert = Alert(
             id: 41, kind: "token-invalid", severity: .critical, tenantID: "8f3c0e51-0000-4000-8000-000000000001", accountID: 17, grantID: 3,
-            incidentID: 5, subject: "x", body: "x", detailsJSON: TestAlerts.tokenInvalid(tenant: "müller-gmbh.de").detailsJSON,
+            incidentID: 5, subject: "x", body: "x", facts: TestAlerts.tokenInvalid(tenant: "müller-gmbh.de").facts,
             createdAt: Date(timeIntervalSince1970: 1_795_000_000), acknowledgedAt: nil
         )
         var mail = composer.compose(alert)
@@ -39,7 +39,7 @@ struct SMTPClientTests {
         let messages = try await server.messages()
         let message = try #require(messages.first, "the server must have stored the mail")
         #expect(messages.count == 1)
-        #expect(message["subject"] as? String == "[tenantsync] Access token invalid: Exchange Online for müller-gmbh.de")
+        #expect(message["subject"] as? String == "[tenantsync] Access token invalid: Exchange Online for müller-gmbh.de (AADSTS70008)")
         #expect(message["from"] as? String == "tenantsync <tenantsync@example.org>")
         #expect(message["to"] as? [String] == ["admin@example.org", "Sécurité Ops <secops@example.org>"])
         #expect(message["content_type"] as? String == "text/plain")

@@ -10,10 +10,11 @@ enum TestAlerts {
             kind: "token-invalid", severity: .critical, tenantID: "8f3c0e51-0000-4000-8000-000000000001", accountID: accountID, grantID: 3,
             subject: "Access token invalid: Exchange Online for \(tenant)",
             body: "Microsoft refused the Graph grant.",
-            detailsJSON: AlertDetails.json([
-                "tenant.domain": tenant, "account.service": "exchange-online", "grant.name": "graph", "oauth.error": "invalid_grant",
-                "aadsts.code": "70008", "trace.id": "0d2e5c1a-7b1f-4c59-9d0e-2b7c1c3f9a00", "correlation.id": "c0ffee00-1111-2222-3333-444455556666",
-            ])
+            facts: AlertFacts(
+                tenantID: "8f3c0e51-0000-4000-8000-000000000001", tenantDomain: tenant, service: .exchangeOnline, accountID: accountID, grantID: 3,
+                grantName: "graph", oauthError: "invalid_grant", aadstsCode: 70008, traceID: "0d2e5c1a-7b1f-4c59-9d0e-2b7c1c3f9a00",
+                correlationID: "c0ffee00-1111-2222-3333-444455556666", command: "tenantsyncctl renew \(accountID)"
+            )
         )
     }
 

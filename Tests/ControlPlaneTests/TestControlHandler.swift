@@ -115,7 +115,7 @@ struct TestControlHandler: ControlHandler {
     }
 
     func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] {
-        let alert = Alert(id: 3, kind: "token-invalid", severity: .critical, tenantID: Self.tenantID, accountID: 7, grantID: 70, incidentID: 5, subject: "Exchange Online token invalid", body: "Re-create the token.", detailsJSON: "{}", createdAt: Self.now, acknowledgedAt: nil)
+        let alert = Alert(id: 3, kind: "token-invalid", severity: .critical, tenantID: Self.tenantID, accountID: 7, grantID: 70, incidentID: 5, subject: "Exchange Online token invalid", body: "Re-create the token.", facts: AlertFacts(), createdAt: Self.now, acknowledgedAt: nil)
         let delivery = AlertDelivery(alertID: 3, channel: "smtp", state: .pending, attempts: 2, nextAttemptAt: Self.now, lastError: "connection refused", deliveredAt: nil)
         return [AlertInfo(alert, deliveries: [delivery])]
     }

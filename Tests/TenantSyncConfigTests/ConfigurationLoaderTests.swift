@@ -126,6 +126,14 @@ struct ConfigurationLoaderTests {
         #expect(error?.description == "/etc/tenantsync/tenantsyncd.toml:4: smtp.port must be an integer, not a string")
     }
 
+    @Test("type errors read as English: not an array, not an int")
+    func wrongTypeTakesTheRightArticle() {
+        let array = failure("[smtp]\nhost = \"mail\"\nto = [\"a@example.com\"]\nport = [587]\n")
+        #expect(array?.message == "smtp.port must be an integer, not an array", "\(String(describing: array))")
+        let int = failure("[smtp]\nhost = 5\n")
+        #expect(int?.message.hasSuffix(", not an int") == true, "\(String(describing: int))")
+    }
+
     @Test func badDurationIsRefusedWithFileAndLine() {
         let error = failure("[tokens]\n\nrefresh_margin = \"10 minutes\"\n")
         #expect(error?.line == 3)

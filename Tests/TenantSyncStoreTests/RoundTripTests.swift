@@ -217,7 +217,7 @@ struct RoundTripTests {
         let fixture = try StoreFixture()
         let at = Date(timeIntervalSince1970: 1_800_000_000)
         let alert = try await fixture.store.enqueueAlert(
-            NewAlert(kind: "token-invalid", severity: .critical, tenantID: "t", accountID: 1, grantID: 2, subject: "s", body: "b", detailsJSON: #"{"aadsts":70008}"#),
+            NewAlert(kind: "token-invalid", severity: .critical, tenantID: "t", accountID: 1, grantID: 2, subject: "s", body: "b", facts: AlertFacts(aadstsCode: 70008)),
             channels: ["journal", "smtp", "hook:pager"], at: at
         )
         #expect(try await fixture.store.alert(id: alert.id) == alert)

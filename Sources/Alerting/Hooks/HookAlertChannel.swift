@@ -4,8 +4,10 @@ import TenantSyncCore
 /// Delivers alerts by running a hook command with the alert as JSON on stdin.
 ///
 /// The JSON object has `id`, `kind`, `severity`, `tenant_id`, `account_id`,
-/// `grant_id`, `incident_id`, `subject`, `body`, `details` (the alert's facts) and
-/// `created_at` (ISO 8601). A non-zero exit, a signal or a timeout is a failed delivery.
+/// `grant_id`, `incident_id`, `subject`, `body`, `details` (the alert's ``AlertFacts``
+/// under their dotted names, e.g. `tenant.domain`, `service.name`, `aadsts.code`,
+/// `trace.id`, `command`; README "Alerts and their facts") and `created_at` (ISO 8601).
+/// A non-zero exit, a signal or a timeout is a failed delivery.
 public struct HookAlertChannel: AlertChannel {
     public let command: HookCommand
     private let runner: HookRunner
@@ -35,7 +37,7 @@ public struct HookAlertChannel: AlertChannel {
         object["account_id"] = alert.accountID.map { NSNumber(value: $0) } ?? NSNull()
         object["grant_id"] = alert.grantID.map { NSNumber(value: $0) } ?? NSNull()
         object["incident_id"] = alert.incidentID.map { NSNumber(value: $0) } ?? NSNull()
-        object["details"] = (try? JSONSerialization.jsonObject(with: Data(alert.detailsJSON.utf8))) ?? [String: Any]()
+        object["details"] = (try? JSONEncoder().encode(alert.facts)).flatMap { try? JSONSerialization.jsonObject(with: $0) } ?? [String: Any]()
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return Array(data) + [UInt8(ascii: "\n")]
     }

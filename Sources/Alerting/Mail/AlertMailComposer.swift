@@ -22,23 +22,25 @@ public struct AlertMailComposer: Sendable {
 
     /// The mail for one alert.
     public func compose(_ alert: Alert) -> MailMessage {
-        let facts = Dictionary(AlertDetails.facts(alert.detailsJSON), uniquingKeysWith: { first, _ in first })
         let (subject, text) = alert.kind == Incident.Kind.tokenInvalid.rawValue
-            ? tokenInvalid(alert, facts: facts)
+            ? tokenInvalid(alert)
             : (alert.subject, alert.body)
-        let body = text + "\n\n" + factsBlock(alert, facts: facts) + "\n-- \ntenantsyncd\n"
+        let body = text + "\n\n" + factsBlock(alert) + "\n-- \ntenantsyncd\n"
         return MailMessage(
             from: from, recipients: recipients, subject: "[tenantsync] " + subject, body: body, date: alert.createdAt,
             extraHeaders: [("X-Tenantsync-Alert-Kind", alert.kind), ("X-Tenantsync-Alert-Id", String(alert.id))]
         )
     }
 
-    private func tokenInvalid(_ alert: Alert, facts: [String: String]) -> (String, String) {
-        let service = serviceName(facts)
-        let tenant = tenantName(alert, facts: facts)
-        let grant = facts["grant.name"].map { " (grant \($0))" } ?? ""
-        let account = alert.accountID.map(String.init) ?? facts["account.id"] ?? "ACCOUNT-ID"
-        let subject = "Access token invalid: \(service) for \(tenant)"
+    private func tokenInvalid(_ alert: Alert) -> (String, String) {
+        let facts = alert.facts
+        let service = facts.service?.displayName ?? "service"
+        let tenant = tenantName(alert)
+        let grant = facts.grantName.map { " (grant \($0))" } ?? ""
+        let code = facts.aadstsText.map { " (\($0))" } ?? ""
+        let account = alert.accountID ?? facts.accountID
+        let command = facts.command ?? "\(controlCommand) renew \(account.map(String.init) ?? "ACCOUNT-ID")"
+        let subject = "Access token invalid: \(service) for \(tenant)\(code)"
         let body = """
             The access token of the \(service) service account of \(tenant)\(grant) is invalid.
 
@@ -47,40 +49,38 @@ public struct AlertMailComposer: Sendable {
 
             Re-create the token to restore protection. On the tenantsync server, run:
 
-                \(controlCommand) renew \(account)
+                \(command)
 
             and complete the consent as a Global Administrator of \(tenant).
             """
         return (subject, body)
     }
 
-    private func factsBlock(_ alert: Alert, facts: [String: String]) -> String {
+    /// Every fact of the alert, one labelled row each, then the alert's own identity.
+    private func factsBlock(_ alert: Alert) -> String {
+        let facts = alert.facts
         var rows: [(String, String)] = []
-        if let tenant = alert.tenantID ?? facts["tenant.id"] {
-            rows.append(("Tenant", facts["tenant.domain"].map { "\($0) (\(tenant))" } ?? tenant))
+        if let tenant = alert.tenantID ?? facts.tenantID {
+            rows.append(("Tenant", facts.tenantDomain.map { "\($0) (\(tenant))" } ?? tenant))
+        } else if let domain = facts.tenantDomain {
+            rows.append(("Tenant", domain))
         }
-        if let service = facts["account.service"] {
-            rows.append(("Service", "\(ServiceKind(rawValue: service)?.displayName ?? service) (\(service))"))
+        if let service = facts.service { rows.append(("Service", "\(service.displayName) (\(service.rawValue))")) }
+        if facts.accountID == nil, let account = alert.accountID { rows.append(("Account id", String(account))) }
+        for entry in facts.entries {
+            switch entry.key {
+            case .tenantID, .tenantDomain, .service, .serviceName: continue
+            case .aadstsCode: rows.append((entry.label, facts.aadstsText ?? entry.value))
+            default: rows.append((entry.label, entry.value))
+            }
         }
-        if let account = alert.accountID { rows.append(("Account id", String(account))) }
-        if let grant = facts["grant.name"] { rows.append(("Grant", grant)) }
-        if let error = facts["oauth.error"] { rows.append(("Error", error)) }
-        if let code = facts["aadsts.code"] { rows.append(("AADSTS code", code.hasPrefix("AADSTS") ? code : "AADSTS" + code)) }
-        if let trace = facts["trace.id"] { rows.append(("Microsoft trace id", trace)) }
-        if let correlation = facts["correlation.id"] { rows.append(("Correlation id", correlation)) }
-        if let run = facts["sync.run"] { rows.append(("Sync run", run)) }
         rows.append(("Severity", alert.severity.rawValue))
         rows.append(("Alert", "\(alert.id) (\(alert.kind)), raised \(ISO8601DateFormatter().string(from: alert.createdAt))"))
         let width = rows.map(\.0.count).max() ?? 0
         return "Details\n" + rows.map { "  \($0.0.padding(toLength: width, withPad: " ", startingAt: 0))  \($0.1)" }.joined(separator: "\n")
     }
 
-    private func serviceName(_ facts: [String: String]) -> String {
-        guard let raw = facts["account.service"] else { return "service" }
-        return ServiceKind(rawValue: raw)?.displayName ?? raw
-    }
-
-    private func tenantName(_ alert: Alert, facts: [String: String]) -> String {
-        facts["tenant.domain"] ?? alert.tenantID ?? facts["tenant.id"] ?? "the tenant"
+    private func tenantName(_ alert: Alert) -> String {
+        alert.facts.tenantDomain ?? alert.tenantID ?? alert.facts.tenantID ?? "the tenant"
     }
 }

@@ -27,6 +27,13 @@ public enum TokenAlertComposer {
 
         /// The exact command that renews the account.
         public var renewCommand: String { "tenantsyncctl renew \(accountID)" }
+
+        /// The facts every token alert names.
+        public var facts: AlertFacts {
+            AlertFacts(
+                tenantID: tenantID, tenantDomain: tenantDomain, service: service, accountID: accountID, grantID: grantID, grantName: grantName
+            )
+        }
     }
 
     /// The critical alert raised once per token-invalid incident.
@@ -50,10 +57,14 @@ public enum TokenAlertComposer {
             grantID: subject.grantID, incidentID: incident.id,
             subject: "\(subject.service.displayName) token invalid for \(subject.tenantDomain) (\(code))",
             body: body,
-            detailsJSON: details(subject, [
-                ("reason", reason.rawValue), ("error", incident.error), ("aadsts_code", incident.aadstsCode.map(String.init)),
-                ("trace_id", incident.traceID), ("correlation_id", incident.correlationID), ("command", subject.renewCommand),
-            ])
+            facts: with(subject.facts) {
+                $0.reason = reason.rawValue
+                $0.oauthError = incident.error
+                $0.aadstsCode = incident.aadstsCode
+                $0.traceID = incident.traceID
+                $0.correlationID = incident.correlationID
+                $0.command = subject.renewCommand
+            }
         )
     }
 
@@ -73,7 +84,10 @@ public enum TokenAlertComposer {
             grantID: subject.grantID, incidentID: incident.id,
             subject: "\(subject.service.displayName) token refresh failing for \(subject.tenantDomain)",
             body: body,
-            detailsJSON: details(subject, [("failure", failure.summary), ("trace_id", failure.traceID)])
+            facts: with(subject.facts) {
+                $0.failure = failure.summary
+                $0.traceID = failure.traceID
+            }
         )
     }
 
@@ -88,34 +102,16 @@ public enum TokenAlertComposer {
             kind: renewedKind, severity: .info, tenantID: subject.tenantID, accountID: subject.accountID, grantID: subject.grantID,
             subject: "\(subject.service.displayName) token renewed for \(subject.tenantDomain)",
             body: body,
-            detailsJSON: details(subject, [("account_state", accountState.rawValue), ("resolved_incidents", String(resolvedIncidents))])
+            facts: with(subject.facts) {
+                $0.accountState = accountState
+                $0.resolvedIncidents = resolvedIncidents
+            }
         )
     }
 
-    static func details(_ subject: Subject, _ extra: [(String, String?)]) -> String {
-        let pairs: [(String, String?)] = [
-            ("tenant_id", subject.tenantID), ("tenant_domain", subject.tenantDomain), ("service", subject.service.rawValue),
-            ("account_id", String(subject.accountID)), ("grant_id", String(subject.grantID)), ("grant", subject.grantName),
-        ] + extra
-        return "{" + pairs.compactMap { key, value in value.map { "\(jsonString(key)):\(jsonString($0))" } }.joined(separator: ",") + "}"
-    }
-
-    /// A JSON string literal (RFC 8259 escaping).
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
+    private static func with(_ facts: AlertFacts, _ change: (inout AlertFacts) -> Void) -> AlertFacts {
+        var facts = facts
+        change(&facts)
+        return facts
     }
 }

@@ -57,7 +57,11 @@ extension Provisioner {
                 kind: "activity-data-granted", severity: .info, tenantID: tenant.id, accountID: account.id,
                 subject: "Exchange Online (Inline Mode) of \(tenant.domain) may read activity data.",
                 body: "An administrator granted the Exchange Online (Inline Mode) service account \(account.id) of \(tenant.domain) the permission "
-                    + "to read the organization's activity data (Office 365 Management Activity API); the grant '\(name)' was verified."
+                    + "to read the organization's activity data (Office 365 Management Activity API); the grant '\(name)' was verified.",
+                facts: AlertFacts(
+                    tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: account.id, grantName: name,
+                    command: "tenantsyncctl account \(account.id)"
+                )
             ),
             channels: alertChannels, at: now()
         )

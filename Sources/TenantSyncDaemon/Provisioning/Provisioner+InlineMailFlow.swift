@@ -171,7 +171,11 @@ extension Provisioner {
             NewAlert(
                 kind: "inline-outbound-upgraded", severity: .info, tenantID: tenant.id, accountID: id, subject: subject,
                 body: "The Exchange Online (Inline Mode) service account \(id) of \(tenant.domain) was upgraded from inbound-only to inbound "
-                    + "and outbound protection: the outbound connector '\(InlineMailFlow.outboundConnector)' exists and is enabled in Exchange Online."
+                    + "and outbound protection: the outbound connector '\(InlineMailFlow.outboundConnector)' exists and is enabled in Exchange Online.",
+                facts: AlertFacts(
+                    tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: id,
+                    command: "tenantsyncctl account \(id)", connector: InlineMailFlow.outboundConnector
+                )
             ),
             channels: alertChannels, at: now()
         )

@@ -283,7 +283,12 @@ extension Provisioner {
         _ = try await store.enqueueAlert(
             NewAlert(
                 kind: "account-protected", severity: .info, tenantID: tenant.id, accountID: account.id,
-                subject: account.service.protectedNotice, body: body
+                subject: account.service.protectedNotice, body: body,
+                facts: AlertFacts(
+                    tenantID: tenant.id, tenantDomain: verified.domain, service: account.service, accountID: account.id,
+                    command: "tenantsyncctl account \(account.id)", syncRun: run.id, usersAdded: run.counts.usersAdded,
+                    groupsAdded: run.counts.groupsAdded
+                )
             ),
             channels: alertChannels, at: now()
         )

@@ -78,7 +78,7 @@ struct Provisioner: ControlHandler {
             guard existing.state == .provisioning else {
                 throw TenantSyncError(
                     .accountExists,
-                    "\(tenant.domain) already has a \(request.service.displayName) service account (id \(existing.id), \(existing.state.rawValue)); "
+                    "\(tenant.domain) already has \(request.service.displayNameWithArticle) service account (id \(existing.id), \(existing.state.rawValue)); "
                         + "renew it (tenantsyncctl renew \(existing.id)) or deprovision it first.",
                     context: ["tenant.id": tenant.id, "account.service": request.service.rawValue, "account.id": "\(existing.id)"]
                 )
@@ -155,7 +155,8 @@ struct Provisioner: ControlHandler {
         _ = try await store.enqueueAlert(
             NewAlert(
                 kind: "account-deprovisioned", severity: .info, tenantID: account.tenantID, accountID: nil,
-                subject: "\(account.service.displayName) service account removed.", body: body
+                subject: "\(account.service.displayName) service account removed.", body: body,
+                facts: .account(tenantID: account.tenantID, tenantDomain: domain, service: account.service, accountID: account.id)
             ),
             channels: alertChannels, at: now()
         )
@@ -238,11 +239,17 @@ struct Provisioner: ControlHandler {
         if error is CancellationError { throw error }
         let reason = Self.describe(error)
         try await store.setAccountState(id: account.id, state: .provisioning, provisioningStep: stage.rawValue, provisioningError: reason)
+        let retry = "tenantsyncctl provision \(account.service.rawValue) --tenant \(tenant.domain)"
+        var facts = AlertFacts.account(tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: account.id)
+        facts.provisioningStep = stage.rawValue
+        facts.error = reason
+        facts.command = retry
         _ = try await store.enqueueAlert(
             NewAlert(
                 kind: "provisioning-failed", severity: .warning, tenantID: tenant.id, accountID: account.id,
                 subject: "\(account.service.displayName) provisioning failed at \(stage.title).",
-                body: "\(reason) Retry with 'tenantsyncctl provision \(account.service.rawValue) --tenant \(tenant.domain)'."
+                body: "\(reason) Retry with '\(retry)'.",
+                facts: facts
             ),
             channels: alertChannels, at: now()
         )

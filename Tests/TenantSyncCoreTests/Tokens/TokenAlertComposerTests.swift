@@ -23,9 +23,12 @@ struct TokenAlertComposerTests {
             #expect(alert.body.contains(needle), "body lacks \(needle)")
         }
         #expect(alert.subject.contains("AADSTS70008"))
-        let details = try? JSONSerialization.jsonObject(with: Data(alert.detailsJSON.utf8)) as? [String: String]
-        #expect(details?["aadsts_code"] == "70008")
-        #expect(details?["command"] == "tenantsyncctl renew 42")
+        // The facts every channel reads: typed, so the mail, the journal and hooks cannot miss one.
+        #expect(alert.facts == AlertFacts(
+            tenantID: "0b1c", tenantDomain: "contoso.example", service: .exchangeOnline, accountID: 42, grantID: 7, grantName: "graph",
+            reason: "grant-revoked", oauthError: "invalid_grant", aadstsCode: 70008, traceID: "trace-abc", correlationID: "corr-def",
+            command: "tenantsyncctl renew 42"
+        ))
     }
 
     @Test("An unrecognized error that became permanent says so")
@@ -34,14 +37,15 @@ struct TokenAlertComposerTests {
         #expect(alert.body.contains("does not recognize"))
     }
 
-    @Test("Details are valid JSON even with quotes and control characters")
-    func detailsEscape() throws {
-        let odd = TokenAlertComposer.Subject(
-            tenantID: "t", tenantDomain: "a\"b\\c\nd\u{1}", service: .teamsChat, accountID: 1, grantID: 2, grantName: "app"
+    @Test("The refresh-failing and renewed alerts name the account the same way")
+    func otherTokenAlertsCarryTheSubject() {
+        let failing = TokenAlertComposer.refreshFailing(
+            subject, incident: incident, failure: TokenFailure(httpStatus: 503, traceID: "t-1")
         )
-        let alert = TokenAlertComposer.renewed(odd, accountState: .active, resolvedIncidents: 1)
-        let details = try #require(try JSONSerialization.jsonObject(with: Data(alert.detailsJSON.utf8)) as? [String: String])
-        #expect(details["tenant_domain"] == "a\"b\\c\nd\u{1}")
-        #expect(alert.kind == "token-renewed")
+        #expect(failing.facts.tenantDomain == "contoso.example" && failing.facts.service == .exchangeOnline && failing.facts.grantName == "graph")
+        #expect(failing.facts.traceID == "t-1" && failing.facts.failure != nil)
+        let renewed = TokenAlertComposer.renewed(subject, accountState: .active, resolvedIncidents: 1)
+        #expect(renewed.kind == "token-renewed")
+        #expect(renewed.facts.accountState == .active && renewed.facts.resolvedIncidents == 1 && renewed.facts.accountID == 42)
     }
 }

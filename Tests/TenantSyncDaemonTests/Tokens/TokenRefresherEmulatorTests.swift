@@ -323,7 +323,7 @@ struct TokenRefresherEmulatorTests {
             let logText = f.logs.text
             #expect(!logText.isEmpty)
             #expect(logText.contains("Grant is invalid"))
-            let alertText = try await f.store.alerts(includeAcknowledged: true, limit: 100).map { $0.subject + $0.body + $0.detailsJSON }.joined()
+            let alertText = try await f.store.alerts(includeAcknowledged: true, limit: 100).map { $0.subject + $0.body + String(describing: $0.facts) }.joined()
             let outcomes = try await f.store.tokenStatus(grantID: grant.id)?.lastRefreshOutcome ?? ""
             for secret in secrets where !secret.isEmpty {
                 #expect(!logText.contains(secret), "a token or secret is in the logs")
