@@ -73,6 +73,14 @@ public struct ExchangeAdminClient: Sendable {
         }
         let status = Int(response.status.code)
         let data = Data(buffer: body)
+        if (300..<400).contains(status) {
+            // Never followed (MicrosoftHTTPClient disallows redirects): the bearer token would go along.
+            let location = response.headers.first(name: "Location").map(GraphClient.withoutQuery) ?? "no Location"
+            throw ExchangeAdminError(
+                cmdlet: cmdlet, status: status, code: "redirect",
+                message: "Exchange Online answered with a redirect to \(location); redirects are not followed (check [microsoft] outlook and any proxy)"
+            )
+        }
         guard (200..<300).contains(status) else { throw Self.error(status: status, body: data, cmdlet: cmdlet) }
         struct Answer: Decodable { var value: [ExchangeObject]? }
         do {

@@ -11,6 +11,11 @@ import TenantSyncCore
 /// Each call is one HTTP request; transient failures (429, 5xx, timeouts,
 /// dropped connections) are retried a bounded number of times, honouring
 /// `Retry-After`. Everything else is a classified ``GraphError``.
+///
+/// Requests go only to the origin of `graphRoot`: a URL elsewhere (a next or delta link Graph
+/// returned, a stored delta link from another configuration) is refused before the access token
+/// is sent. Redirects are errors, never followed: give it a client from ``MicrosoftHTTPClient``,
+/// whose redirect configuration is `.disallow`.
 public struct GraphClient: Sendable {
     /// Largest body accepted from Graph: a 999-object page is well under this.
     public static let maximumBodyBytes = 64 * 1024 * 1024
@@ -21,12 +26,15 @@ public struct GraphClient: Sendable {
     public var maximumAttempts: Int
     public var maximumRetryAfter: Duration
     public var logger: Logger
+    /// Where every request of this client goes; `nil` when `graphRoot` is not an http(s) URL (every request then fails).
+    let origin: HTTPOrigin?
 
     public init(
         graphRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(30), maximumAttempts: Int = 5,
         maximumRetryAfter: Duration = .seconds(120), logger: Logger
     ) {
         self.graphRoot = graphRoot.hasSuffix("/") ? String(graphRoot.dropLast()) : graphRoot
+        self.origin = HTTPOrigin(url: graphRoot)
         self.http = http
         self.requestTimeout = requestTimeout
         self.maximumAttempts = maximumAttempts
@@ -86,6 +94,7 @@ public struct GraphClient: Sendable {
     }
 
     private func send(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> ByteBuffer {
+        try requireGraphOrigin(url)
         var attempt = 0
         while true {
             attempt += 1
@@ -127,8 +136,41 @@ public struct GraphClient: Sendable {
         }
         let status = Int(response.status.code)
         if (200..<300).contains(status) { return body }
+        if (300..<400).contains(status) {
+            throw Self.redirectError(status: status, location: response.headers.first(name: "Location"), path: Self.path(of: url))
+        }
         // The path (a URL parse) only for errors: a sync sends thousands of requests.
         throw Self.error(status: status, headers: response.headers, body: Data(buffer: body), path: Self.path(of: url))
+    }
+
+    /// Refuses a URL outside the Graph root's origin, before anything (the token above all) is sent.
+    func requireGraphOrigin(_ url: String) throws {
+        // The common case without a URL parse: a sync sends thousands of requests. The "/" after the
+        // root keeps `https://graph.microsoft.com.example` and `…com@example` out of the fast path.
+        if url.hasPrefix(graphRoot), url.utf8.dropFirst(graphRoot.utf8.count).first.map({ $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") }) ?? true {
+            return
+        }
+        let target = HTTPOrigin(url: url)
+        if let target, target == origin { return }
+        throw GraphError(
+            kind: .malformedResponse, status: nil, code: "foreignOrigin",
+            message: "refusing to send a Graph request to \(target?.description ?? "a URL that is not http(s)") outside the configured Graph origin \(origin?.description ?? graphRoot); the access token goes to Graph only",
+            requestID: nil, retryAfter: nil, path: target == nil ? "?" : Self.path(of: url)
+        )
+    }
+
+    /// A 3xx answer: never followed, since the Authorization header would go with it.
+    static func redirectError(status: Int, location: String?, path: String) -> GraphError {
+        GraphError(
+            kind: .badRequest, status: status, code: "redirect",
+            message: "Graph answered with a redirect to \(location.map(Self.withoutQuery) ?? "no Location"); redirects are not followed (check [microsoft] graph and any proxy)",
+            requestID: nil, retryAfter: nil, path: path
+        )
+    }
+
+    /// A URL without its query and fragment: a redirect target may carry a token there.
+    static func withoutQuery(_ url: String) -> String {
+        String(url.prefix { $0 != "?" && $0 != "#" }.prefix(300))
     }
 
     static func error(status: Int, headers: HTTPHeaders, body: Data, path: String) -> GraphError {
@@ -169,7 +211,7 @@ public struct GraphClient: Sendable {
     }
 
     /// The path of a URL without host and query: safe to log.
-    static func path(of url: String) -> String {
+    public static func path(of url: String) -> String {
         guard let components = URLComponents(string: url) else { return "?" }
         return components.path
     }

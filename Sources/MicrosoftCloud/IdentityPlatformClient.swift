@@ -207,10 +207,12 @@ public struct IdentityPlatformClient: Sendable {
     static func error(operation: String, status: Int, headers: [(String, String)], body: Data) -> IdentityPlatformError {
         let answer = try? JSONDecoder().decode(ErrorResponse.self, from: body)
         let retryAfter = headers.first { $0.0.lowercased() == "retry-after" }.flatMap { retryAfterDuration($0.1) }
+        let location = (300..<400).contains(status)
+            ? headers.first { $0.0.lowercased() == "location" }.map { GraphClient.withoutQuery($0.1) } : nil
         return IdentityPlatformError(
             operation: operation, httpStatus: status, error: answer?.error, errorDescription: answer?.errorDescription,
             errorCodes: answer?.errorCodes ?? [], suberror: answer?.suberror, traceID: answer?.traceID,
-            correlationID: answer?.correlationID, retryAfter: retryAfter
+            correlationID: answer?.correlationID, retryAfter: retryAfter, redirectLocation: location
         )
     }
 

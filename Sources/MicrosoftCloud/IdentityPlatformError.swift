@@ -22,11 +22,13 @@ public struct IdentityPlatformError: Error, Sendable, Equatable, CustomStringCon
     public var retryAfter: Duration?
     /// Set when no usable HTTP answer arrived.
     public var transport: TokenFailure.Transport?
+    /// Where a 3xx answer pointed (without its query): redirects of token requests are never followed.
+    public var redirectLocation: String?
 
     public init(
         operation: String, httpStatus: Int? = nil, error: String? = nil, errorDescription: String? = nil, errorCodes: [Int] = [],
         suberror: String? = nil, traceID: String? = nil, correlationID: String? = nil, retryAfter: Duration? = nil,
-        transport: TokenFailure.Transport? = nil
+        transport: TokenFailure.Transport? = nil, redirectLocation: String? = nil
     ) {
         self.operation = operation
         self.httpStatus = httpStatus
@@ -38,6 +40,7 @@ public struct IdentityPlatformError: Error, Sendable, Equatable, CustomStringCon
         self.correlationID = correlationID
         self.retryAfter = retryAfter
         self.transport = transport
+        self.redirectLocation = redirectLocation
     }
 
     /// The secret-free facts Core classifies.
@@ -50,6 +53,9 @@ public struct IdentityPlatformError: Error, Sendable, Equatable, CustomStringCon
 
     public var description: String {
         var text = "The Microsoft identity platform refused the \(operation) request: \(failure.summary)"
+        if let httpStatus, (300..<400).contains(httpStatus) {
+            text += ", a redirect to \(redirectLocation ?? "no Location") that is not followed (check [microsoft] authority and any proxy)"
+        }
         if let traceID { text += " (trace id \(traceID)" + (correlationID.map { ", correlation id \($0)" } ?? "") + ")" }
         return text + "."
     }

@@ -40,6 +40,9 @@ public struct ManagementActivityClient: Sendable {
         }
         let status = Int(response.status.code)
         let data = Data(buffer: body)
+        if (300..<400).contains(status) {
+            throw GraphClient.redirectError(status: status, location: response.headers.first(name: "Location"), path: path)
+        }
         // The Management APIs use Graph's error envelope ({"error":{"code":"AF10001","message":…}}).
         guard (200..<300).contains(status) else { throw GraphClient.error(status: status, headers: response.headers, body: data, path: path) }
         do {

@@ -25,15 +25,25 @@ public struct DirectorySynchronizer: Sendable {
         /// Fewer, larger transactions rewrite each index page of the WAL less often: user ids are
         /// GUIDs, so one page of 999 users touches nearly every leaf of a small tenant's indexes.
         public var usersPerTransaction: Int
+        /// Pages one listing (users, groups, one group's members, one delta round) may span.
+        public var maximumPagesPerRead: Int
+        /// Directory objects (users, groups, members) one run may read, all listings together.
+        ///
+        /// Ten million: a tenant of 300,000 users whose groups hold thirty memberships each stays well
+        /// below it, while a Graph that never stops sending is stopped long before the unit's MemoryMax=.
+        public var maximumObjectsPerRun: Int
 
         public init(
             massDeletionThreshold: Double = 0.2, membershipConcurrency: Int = 8, groupsPerTransaction: Int = 200,
-            usersPerTransaction: Int = 5_000
+            usersPerTransaction: Int = 5_000, maximumPagesPerRead: Int = GraphPageTrail.defaultMaximumPages,
+            maximumObjectsPerRun: Int = 10_000_000
         ) {
             self.massDeletionThreshold = massDeletionThreshold
             self.membershipConcurrency = membershipConcurrency
             self.groupsPerTransaction = groupsPerTransaction
             self.usersPerTransaction = usersPerTransaction
+            self.maximumPagesPerRead = maximumPagesPerRead
+            self.maximumObjectsPerRun = maximumObjectsPerRun
         }
     }
 
@@ -151,7 +161,7 @@ public struct DirectorySynchronizer: Sendable {
 
     private func performFull(run: SyncRun, progress: @escaping @Sendable (SyncProgress) async -> Void) async throws {
         let tenantID = run.tenantID
-        let token = TokenHolder(tenantID: tenantID, source: tokens)
+        let token = RunReader(tenantID: tenantID, source: tokens, budget: RunReadBudget(limit: settings.maximumObjectsPerRun))
         let tally = RunTally(run: run, now: now)
 
         // Take the delta position first: whatever changes while we read is replayed by the next delta run.
@@ -182,7 +192,7 @@ public struct DirectorySynchronizer: Sendable {
 
     /// Reads every user page, fetching the next page while the current one is written.
     private func readUsers(
-        tenantID: String, token: TokenHolder, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
+        tenantID: String, token: RunReader, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws -> Set<String> {
         var seen = Set<String>()
         var batch = DirectoryBatch()
@@ -209,7 +219,7 @@ public struct DirectorySynchronizer: Sendable {
 
     /// Reads every group page (fetching ahead as for users); returns the group ids in directory order.
     private func readGroups(
-        tenantID: String, token: TokenHolder, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
+        tenantID: String, token: RunReader, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws -> [String] {
         var groupIDs: [String] = []
         try await forEachPage(graph.url("/groups?$select=\(Self.groupFields)&$top=999"), GraphGroup.self, token: token) { page, _ in
@@ -226,12 +236,13 @@ public struct DirectorySynchronizer: Sendable {
 
     /// Calls `body` with each page of a collection while the next page is already being fetched.
     private func forEachPage<Item: Decodable & Sendable>(
-        _ first: String, _ type: Item.Type, token: TokenHolder, _ body: (GraphPage<Item>, String) async throws -> Void
+        _ first: String, _ type: Item.Type, token: RunReader, _ body: (GraphPage<Item>, String) async throws -> Void
     ) async throws {
         var url = first
+        var trail = GraphPageTrail(first: first, maximumPages: settings.maximumPagesPerRead)
         var page = try await fetch(url, type, token: token)
         while true {
-            let nextURL = page.nextLink
+            let nextURL = try trail.next(after: page.nextLink, from: url)
             async let prefetched = fetchIfAny(nextURL, type, token: token)
             try await body(page, url)
             guard let nextURL, let next = try await prefetched else { return }
@@ -240,7 +251,7 @@ public struct DirectorySynchronizer: Sendable {
         }
     }
 
-    private func fetchIfAny<Item: Decodable & Sendable>(_ url: String?, _ type: Item.Type, token: TokenHolder) async throws -> GraphPage<Item>? {
+    private func fetchIfAny<Item: Decodable & Sendable>(_ url: String?, _ type: Item.Type, token: RunReader) async throws -> GraphPage<Item>? {
         guard let url else { return nil }
         return try await fetch(url, type, token: token)
     }
@@ -257,7 +268,7 @@ public struct DirectorySynchronizer: Sendable {
     /// one writer at a time, in batches of at least `groupsPerTransaction` (larger when the writer
     /// lags, which saves write amplification). At most two batches wait, so memory stays bounded.
     private func readMembers(
-        of groupIDs: [String], tenantID: String, token: TokenHolder, tally: RunTally,
+        of groupIDs: [String], tenantID: String, token: RunReader, tally: RunTally,
         progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws {
         let window = max(settings.membershipConcurrency, 1)
@@ -277,7 +288,9 @@ public struct DirectorySynchronizer: Sendable {
                     taskGroup.addTask {
                         var memberships: [GroupMembership] = []
                         var pages = 0
-                        var next: String? = graph.url("/groups/\(groupID)/members?$select=id&$top=999")
+                        let first = graph.url("/groups/\(try GraphPathSegment.groupID(groupID))/members?$select=id&$top=999")
+                        var trail = GraphPageTrail(first: first, maximumPages: settings.maximumPagesPerRead)
+                        var next: String? = first
                         while let url = next {
                             let page = try await fetch(url, GraphDirectoryObject.self, token: token)
                             pages += 1
@@ -285,7 +298,7 @@ public struct DirectorySynchronizer: Sendable {
                             for member in page.value {
                                 memberships.append(GroupMembership(groupID: groupID, memberID: member.id, memberType: Self.memberType(member.odataType)))
                             }
-                            next = page.nextLink
+                            next = try trail.next(after: page.nextLink, from: url)
                         }
                         return .fetched(groupID: groupID, members: memberships, pages: pages)
                     }
@@ -322,12 +335,13 @@ public struct DirectorySynchronizer: Sendable {
         }
     }
 
-    private func latestDeltaLink(_ path: String, token: TokenHolder) async throws -> String {
+    private func latestDeltaLink(_ path: String, token: RunReader) async throws -> String {
         var next: String? = graph.url(path)
+        var trail = GraphPageTrail(first: graph.url(path), maximumPages: settings.maximumPagesPerRead)
         while let url = next {
             let page = try await fetch(url, GraphDirectoryObject.self, token: token)
             if let deltaLink = page.deltaLink { return deltaLink }
-            next = page.nextLink
+            next = try trail.next(after: page.nextLink, from: url)
         }
         throw malformed("a delta round without @odata.deltaLink", url: graph.url(path))
     }
@@ -336,7 +350,7 @@ public struct DirectorySynchronizer: Sendable {
 
     private func performDelta(run: SyncRun, links: [String: String], progress: @escaping @Sendable (SyncProgress) async -> Void) async throws {
         let tenantID = run.tenantID
-        let token = TokenHolder(tenantID: tenantID, source: tokens)
+        let token = RunReader(tenantID: tenantID, source: tokens, budget: RunReadBudget(limit: settings.maximumObjectsPerRun))
         let tally = RunTally(run: run, now: now)
         let usersBefore = try await store.directoryUserIDs(tenantID: tenantID)
         var removedUsers = Set<String>()
@@ -344,6 +358,7 @@ public struct DirectorySynchronizer: Sendable {
         var newLinks: [String: String] = [:]
 
         var next: String? = links["users"]
+        var trail = GraphPageTrail(first: links["users"]!, maximumPages: settings.maximumPagesPerRead)
         while let url = next {
             let page = try await fetch(url, GraphUser.self, token: token)
             var batch = DirectoryBatch()
@@ -364,11 +379,12 @@ public struct DirectorySynchronizer: Sendable {
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "users")
             if let deltaLink = page.deltaLink { newLinks["users"] = deltaLink }
-            next = page.nextLink
+            next = try trail.next(after: page.nextLink, from: url)
         }
         guard newLinks["users"] != nil else { throw malformed("a users delta round without @odata.deltaLink", url: links["users"]!) }
 
         next = links["groups"]
+        trail = GraphPageTrail(first: links["groups"]!, maximumPages: settings.maximumPagesPerRead)
         while let url = next {
             let page = try await fetch(url, GraphGroup.self, token: token)
             var batch = DirectoryBatch()
@@ -393,7 +409,7 @@ public struct DirectorySynchronizer: Sendable {
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
             if let deltaLink = page.deltaLink { newLinks["groups"] = deltaLink }
-            next = page.nextLink
+            next = try trail.next(after: page.nextLink, from: url)
         }
         guard newLinks["groups"] != nil else { throw malformed("a groups delta round without @odata.deltaLink", url: links["groups"]!) }
 
@@ -460,7 +476,7 @@ public struct DirectorySynchronizer: Sendable {
 
     // MARK: Helpers
 
-    private func fetch<Item>(_ url: String, _ type: Item.Type, token: TokenHolder) async throws -> GraphPage<Item> {
+    private func fetch<Item>(_ url: String, _ type: Item.Type, token: RunReader) async throws -> GraphPage<Item> {
         try Task.checkCancellation()
         let used = try await token.current()
         do {
@@ -473,6 +489,7 @@ public struct DirectorySynchronizer: Sendable {
                 page = try await graph.page(url, as: type, accessToken: try await token.refreshed(replacing: used))
             }
             await meter?.graphCallMade(tenantID: token.tenantID)
+            try token.budget.charge(page.value.count, url: url)
             return page
         } catch let error as GraphError where error.kind == .paymentRequired {
             await meter?.paymentRequired(tenantID: token.tenantID)
@@ -546,17 +563,20 @@ private final class RunTally: Sendable {
     }
 }
 
-/// The access token a run uses, refreshed once per rejected token however many requests saw it rejected.
-private actor TokenHolder {
+/// What a run's requests share: the access token, refreshed once per rejected token however many
+/// requests saw it rejected, and the run's read budget.
+private actor RunReader {
     let tenantID: String
     let source: any GraphTokenSource
+    nonisolated let budget: RunReadBudget
     var token: Secret?
     /// Requests waiting for a refresh already under way.
     var waiting: [CheckedContinuation<Secret, any Error>]?
 
-    init(tenantID: String, source: any GraphTokenSource) {
+    init(tenantID: String, source: any GraphTokenSource, budget: RunReadBudget) {
         self.tenantID = tenantID
         self.source = source
+        self.budget = budget
     }
 
     func current() async throws -> Secret {

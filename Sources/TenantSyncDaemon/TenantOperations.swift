@@ -85,12 +85,14 @@ public struct TenantOperations: Sendable {
         let escaped = prefix.replacingOccurrences(of: "'", with: "''")
         let filter = "startswith(displayName,'\(escaped)')".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var groups: [DirectoryGroup] = []
-        var next: String? = graph.url("/groups?$filter=\(filter)&$select=id,displayName,mail&$top=999")
+        let first = graph.url("/groups?$filter=\(filter)&$select=id,displayName,mail&$top=999")
+        var trail = GraphPageTrail(first: first)
+        var next: String? = first
         let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
         while let url = next {
             let page = try await graph.page(url, as: GraphGroup.self, accessToken: token)
             groups += page.value.map { DirectoryGroup(id: $0.id, displayName: $0.displayName, mail: $0.mail) }
-            next = page.nextLink
+            next = try trail.next(after: page.nextLink, from: url)
         }
         return groups
     }
@@ -100,11 +102,21 @@ public struct TenantOperations: Sendable {
     /// All-or-nothing: an unknown UPN or a total above 100 changes nothing.
     @discardableResult
     public func addSelectedTargets(tenant idOrDomain: String, userPrincipalNames: [String], groupIDs: [String]) async throws -> [SelectedTarget] {
+        // Every name and id is checked before the first Graph call: a bad one changes nothing.
+        let userSegments = try userPrincipalNames.map { upn in
+            guard GraphPathSegment.isUserPrincipalName(upn) else {
+                throw TenantSyncError(
+                    .invalidArgument, "\(upn.debugDescription) is not a user principal name (name@domain).", context: ["user.upn": upn.debugDescription]
+                )
+            }
+            return try GraphPathSegment.userKey(upn)
+        }
+        let groupSegments = try groupIDs.map(GraphPathSegment.groupID)
         let tenant = try await tenant(idOrDomain)
         let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
         var found: [String: SelectedTarget] = [:]
-        for upn in userPrincipalNames {
-            let path = "/users/\(upn.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? upn)?$select=id,userPrincipalName"
+        for (upn, segment) in zip(userPrincipalNames, userSegments) {
+            let path = "/users/\(segment)?$select=id,userPrincipalName"
             do {
                 let user = try await graph.object(graph.url(path), as: GraphUser.self, accessToken: token)
                 // Graph finds users case-insensitively; "exact" means the name matches, not just a prefix.
@@ -114,8 +126,10 @@ public struct TenantOperations: Sendable {
                 throw userNotFound(upn, tenant)
             }
         }
-        for groupID in groupIDs {
-            var next: String? = graph.url("/groups/\(groupID)/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName&$top=999")
+        for (groupID, segment) in zip(groupIDs, groupSegments) {
+            let first = graph.url("/groups/\(segment)/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName&$top=999")
+            var trail = GraphPageTrail(first: first)
+            var next: String? = first
             while let url = next {
                 let page: GraphPage<GraphUser>
                 do {
@@ -128,7 +142,7 @@ public struct TenantOperations: Sendable {
                     found[name.lowercased()] = found[name.lowercased()]
                         ?? SelectedTarget(tenantID: tenant.id, userPrincipalName: name, userID: user.id, source: .group, addedAt: now())
                 }
-                next = page.nextLink
+                next = try trail.next(after: page.nextLink, from: url)
             }
         }
         let existing = Set(try await store.selectedTargets(tenantID: tenant.id).map { $0.userPrincipalName.lowercased() })
@@ -154,7 +168,7 @@ public struct TenantOperations: Sendable {
         let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
         var gone: [String] = []
         for target in try await store.selectedTargets(tenantID: tenant.id) {
-            let key = target.userID ?? target.userPrincipalName
+            let key = try GraphPathSegment.userKey(target.userID ?? target.userPrincipalName)
             do {
                 _ = try await graph.object(graph.url("/users/\(key)?$select=id"), as: GraphDirectoryObject.self, accessToken: token)
             } catch let error as GraphError where error.kind == .notFound {

@@ -50,8 +50,34 @@ public final class SQLiteStore: Sendable {
         } catch {
             throw TenantSyncError(.storeUnavailable, "Cannot open the state database \(path): \(Self.describe(error)).")
         }
+        try Self.requireSoundPages(database, path: path)
         pool = AsyncDatabasePool(blocking: database)
         try SchemaMigrator(pool: database, path: path, logger: logger).migrate()
+    }
+
+    /// Refuses a database whose pages are damaged, before a migration or a sync writes over them.
+    ///
+    /// `quick_check` reads every page (not the index-to-table cross checks of `integrity_check`),
+    /// so start-up stays fast on a large directory while a torn or overwritten page is caught here
+    /// rather than as a random SQLITE_CORRUPT in the middle of a token refresh.
+    static func requireSoundPages(_ database: DatabasePool, path: String) throws {
+        let findings: [String]
+        do {
+            findings = try database.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check(5)") }
+        } catch {
+            throw corrupt(path: path, finding: describe(error))
+        }
+        guard findings == ["ok"] else { throw corrupt(path: path, finding: findings.first ?? "no answer") }
+    }
+
+    private static func corrupt(path: String, finding: String) -> TenantSyncError {
+        // One line: it becomes the daemon's exit message and systemd's status text.
+        let oneLine = finding.split(whereSeparator: \.isNewline).joined(separator: " ").prefix(200)
+        return TenantSyncError(
+            .storeUnavailable,
+            "The state database \(path) is corrupt (quick_check: \(oneLine)); stop the daemon, move the file aside and restore it from a backup (without one, the accounts must be provisioned again).",
+            context: ["reason": "corrupt", "store.path": path]
+        )
     }
 
     /// The schema version recorded in the database.

@@ -23,43 +23,130 @@ public enum SecretKeyFile {
     }
 
     /// Loads the key, creating the file (mode 0600) with a fresh random key if allowed and absent.
+    ///
+    /// The configured file (`mayCreate`) must belong to the daemon's user and be closed to group and
+    /// others; a systemd credential lives in a directory systemd keeps private and is read as is.
     public static func loadOrCreate(path: String, mayCreate: Bool) throws -> [UInt8] {
-        if !FileManager.default.fileExists(atPath: path) {
-            guard mayCreate else {
-                throw TenantSyncError(.secretKeyUnavailable, "The secret key file \(path) does not exist.")
-            }
+        if mayCreate, !FileManager.default.fileExists(atPath: path) {
             try create(path: path)
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TenantSyncError(.secretKeyUnavailable, "The secret key file \(path) cannot be read; check its owner and mode.")
+        let data = try read(path: path, requirePrivate: mayCreate)
+        if data.isEmpty, !mayCreate {
+            throw TenantSyncError(.secretKeyUnavailable, "The secret key credential \(path) is empty.", context: ["key.path": path, "reason": "empty"])
+        }
+        if data.isEmpty {
+            throw TenantSyncError(
+                .secretKeyUnavailable,
+                "The secret key file \(path) is empty: a start of an older tenantsync was interrupted while creating it, so no key was ever written to it. If the state database holds no accounts yet, delete the empty file and start again to create a new key; if it does, restore the key file from a backup (a new key cannot open the secrets sealed with the old one).",
+                context: ["key.path": path, "reason": "empty"]
+            )
         }
         if data.count == 32 { return Array(data) }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if let decoded = Data(base64Encoded: text), decoded.count == 32 { return Array(decoded) }
         throw TenantSyncError(
             .secretKeyUnavailable,
-            "The secret key file \(path) holds neither 32 raw bytes nor 32 base64-encoded bytes."
+            "The secret key file \(path) holds neither 32 raw bytes nor 32 base64-encoded bytes.",
+            context: ["key.path": path, "reason": "malformed"]
         )
     }
 
+    /// Reads the file through one descriptor, checking that descriptor's owner and mode (no window
+    /// between the check and the read for the file to be swapped).
+    private static func read(path: String, requirePrivate: Bool) throws -> Data {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = errno == ENOENT ? "does not exist" : "cannot be read (\(String(cString: strerror(errno))))"
+            throw TenantSyncError(
+                .secretKeyUnavailable, "The secret key file \(path) \(reason); check its owner and mode.", context: ["key.path": path]
+            )
+        }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
+            throw TenantSyncError(.secretKeyUnavailable, "The secret key file \(path) is not a regular file.", context: ["key.path": path])
+        }
+        if requirePrivate {
+            let user = geteuid()
+            if status.st_uid != user {
+                throw TenantSyncError(
+                    .secretKeyUnavailable,
+                    "The secret key file \(path) belongs to uid \(status.st_uid), not to the daemon's user (uid \(user)); another user could replace the key. Run `chown \(user) \(path)` if the file is the right one.",
+                    context: ["key.path": path, "reason": "owner", "key.uid": "\(status.st_uid)", "daemon.uid": "\(user)"]
+                )
+            }
+            if status.st_mode & 0o077 != 0 {
+                let mode = String(status.st_mode & 0o777, radix: 8)
+                throw TenantSyncError(
+                    .secretKeyUnavailable,
+                    "The secret key file \(path) has mode \(mode): group or others may read or change it. Run `chmod 600 \(path)` and consider the key exposed to whoever could read it.",
+                    context: ["key.path": path, "reason": "mode", "key.mode": mode]
+                )
+            }
+        }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else {
+                throw TenantSyncError(
+                    .secretKeyUnavailable, "The secret key file \(path) cannot be read: \(String(cString: strerror(errno))).", context: ["key.path": path]
+                )
+            }
+            if count == 0 { break }
+            data.append(contentsOf: buffer[0..<count])
+            // A key is 32 bytes or 44 characters; a large file is not a key file.
+            guard data.count <= 4096 else { break }
+        }
+        return data
+    }
+
+    /// Writes a new key so that the file at `path` is either absent or complete, whatever crashes.
+    ///
+    /// The key goes to a private temporary file in the same directory, is fsynced, then linked to
+    /// `path` (which, unlike rename, never replaces a key another start created meanwhile) and the
+    /// directory is fsynced so the name survives a power loss.
     private static func create(path: String) throws {
         var key = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in key.indices { key[index] = UInt8.random(in: .min ... .max, using: &generator) }
-        let text = Data(key).base64EncodedString() + "\n"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw TenantSyncError(
-                .secretKeyUnavailable,
-                "Cannot create the secret key file \(path): \(String(cString: strerror(errno)))."
+        let bytes = Array((Data(key).base64EncodedString() + "\n").utf8)
+        let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
+        let temporary = "\(directory)/.\((path as NSString).lastPathComponent).\(UInt64.random(in: .min ... .max, using: &generator)).tmp"
+        func failure(_ what: String) -> TenantSyncError {
+            TenantSyncError(
+                .secretKeyUnavailable, "Cannot create the secret key file \(path): \(what) failed (\(String(cString: strerror(errno)))).",
+                context: ["key.path": path, "reason": "create"]
             )
         }
-        defer { close(descriptor) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count, fsync(descriptor) == 0 else {
-            unlink(path)
-            throw TenantSyncError(.secretKeyUnavailable, "Cannot write the secret key file \(path).")
+
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard descriptor >= 0 else { throw failure("creating \(temporary)") }
+        defer { unlink(temporary) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0, errno == EINTR { continue }
+            guard written > 0 else {
+                close(descriptor)
+                throw failure("writing")
+            }
+            offset += written
         }
+        guard fsync(descriptor) == 0 else {
+            close(descriptor)
+            throw failure("fsync")
+        }
+        close(descriptor)
+        if link(temporary, path) != 0 {
+            // Another start created the key first: theirs is complete (it was linked the same way) and is the one to use.
+            guard errno == EEXIST else { throw failure("linking into place") }
+            return
+        }
+        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard directoryDescriptor >= 0 else { throw failure("opening the directory") }
+        defer { close(directoryDescriptor) }
+        guard fsync(directoryDescriptor) == 0 else { throw failure("fsync of the directory") }
     }
 }

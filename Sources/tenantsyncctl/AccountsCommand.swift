@@ -66,7 +66,7 @@ struct AccountCommand: AsyncParsableCommand, ControlSubcommand {
             }
             facts.append(("Next sync", Show.time(account.nextSyncAt)))
             let width = facts.map(\.0.count).max() ?? 0
-            for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }
+            for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(TerminalText.line(value))") }
             print("Grants:")
             var table = TextTable("GRANT", "FLOW", "STATE", "EXPIRES", "LAST REFRESH", "NEXT REFRESH", "FAILURES", "INCIDENT")
             for grant in account.grants {

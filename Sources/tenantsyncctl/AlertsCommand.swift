@@ -44,7 +44,7 @@ struct AlertsCommand: AsyncParsableCommand {
             try await global.withClient { client in
                 let alert = try await client.acknowledgeAlert(id: id)
                 if global.json { return print(try ControlJSON.encode(alert)) }
-                print("Acknowledged alert \(alert.id): \(alert.subject)")
+                print("Acknowledged alert \(alert.id): \(TerminalText.line(alert.subject))")
             }
         }
     }

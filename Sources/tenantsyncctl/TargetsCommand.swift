@@ -53,7 +53,7 @@ struct TargetsCommand: AsyncParsableCommand, ControlSubcommand {
                 let result = try await client.addTargets(AddTargetsRequest(tenant: targets.tenant, users: users, groups: groups))
                 if global.json { return print(try ControlJSON.encode(result)) }
                 print("Added \(result.added.count) target(s); \(result.total) in total.")
-                for target in result.added { print("  \(target.userPrincipalName)") }
+                for target in result.added { print("  \(TerminalText.line(target.userPrincipalName))") }
             }
         }
     }
@@ -78,7 +78,7 @@ struct TargetsCommand: AsyncParsableCommand, ControlSubcommand {
                 let result = try await client.removeTargets(RemoveTargetsRequest(tenant: targets.tenant, users: users, missing: missing ? true : nil))
                 if global.json { return print(try ControlJSON.encode(result)) }
                 print("Removed \(result.removed.count) target(s); \(result.total) left.")
-                for user in result.removed { print("  \(user)") }
+                for user in result.removed { print("  \(TerminalText.line(user))") }
             }
         }
     }

@@ -9,10 +9,13 @@ enum Terminal {
     static var stdinIsInteractive: Bool { isatty(STDIN_FILENO) == 1 }
 
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("tenantsyncctl: \(message)\n".utf8))
+        FileHandle.standardError.write(Data("tenantsyncctl: \(TerminalText.body(message))\n".utf8))
     }
 
     /// Writes without a newline and flushes (progress lines).
+    ///
+    /// Written as is: the progress bar's own `CR ESC[2K` go through here. Text from the daemon in
+    /// `text` must be escaped by the caller (``TerminalText``).
     static func write(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -7,7 +7,8 @@ struct TextTable {
 
     init(_ headers: String...) { self.headers = headers }
 
-    mutating func add(_ cells: String...) { rows.append(cells) }
+    /// Cells are single lines: a newline in a name must not start a row of its own.
+    mutating func add(_ cells: String...) { rows.append(cells.map(TerminalText.line)) }
 
     func render() -> String {
         var widths = headers.map(\.count)

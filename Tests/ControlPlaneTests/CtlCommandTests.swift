@@ -139,6 +139,35 @@ struct CtlCommandTests {
         }
     }
 
+    /// A group's display name comes from a Microsoft 365 directory: whoever named it may have put
+    /// terminal escapes in it. The test handler names its group after the prefix asked for.
+    @Test("names from the daemon reach the terminal with control characters escaped, in text and JSON")
+    func controlCharactersFromTheDaemonAreEscaped() async throws {
+        let hostile = "\u{1b}[2J\u{1b}]0;owned\u{07}Evil\u{9b}31m\u{7f}\u{202e}"
+        let raw = ["\u{1b}", "\u{07}", "\u{9b}", "\u{7f}", "\u{202e}"]
+        try await ControlServerHarness.withServer { path, _ in
+            let groups = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "search-groups", hostile])
+            #expect(groups.status == 0, "\(groups.stderr)")
+            for character in raw {
+                #expect(!groups.stdout.unicodeScalars.contains(character.unicodeScalars.first!), "\(character.debugDescription) reached the terminal: \(groups.stdout.debugDescription)")
+            }
+            #expect(groups.stdout.contains(#"\u001b[2J\u001b]0;owned\u0007Evil\u009b31m\u007f\u202e Sales"#), "got \(groups.stdout.debugDescription)")
+
+            // JSON stays JSON: the escapes decode to the name the daemon sent.
+            let json = try await Self.run(["--socket", path, "--json", "targets", "--tenant", "contoso.example", "search-groups", hostile])
+            for character in raw {
+                #expect(!json.stdout.unicodeScalars.contains(character.unicodeScalars.first!), "\(character.debugDescription) reached the terminal in JSON")
+            }
+            #expect((try Self.json(json.stdout) as? [[String: Any]])?.first?["display_name"] as? String == hostile + " Sales")
+
+            // A newline inside a name must not forge a line of output.
+            let add = try await Self.run(["--socket", path, "targets", "--tenant", "contoso.example", "add", "--user", "evil@contoso.example\n[ok] forged"])
+            #expect(add.status == 0, "\(add.stderr)")
+            #expect(!add.stdout.split(separator: "\n").contains { $0.hasPrefix("[ok]") }, "a forged line: \(add.stdout)")
+            #expect(add.stdout.contains(#"  evil@contoso.example\u000a[ok] forged"#), "got \(add.stdout.debugDescription)")
+        }
+    }
+
     @Test("targets, alerts, reload, and the exit codes of daemon errors")
     func otherCommands() async throws {
         try await ControlServerHarness.withServer { path, _ in

@@ -50,6 +50,40 @@ struct DaemonLifecycleTests {
         #expect(keyMode?.intValue == 0o600)
     }
 
+    /// A database with a damaged page stops the start with one line and exit 74 (EX_IOERR), which the
+    /// unit's RestartPreventExitStatus= keeps systemd from restarting in a loop.
+    @Test func corruptDatabaseStopsTheStartWithExit74AndOneLine() async throws {
+        let sandbox = try DaemonSandbox()
+        try sandbox.writeConfig()
+        let first = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+        #expect(await first.waitForLog("tenantsyncd started"), "never started: \(first.log)")
+        first.signal(SIGTERM)
+        #expect(await first.waitForExit() == 0, "log: \(first.log)")
+
+        let queue = try DatabaseQueue(path: sandbox.databasePath)
+        let (rootPage, pageSize) = try await queue.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = 'tenants'") ?? 0,
+                try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+            )
+        }
+        try queue.close()
+        try #require(rootPage > 1)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: sandbox.databasePath))
+        try handle.seek(toOffset: UInt64((rootPage - 1) * pageSize))
+        try handle.write(contentsOf: Data(repeating: 0xA5, count: pageSize))
+        try handle.close()
+
+        let result = try await DaemonProcess.runToExit(arguments: ["--config", sandbox.configPath])
+        #expect(result.status == 74, "stderr: \(result.stderr)")
+        // Log lines may precede it; the exit line is the operator's one-line answer.
+        let exitLine = result.stderr.split(separator: "\n").first { $0.hasPrefix("tenantsyncd: cannot start:") }
+        #expect(
+            exitLine?.contains("The state database \(sandbox.databasePath) is corrupt (quick_check") == true,
+            "expected one exit line naming the corrupt file, got: \(result.stderr)"
+        )
+    }
+
     @Test func sigintAlsoStopsGracefully() async throws {
         let sandbox = try DaemonSandbox()
         try sandbox.writeConfig()

@@ -137,6 +137,15 @@ final class DaemonSandbox {
     var stateDirectory: String { path + "/state" }
     var databasePath: String { stateDirectory + "/tenantsync.sqlite" }
 
+    /// Writes the sealing key the daemon will read, owned by us with mode 0600 as the daemon requires.
+    func writeKey(_ key: [UInt8]) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        let path = stateDirectory + "/tenantsync.key"
+        guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+
     func writeConfig(_ extra: String = "") throws {
         let text = """
             [daemon]

@@ -21,7 +21,7 @@ struct SyncCrashSafetyTests {
     /// holds delegated tokens obtained from the emulator by a real device-code flow.
     static func seed(_ sandbox: DaemonSandbox, emulator: M365Emulator, url: URL, tenant: TenantInfo) async throws {
         try FileManager.default.createDirectory(atPath: sandbox.stateDirectory, withIntermediateDirectories: true)
-        try Data(key).write(to: URL(fileURLWithPath: sandbox.stateDirectory + "/tenantsync.key"))
+        try sandbox.writeKey(key)
         var patch = TenantSettingsPatch()
         patch.deviceCodeIntervalSeconds = 1
         _ = try emulator.updateSettings(tenant: tenant.id, patch)

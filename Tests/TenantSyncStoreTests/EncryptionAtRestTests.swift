@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import Testing
 @testable import TenantSyncStore
 import TenantSyncCore
@@ -83,6 +84,66 @@ struct EncryptionAtRestTests {
         try Data("too short".utf8).write(to: URL(fileURLWithPath: short))
         #expect(throws: TenantSyncError.self) { try SecretKeyFile.loadOrCreate(path: short, mayCreate: false) }
         #expect(throws: TenantSyncError.self) { try SecretKeyFile.loadOrCreate(path: directory.file("absent.key"), mayCreate: false) }
+    }
+
+    /// Starts racing to create the key all end up with the same, complete key: the loser of the race
+    /// reads the winner's file, never a half-written or empty one, and never replaces it.
+    @Test func concurrentFirstStartsAllGetTheOneCompleteKey() throws {
+        for round in 0..<40 {
+            let directory = try TemporaryDirectory()
+            let path = directory.file("tenantsync.key")
+            let results = Mutex<[Result<[UInt8], any Error>]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                let result = Result { try SecretKeyFile.loadOrCreate(path: path, mayCreate: true) }
+                results.withLock { $0.append(result) }
+            }
+            let keys = try results.withLock { $0 }.map { try $0.get() }
+            #expect(Set(keys.map { Data($0) }).count == 1, "round \(round): the starts disagree on the key")
+            let onDisk = try SecretKeyFile.loadOrCreate(path: path, mayCreate: false)
+            #expect(keys.first == onDisk, "round \(round): the key in use is not the one on disk")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["tenantsync.key"], "no temporary file is left behind")
+        }
+    }
+
+    @Test func aKeyFileGroupOrOthersCanReadIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("tenantsync.key")
+        _ = try SecretKeyFile.loadOrCreate(path: path, mayCreate: true)
+        for mode in [0o640, 0o604, 0o620] {
+            #expect(chmod(path, mode_t(mode)) == 0)
+            let error = #expect(throws: TenantSyncError.self, "mode \(String(mode, radix: 8)) must be refused") {
+                try SecretKeyFile.loadOrCreate(path: path, mayCreate: true)
+            }
+            #expect(error?.code == .secretKeyUnavailable)
+            #expect(error?.message.contains("chmod 600 \(path)") == true, "the message says what to do: \(String(describing: error?.message))")
+        }
+    }
+
+    @Test func aKeyFileOfAnotherUserIsRefused() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("tenantsync.key")
+        _ = try SecretKeyFile.loadOrCreate(path: path, mayCreate: true)
+        // The suite runs as root here; 65534 is "nobody".
+        try #require(geteuid() == 0, "changing a file's owner needs root")
+        #expect(chown(path, 65534, 65534) == 0)
+        let error = #expect(throws: TenantSyncError.self, "a key another user owns must be refused") {
+            try SecretKeyFile.loadOrCreate(path: path, mayCreate: true)
+        }
+        #expect(error?.context["reason"] == "owner")
+        #expect(error?.message.contains("belongs to uid 65534") == true, "\(String(describing: error?.message))")
+    }
+
+    /// An empty file is what an interrupted non-atomic creation left: explained, and not overwritten
+    /// (it might be a key lost to a crash with secrets still sealed under it in a backup).
+    @Test func anEmptyKeyFileIsExplainedAndLeftAlone() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("tenantsync.key")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o600]))
+        let error = #expect(throws: TenantSyncError.self) { try SecretKeyFile.loadOrCreate(path: path, mayCreate: true) }
+        #expect(error?.context["reason"] == "empty")
+        #expect(error?.message.contains("is empty") == true && error?.message.contains("interrupted") == true, "\(String(describing: error?.message))")
+        #expect(error?.message.contains("delete the empty file") == true, "the message says what to do")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)).isEmpty, "the file is left as found")
     }
 
     @Test func systemdCredentialWinsOverTheConfiguredFile() throws {

@@ -97,6 +97,24 @@ struct MigrationTests {
         #expect(error?.message.contains(path) == true)
     }
 
+    /// A page damaged after the file was written (a torn write, a bad disk) is caught at open,
+    /// before a migration or a sync writes next to it: one line naming the file and what to do.
+    @Test func damagedTablePageIsRefusedAtOpenAsCorrupt() async throws {
+        let fixture = try StoreFixture()
+        _ = try await fixture.seedExchangeAccount()
+        try fixture.store.close()
+        try overwriteRootPage(ofTable: "tenants", in: fixture.databasePath)
+
+        let error = #expect(throws: TenantSyncError.self, "a store with a damaged page must not open") {
+            try SQLiteStore(path: fixture.databasePath, sealer: SecretSealer(keyBytes: StoreFixture.key), logger: Logger(label: "test"))
+        }
+        #expect(error?.code == .storeUnavailable)
+        #expect(error?.context["reason"] == "corrupt", "the daemon maps this to exit 74: \(String(describing: error))")
+        #expect(error?.message.contains("\(fixture.databasePath) is corrupt") == true, "got: \(String(describing: error?.message))")
+        #expect(error?.message.contains("restore it from a backup") == true, "the message must say what to do")
+        #expect(error?.message.contains("\n") == false, "one line")
+    }
+
     /// Package.swift's resources, SchemaMigrations.all and the files in Migrations/ must agree.
     @Test func embeddedMigrationsMatchTheFilesOnDisk() throws {
         let migrationsDirectory = URL(fileURLWithPath: #filePath)
@@ -111,4 +129,21 @@ struct MigrationTests {
         }
         #expect(SchemaMigrations.all.map(\.version) == Array(1...SchemaMigrations.all.count), "versions must be 1, 2, 3, ... in order")
     }
+}
+
+/// Overwrites the root page of `table` with garbage, leaving the header and the schema page intact.
+func overwriteRootPage(ofTable table: String, in path: String) throws {
+    let queue = try DatabaseQueue(path: path)
+    let (rootPage, pageSize) = try queue.read { db in
+        (
+            try Int.fetchOne(db, sql: "SELECT rootpage FROM sqlite_master WHERE name = ?", arguments: [table]) ?? 0,
+            try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+        )
+    }
+    try queue.close()
+    precondition(rootPage > 1, "table \(table) has no root page of its own")
+    let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    defer { try? handle.close() }
+    try handle.seek(toOffset: UInt64((rootPage - 1) * pageSize))
+    try handle.write(contentsOf: Data(repeating: 0xA5, count: pageSize))
 }

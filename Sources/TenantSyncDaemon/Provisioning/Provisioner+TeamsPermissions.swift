@@ -25,7 +25,8 @@ extension Provisioner {
         // User.Read.All: list users (its first id also serves the per-user probes).
         if try await refused({
             let page = try await graph.page(graph.url("/users?$top=1&$select=id"), as: GraphIDOnly.self, accessToken: accessToken)
-            if let first = page.value.first { userID = first.id }
+            // Graph's id goes into the probes' paths: a GUID or nothing.
+            if let first = page.value.first, GraphPathSegment.isGUID(first.id) { userID = first.id }
         }) {
             missing.append("User.Read.All")
         }

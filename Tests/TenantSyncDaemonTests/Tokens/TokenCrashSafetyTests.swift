@@ -100,7 +100,7 @@ struct TokenCrashSafetyTests {
     /// `grantsPerAccount` delegated Graph grants consented one by one (each its own refresh-token chain).
     static func seed(_ sandbox: DaemonSandbox, emulator: M365Emulator, url: URL, tenants: [TenantInfo]) async throws -> [Int64] {
         try FileManager.default.createDirectory(atPath: sandbox.stateDirectory, withIntermediateDirectories: true)
-        try Data(key).write(to: URL(fileURLWithPath: sandbox.stateDirectory + "/tenantsync.key"))
+        try sandbox.writeKey(key)
         let base = url.absoluteString
         // Redirects not followed: the authorize answer's Location carries the code.
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
