@@ -55,66 +55,119 @@ enum FuzzMessages {
     }
 }
 
+/// What one fuzzing worker saw.
+struct FuzzTally: Sendable {
+    var sent = 0
+    /// Replies judged valid for their message (errors and the odd valid call).
+    var replies = 0
+    /// Connections the server closed instead of answering (allowed only for non-objects).
+    var closes = 0
+    /// Interleaved GetInfo calls answered exactly.
+    var validCallsAnswered = 0
+    /// Everything that was wrong, with the message that caused it.
+    var problems: [String] = []
+
+    mutating func record(_ problem: String, message: [UInt8]) {
+        if problems.count < 20 { problems.append("\(problem) (message: \(String(decoding: message.prefix(120), as: UTF8.self)))") }
+    }
+
+    /// Sends the known valid call and checks its answer, on a connection the fuzz has been using.
+    mutating func checkValidCall(_ client: VarlinkClient) async throws {
+        try await client.sendRaw(FuzzOracle.getInfo)
+        let reply = try await client.receiveRaw()
+        if let reply, FuzzOracle.isGetInfoReply(reply) {
+            validCallsAnswered += 1
+        } else {
+            record("a valid GetInfo got \(reply.map { String(decoding: $0.prefix(200), as: UTF8.self) } ?? "a closed connection")", message: FuzzOracle.getInfo)
+        }
+    }
+
+    static func + (lhs: FuzzTally, rhs: FuzzTally) -> FuzzTally {
+        FuzzTally(
+            sent: lhs.sent + rhs.sent, replies: lhs.replies + rhs.replies, closes: lhs.closes + rhs.closes,
+            validCallsAnswered: lhs.validCallsAnswered + rhs.validCallsAnswered, problems: lhs.problems + rhs.problems
+        )
+    }
+}
+
 @Suite("Fuzzing the control socket", .serialized)
 struct FuzzTests {
-    @Test("10,000+ malformed, truncated, oversized and wrongly typed messages leave the server answering", .timeLimit(.minutes(3)))
+    @Test("10,000+ malformed, truncated, oversized and wrongly typed messages get valid Varlink errors, valid calls keep their answers, resources stay bounded", .timeLimit(.minutes(3)))
     func fuzz() async throws {
         try await ControlServerHarness.withServer(configure: { $0.maximumMessageSize = 1 << 20 }) { path, server in
+            // Warm up first, so that the client's event loops and first buffers are in the baseline.
+            try await ControlClient.withConnection(to: path) { client in _ = try await client.info() }
+            let baseline = try ProcessResources.current()
+
             let workers = 4
             let perWorker = 2_600
-            let counts = try await withThrowingTaskGroup(of: (sent: Int, replies: Int, closes: Int).self) { group in
+            let tally = try await withThrowingTaskGroup(of: FuzzTally.self) { group in
                 for worker in 0..<workers {
                     group.addTask {
                         var rng = SplitMix64(state: UInt64(worker) &* 7919 &+ 1)
-                        var sent = 0, replies = 0, closes = 0
+                        var tally = FuzzTally()
                         var index = 0
                         while index < perWorker {
-                            // One connection until the server closes it.
+                            // One connection until the server closes it; each starts with a valid call.
                             try await VarlinkClient.withConnection(to: path) { client in
+                                try await tally.checkValidCall(client)
                                 while index < perWorker {
-                                    var message = FuzzMessages.make(index, using: &rng)
-                                    if index % 500 == 499 {
-                                        // Oversized: one byte over the limit, no terminator in sight.
-                                        message = Array(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1)
-                                    }
                                     let oversized = index % 500 == 499
+                                    // Oversized: one byte over the limit, no terminator in sight.
+                                    let message = oversized
+                                        ? Array(repeating: UInt8(ascii: "a"), count: (1 << 20) + 1)
+                                        : FuzzMessages.make(index, using: &rng).filter { $0 != 0 }
                                     index += 1
-                                    sent += 1
-                                    do {
-                                        try await client.sendRaw(message.filter { $0 != 0 })
-                                        guard let reply = try await client.receiveRaw() else {
-                                            closes += 1
-                                            return
+                                    tally.sent += 1
+                                    if oversized {
+                                        do {
+                                            try await client.sendRaw(message)
+                                            if let reply = try await client.receiveRaw() {
+                                                if String(decoding: reply, as: UTF8.self).contains("MessageTooLarge"), FuzzOracle.problem(reply: reply, to: []) == nil {
+                                                    tally.replies += 1
+                                                } else {
+                                                    tally.record("an oversized message got \(String(decoding: reply.prefix(200), as: UTF8.self))", message: [])
+                                                }
+                                                if try await client.receiveRaw() != nil { tally.record("the connection stayed open after MessageTooLarge", message: []) }
+                                            }
+                                        } catch {
+                                            // The server may close (and reset) before the client finished writing 1 MiB.
                                         }
-                                        replies += 1
-                                        if oversized {
-                                            // MessageTooLarge is followed by a close.
-                                            #expect(String(decoding: reply, as: UTF8.self).contains("MessageTooLarge"))
-                                            _ = try? await client.receiveRaw()
-                                            return
-                                        }
-                                    } catch where oversized {
-                                        // The server may close (and reset) before the client finished writing 1 MiB.
-                                        closes += 1
+                                        tally.closes += 1
                                         return
                                     }
+                                    try await client.sendRaw(message)
+                                    guard var reply = try await client.receiveRaw() else {
+                                        if FuzzOracle.mustAnswer(message) { tally.record("closed without answering a JSON object", message: message) }
+                                        tally.closes += 1
+                                        return
+                                    }
+                                    // A streaming answer: the last reply is the one without `continues`.
+                                    while String(decoding: reply, as: UTF8.self).contains("\"continues\":true"), let next = try await client.receiveRaw() {
+                                        reply = next
+                                    }
+                                    if let problem = FuzzOracle.problem(reply: reply, to: message) {
+                                        tally.record(problem, message: message)
+                                    } else {
+                                        tally.replies += 1
+                                    }
+                                    // Interleaved: a valid call on the same connection still gets its exact answer.
+                                    if index % 7 == 0 { try await tally.checkValidCall(client) }
                                 }
                             }
                         }
-                        return (sent, replies, closes)
+                        return tally
                     }
                 }
-                var total = (sent: 0, replies: 0, closes: 0)
-                for try await count in group {
-                    total.sent += count.sent
-                    total.replies += count.replies
-                    total.closes += count.closes
-                }
+                var total = FuzzTally()
+                for try await part in group { total = total + part }
                 return total
             }
-            #expect(counts.sent >= 10_000)
-            #expect(counts.replies + counts.closes == counts.sent, "every message got a reply or closed its connection")
-            #expect(counts.replies > 1_000, "wrongly typed calls must get error replies, not closes")
+            print("fuzz: \(tally.sent) messages, \(tally.replies) valid answers, \(tally.closes) closed connections, \(tally.validCallsAnswered) interleaved GetInfo answered")
+            #expect(tally.problems.isEmpty, "wrong answers:\n\(tally.problems.joined(separator: "\n"))")
+            #expect(tally.sent == workers * perWorker)
+            #expect(tally.replies > 5_000, "JSON-object messages must get error replies, not closes: \(tally.replies) of \(tally.sent)")
+            #expect(tally.validCallsAnswered >= tally.sent / 7, "interleaved valid calls answered: \(tally.validCallsAnswered)")
 
             // Normal calls still answer promptly.
             var latencies: [Duration] = []
@@ -130,15 +183,15 @@ struct FuzzTests {
             }
             latencies.sort()
             let median = latencies[latencies.count / 2]
-            print("fuzz: \(counts.sent) messages, \(counts.replies) error replies, \(counts.closes) closed connections; GetInfo after fuzz median \(median), max \(latencies.last!)")
             #expect(median < .milliseconds(100), "GetInfo after the fuzz run took \(median) (median)")
-            // Closed connections are all released.
-            var open = server.openConnections
-            for _ in 0..<50 where open > 0 {
-                try await Task.sleep(for: .milliseconds(20))
-                open = server.openConnections
-            }
-            #expect(open == 0)
+
+            // Every closed connection is released: no connection, descriptor or buffer is left behind.
+            let released = try await eventually(timeout: .seconds(10), "connections released") { server.openConnections == 0 }
+            #expect(released, "\(server.openConnections) connections still open after the run")
+            let after = try ProcessResources.current()
+            print("fuzz: before \(baseline), after \(after)")
+            #expect(after.openDescriptors <= baseline.openDescriptors + 2, "descriptors leaked: before \(baseline), after \(after)")
+            #expect(after.residentKiB - baseline.residentKiB < 96 * 1024, "resident memory grew by \((after.residentKiB - baseline.residentKiB) / 1024) MiB")
         }
     }
 
