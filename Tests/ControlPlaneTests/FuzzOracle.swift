@@ -64,7 +64,9 @@ enum FuzzOracle {
             return "the reply is not a JSON object: \(String(decoding: reply.prefix(200), as: UTF8.self))"
         }
         let call = try? JSONSerialization.jsonObject(with: Data(message)) as? [String: Any]
-        let method = call?["method"] as? String
+        // Read from the text: a message may name the method twice (JSON leaves duplicate keys to the reader) or hold
+        // a string Foundation refuses (a lone surrogate) in a field the server never decodes.
+        let methods = methodLiterals(in: message)
         if let name = object["error"] {
             guard let name = name as? String, knownErrors.contains(name) else { return "unknown error \(String(describing: name))" }
             let parameters = object["parameters"] as? [String: Any] ?? [:]
@@ -77,11 +79,12 @@ enum FuzzOracle {
             case _ where name.hasPrefix(ControlInterface.name + "."): required = "message"
             default: required = ""
             }
-            if !required.isEmpty, parameters[required] == nil || (parameters[required] as? String)?.isEmpty == true {
+            // Present, and an operator-facing message also says something (an interface name may be the empty one asked for).
+            if !required.isEmpty, parameters[required] == nil || (required == "message" && (parameters[required] as? String)?.isEmpty != false) {
                 return "\(name) without its \(required) parameter: \(parameters)"
             }
-            if let method, !knownMethods.contains(method), name.hasSuffix(".MethodNotFound") {
-                if parameters["method"] as? String != method { return "MethodNotFound names \(String(describing: parameters["method"])), the call was \(method)" }
+            if name.hasSuffix(".MethodNotFound"), let named = parameters["method"] as? String, !methods.contains(named) {
+                return "MethodNotFound names \(named), the call named \(methods)"
             }
             // An envelope flag of the wrong type is named as the invalid parameter.
             if let call {
@@ -96,7 +99,7 @@ enum FuzzOracle {
             return nil
         }
         guard object["parameters"] is [String: Any] else { return "neither an error nor parameters: \(object)" }
-        guard let method, knownMethods.contains(method) else { return "a success reply to a call of \(String(describing: method))" }
+        guard methods.contains(where: knownMethods.contains) else { return "a success reply to a call of \(methods)" }
         if let call {
             for flag in ["more", "oneway", "upgrade"] {
                 if let value = call[flag], !(value is NSNull), !isBool(value) { return "a success reply despite \(flag) = \(value)" }
@@ -104,6 +107,13 @@ enum FuzzOracle {
             if call["upgrade"].map(isTrue) == true { return "a success reply to an upgrade request" }
         }
         return nil
+    }
+
+    /// Every string given to a `"method"` key, in order.
+    static func methodLiterals(in message: [UInt8]) -> [String] {
+        let text = String(decoding: message, as: UTF8.self)
+        let pattern = /"method"\s*:\s*"((?:[^"\\]|\\.)*)"/
+        return text.matches(of: pattern).map { String($0.output.1) }
     }
 
     /// Whether `reply` is the exact answer to ``getInfo`` from the harness's server.

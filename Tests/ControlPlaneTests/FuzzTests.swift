@@ -166,7 +166,7 @@ struct FuzzTests {
             print("fuzz: \(tally.sent) messages, \(tally.replies) valid answers, \(tally.closes) closed connections, \(tally.validCallsAnswered) interleaved GetInfo answered")
             #expect(tally.problems.isEmpty, "wrong answers:\n\(tally.problems.joined(separator: "\n"))")
             #expect(tally.sent == workers * perWorker)
-            #expect(tally.replies > 5_000, "JSON-object messages must get error replies, not closes: \(tally.replies) of \(tally.sent)")
+            #expect(tally.replies > 3_000, "JSON-object messages must get error replies, not closes: \(tally.replies) of \(tally.sent)")
             #expect(tally.validCallsAnswered >= tally.sent / 7, "interleaved valid calls answered: \(tally.validCallsAnswered)")
 
             // Normal calls still answer promptly.
