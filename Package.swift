@@ -173,10 +173,10 @@ let package = Package(
 
         // Tests: one target per module.
         // Helpers shared by the test targets: EINTR-safe reads, a real journald, off-thread blocking work, a manual clock,
-        // in-memory log capture, condition waits and test users.
+        // in-memory log capture, condition waits, test users and the control-socket fuzzer.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Logging", package: "swift-log")],
+            dependencies: ["ControlPlane", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),

@@ -2,10 +2,17 @@ import ControlPlane
 import Foundation
 
 /// Judges the control server's answer to one fuzzed message from the message alone, as a Varlink client would.
-enum FuzzOracle {
+public struct FuzzOracle: Sendable {
     /// The call that is interleaved with the fuzz: its answer is known exactly.
-    static let getInfo = Array(#"{"method":"org.varlink.service.GetInfo"}"#.utf8)
+    public static let getInfo = Array(#"{"method":"org.varlink.service.GetInfo"}"#.utf8)
     static let nestingLimit = 64
+
+    /// The version the server under test reports in GetInfo.
+    public var version: String
+
+    public init(version: String) {
+        self.version = version
+    }
 
     /// Every error name the server may send: the Varlink service errors and those the interface declares.
     static let knownErrors: Set<String> = {
@@ -32,8 +39,8 @@ enum FuzzOracle {
     ///
     /// Anything else (not JSON, invalid UTF-8, not an object, nested too deep) is not a Varlink call, and
     /// closing the connection is the answer the protocol allows.
-    static func mustAnswer(_ message: [UInt8]) -> Bool {
-        guard depth(of: message) <= nestingLimit else { return false }
+    public func mustAnswer(_ message: [UInt8]) -> Bool {
+        guard Self.depth(of: message) <= Self.nestingLimit else { return false }
         return (try? JSONSerialization.jsonObject(with: Data(message), options: [.fragmentsAllowed])) is [String: Any]
     }
 
@@ -59,16 +66,16 @@ enum FuzzOracle {
     }
 
     /// What is wrong with `reply` as the answer to `message`; `nil` when it is a valid answer.
-    static func problem(reply: [UInt8], to message: [UInt8]) -> String? {
+    public func problem(reply: [UInt8], to message: [UInt8]) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any] else {
             return "the reply is not a JSON object: \(String(decoding: reply.prefix(200), as: UTF8.self))"
         }
         let call = try? JSONSerialization.jsonObject(with: Data(message)) as? [String: Any]
         // Read from the text: a message may name the method twice (JSON leaves duplicate keys to the reader) or hold
         // a string Foundation refuses (a lone surrogate) in a field the server never decodes.
-        let methods = methodLiterals(in: message)
+        let methods = Self.methodLiterals(in: message)
         if let name = object["error"] {
-            guard let name = name as? String, knownErrors.contains(name) else { return "unknown error \(String(describing: name))" }
+            guard let name = name as? String, Self.knownErrors.contains(name) else { return "unknown error \(String(describing: name))" }
             let parameters = object["parameters"] as? [String: Any] ?? [:]
             let required: String
             switch name {
@@ -89,7 +96,7 @@ enum FuzzOracle {
             // An envelope flag of the wrong type is named as the invalid parameter.
             if let call {
                 for flag in ["more", "oneway", "upgrade"] {
-                    if let value = call[flag], !(value is NSNull), !isBool(value) {
+                    if let value = call[flag], !(value is NSNull), !Self.isBool(value) {
                         guard name.hasSuffix(".InvalidParameter"), parameters["parameter"] as? String == flag else {
                             return "\(flag) = \(value) must be refused as InvalidParameter(\(flag)), got \(name) \(parameters)"
                         }
@@ -99,12 +106,12 @@ enum FuzzOracle {
             return nil
         }
         guard object["parameters"] is [String: Any] else { return "neither an error nor parameters: \(object)" }
-        guard methods.contains(where: knownMethods.contains) else { return "a success reply to a call of \(methods)" }
+        guard methods.contains(where: Self.knownMethods.contains) else { return "a success reply to a call of \(methods)" }
         if let call {
             for flag in ["more", "oneway", "upgrade"] {
-                if let value = call[flag], !(value is NSNull), !isBool(value) { return "a success reply despite \(flag) = \(value)" }
+                if let value = call[flag], !(value is NSNull), !Self.isBool(value) { return "a success reply despite \(flag) = \(value)" }
             }
-            if call["upgrade"].map(isTrue) == true { return "a success reply to an upgrade request" }
+            if call["upgrade"].map(Self.isTrue) == true { return "a success reply to an upgrade request" }
         }
         return nil
     }
@@ -116,11 +123,11 @@ enum FuzzOracle {
         return text.matches(of: pattern).map { String($0.output.1) }
     }
 
-    /// Whether `reply` is the exact answer to ``getInfo`` from the harness's server.
-    static func isGetInfoReply(_ reply: [UInt8]) -> Bool {
+    /// Whether `reply` is the exact answer to ``getInfo`` from a tenantsyncd control server of ``version``.
+    public func isGetInfoReply(_ reply: [UInt8]) -> Bool {
         guard let object = try? JSONSerialization.jsonObject(with: Data(reply)) as? [String: Any],
               object["error"] == nil, let parameters = object["parameters"] as? [String: Any] else { return false }
-        return parameters["product"] as? String == "tenantsyncd" && parameters["version"] as? String == "9.9.9"
+        return parameters["product"] as? String == "tenantsyncd" && parameters["version"] as? String == version
             && (parameters["interfaces"] as? [String])?.contains(ControlInterface.name) == true
     }
 
@@ -129,7 +136,7 @@ enum FuzzOracle {
         (try? JSONSerialization.data(withJSONObject: [value], options: [.fragmentsAllowed])).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
-    private static func isBool(_ value: Any) -> Bool { ["[true]", "[false]"].contains(literal(value)) }
+    private static func isBool(_ value: Any) -> Bool { ["[true]", "[false]"].contains(Self.literal(value)) }
 
-    private static func isTrue(_ value: Any) -> Bool { literal(value) == "[true]" }
+    private static func isTrue(_ value: Any) -> Bool { Self.literal(value) == "[true]" }
 }
