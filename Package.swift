@@ -172,8 +172,13 @@ let package = Package(
         ),
 
         // Tests: one target per module.
-        // Helpers shared by the test targets: EINTR-safe reads, a real journald, off-thread blocking work, a manual clock.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Helpers shared by the test targets: EINTR-safe reads, a real journald, off-thread blocking work, a manual clock,
+        // in-memory log capture, condition waits, test users and the control-socket fuzzer.
+        .target(
+            name: "TestSupport",
+            dependencies: ["ControlPlane", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
         .testTarget(
             name: "TenantSyncStoreTests",

@@ -1,15 +1,27 @@
-import CSystemd
-
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Sends service state to the service manager through `sd_notify(3)`.
+/// Sends service state to the service manager over the `sd_notify(3)` protocol.
 ///
 /// Outside systemd (`NOTIFY_SOCKET` unset) every call is a cheap no-op that returns `false`.
-/// `sd_notify` reads `NOTIFY_SOCKET` on every call, so the notifier holds no state.
+/// The socket is taken from the environment given at creation, not read from the process
+/// on every call as `sd_notify` does, so a test (or a daemon whose environment is narrowed
+/// later) passes it explicitly and nothing changes process-wide state.
 public struct SystemdNotifier: Sendable {
-    public init() {}
+    /// The manager's socket from `NOTIFY_SOCKET`: a path, or `@name` for the abstract namespace.
+    public let socketAddress: String?
+
+    /// - Parameter environment: where `NOTIFY_SOCKET` is read from; the process environment by default.
+    public init(environment: [String: String] = ProcessEnvironment.current()) {
+        let value = environment["NOTIFY_SOCKET"]
+        // An empty or relative value is not a socket sd_notify would use either.
+        if let value, value.hasPrefix("/") || value.hasPrefix("@") {
+            socketAddress = value
+        } else {
+            socketAddress = nil
+        }
+    }
 
     /// Sends one or more `KEY=VALUE` lines; returns whether the manager received them.
     @discardableResult
@@ -20,8 +32,9 @@ public struct SystemdNotifier: Sendable {
     /// Sends the given `KEY=VALUE` lines in one datagram; returns whether the manager received them.
     @discardableResult
     public func send(_ lines: [String]) -> Bool {
+        guard let socketAddress else { return false }
         let state = lines.map(Self.singleLine).joined(separator: "\n")
-        return sd_notify(0, state) > 0
+        return Self.sendDatagram(Array(state.utf8), to: socketAddress)
     }
 
     /// Tells the manager start-up is complete (`READY=1`), optionally with a status line.
@@ -70,7 +83,35 @@ public struct SystemdNotifier: Sendable {
 
     /// Whether `NOTIFY_SOCKET` names a manager socket for this process.
     public var isSupervised: Bool {
-        getenv("NOTIFY_SOCKET") != nil
+        socketAddress != nil
+    }
+
+    /// One datagram to the manager's `AF_UNIX` socket, as `sd_notify` sends it (no credentials or fds attached).
+    static func sendDatagram(_ payload: [UInt8], to socketAddress: String) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        var pathBytes = Array(socketAddress.utf8)
+        let abstract = pathBytes.first == UInt8(ascii: "@")
+        // The abstract namespace is spelled with a leading NUL in the address.
+        if abstract { pathBytes[0] = 0 }
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard pathBytes.count < capacity else { return false }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: pathBytes)
+            if !abstract { raw[pathBytes.count] = 0 }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + pathBytes.count + (abstract ? 0 : 1))
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        let sent = payload.withUnsafeBytes { bytes in
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    sendto(fd, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL), $0, length)
+                }
+            }
+        }
+        return sent == payload.count
     }
 
     /// `CLOCK_MONOTONIC` in microseconds, the clock `MONOTONIC_USEC` is measured on.

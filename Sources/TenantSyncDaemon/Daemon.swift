@@ -77,7 +77,7 @@ public struct Daemon: Sendable {
     }
 
     private func run(http: HTTPClient) async throws {
-        let notifier = SystemdNotifier()
+        let notifier = SystemdNotifier(environment: environment)
         let (stateDirectory, store) = try openState()
         let settings = RuntimeSettings(configuration)
         let startedAt = Date()
@@ -176,7 +176,7 @@ public struct Daemon: Sendable {
         // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }
-        if let watchdog = WatchdogConfiguration.fromEnvironment() {
+        if let watchdog = WatchdogConfiguration.fromEnvironment(environment) {
             // Healthy means: the scheduler loop is alive and the database answers.
             let health: WatchdogService<ContinuousClock>.HealthCheck = {
                 guard await faultSwitch?.healthCheck() ?? true else { return false }

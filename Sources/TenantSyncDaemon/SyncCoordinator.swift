@@ -86,6 +86,9 @@ public actor SyncCoordinator {
         return request
     }
 
+    /// Whether a run of the tenant has been taken from the queue and is going.
+    public func isRunning(tenantID: String) -> Bool { active[tenantID] != nil }
+
     /// Whether a run of the tenant is going or queued, or the tenant is reserved.
     public func isBusy(tenantID: String) -> Bool { active[tenantID] != nil || pending[tenantID] != nil || reserved.contains(tenantID) }
 

@@ -12,9 +12,12 @@ import UnixSignals
 public final class TestingFaultSwitch: Service, Sendable {
     private let tripped = Mutex(false)
     private let logger: Logger
+    private let clock: any Clock<Duration>
 
-    public init(logger: Logger) {
+    /// - Parameter clock: what the hang sleeps on between its cancellation checks (a manual clock in tests).
+    public init(logger: Logger, clock: any Clock<Duration> = ContinuousClock()) {
         self.logger = logger
+        self.clock = clock
     }
 
     /// Whether the switch has been thrown.
@@ -46,7 +49,7 @@ public final class TestingFaultSwitch: Service, Sendable {
     public func healthCheck() async -> Bool {
         guard isTripped else { return true }
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3_600))
+            try? await clock.sleep(for: .seconds(3_600))
         }
         return false
     }

@@ -6,6 +6,7 @@ import Systemd
 import TenantSyncCore
 import TenantSyncStore
 import Testing
+import TestSupport
 
 /// The durable outbox end to end: SQLite store, real SMTP server, real hook processes.
 @Suite(.serialized)
@@ -30,28 +31,24 @@ struct AlertDispatcherTests {
         }
     }
 
-    /// Polls until `condition` holds or `timeout` passes; returns whether it held.
-    func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try await condition()
-    }
-
     @Test func newAlertWakesAnIdleDispatcherAtOnce() async throws {
         let directory = try TestAlerts.temporaryDirectory()
         let store = try TestAlerts.makeStore(directory: directory)
         let output = directory + "/hook.json"
         let hook = HookAlertChannel(command: HookCommand(name: "copy", arguments: [HookRunnerTests.script, output, "ok"]))
-        let dispatcher = AlertDispatcher(store: store, channels: [hook], configuration: .init(backoff: Self.fastBackoff), logger: Logger(label: "test"))
+        // A clock that never moves: a delivery can then only come from the signal, not from a timer.
+        let clock = ManualClock()
+        let dispatcher = AlertDispatcher(
+            store: store, channels: [hook], configuration: .init(backoff: Self.fastBackoff), clock: clock, logger: Logger(label: "test")
+        )
         let raiser = AlertRaiser(store: store, channels: [hook], signal: dispatcher.signal)
 
         try await running(dispatcher) {
-            try await Task.sleep(for: .milliseconds(300))  // the dispatcher is now asleep with nothing due and no timer
+            let idle = try await eventually("dispatcher parked on the signal") { dispatcher.signal.hasWaiter }
+            #expect(idle, "with an empty outbox the dispatcher must park on the signal")
+            #expect(clock.sleeperCount == 0, "with nothing due the dispatcher must not arm a timer")
             let alert = try await raiser.raise(TestAlerts.tokenInvalid())
-            let delivered = try await eventually(timeout: .seconds(5)) {
+            let delivered = try await eventually(timeout: .seconds(5), "delivered after the signal") {
                 try await store.deliveries(alertID: alert.id).first?.state == .delivered
             }
             #expect(delivered, "the signal must wake the dispatcher")
@@ -85,7 +82,7 @@ struct AlertDispatcherTests {
                 for index in 0..<3 {
                     raised.append(try await raiser.raise(TestAlerts.tokenInvalid(tenant: "tenant\(index).example", accountID: Int64(index + 1))).id)
                 }
-                let retried = try await eventually {
+                let retried = try await eventually(timeout: .seconds(10), "smtp retried twice") {
                     let smtp = try await raised.asyncMap { try await store.deliveries(alertID: $0).first { $0.channel == "smtp" } }
                     return smtp.allSatisfy { $0?.state == .pending && ($0?.attempts ?? 0) >= 2 }
                 }
@@ -116,7 +113,7 @@ struct AlertDispatcherTests {
         let store = try TestAlerts.makeStore(directory: directory)
         let dispatcher = AlertDispatcher(store: store, channels: channels(), configuration: .init(backoff: Self.fastBackoff), logger: capture.logger())
         try await running(dispatcher) {
-            let delivered = try await eventually(timeout: .seconds(15)) {
+            let delivered = try await eventually(timeout: .seconds(15), "everything delivered") {
                 try await raised.asyncMap { try await store.deliveries(alertID: $0) }.joined().allSatisfy { $0.state == .delivered }
             }
             #expect(delivered, "every delivery must succeed once the server is back")

@@ -328,11 +328,7 @@ struct ControlServerTests {
         try await ControlServerHarness.withServer(configure: { $0.idleTimeout = .seconds(10) }, clock: clock) { path, server in
             try await VarlinkClient.withConnection(to: path) { client in
                 // The connection's task waits for input: its idle timer sleeps on the clock.
-                var armed = false
-                for _ in 0..<1_000 where !armed {
-                    armed = clock.sleeperCount == 1
-                    if !armed { try await Task.sleep(for: .milliseconds(10)) }
-                }
+                let armed = try await eventually(timeout: .seconds(10), "idle timer armed") { clock.sleeperCount == 1 }
                 try #require(armed, "the idle timer was never armed")
                 clock.advance(by: .seconds(9))
                 #expect(clock.sleeperCount == 1, "the idle timer fired before the timeout")

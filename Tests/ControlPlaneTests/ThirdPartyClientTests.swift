@@ -1,6 +1,7 @@
 import ControlPlane
 import Foundation
 import Testing
+import TestSupport
 
 @Suite("Third-party Varlink client and peer authorization", .serialized)
 struct ThirdPartyClientTests {
@@ -52,7 +53,8 @@ struct ThirdPartyClientTests {
 
     @Test("a user outside the control group is refused with PermissionDenied; a member is served")
     func peerCredentials() async throws {
-        try await TestAccounts.ensure()
+        try await TestUsers.ensure(TestUsers.outsider)
+        try await TestUsers.ensure(TestUsers.member, group: TestUsers.controlGroup)
         let directory = try ControlServerHarness.makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let library = try await Self.portableVarlink(into: directory)
@@ -60,26 +62,26 @@ struct ThirdPartyClientTests {
         try FileManager.default.copyItem(atPath: ProcessRunner.fixtures.appendingPathComponent("varlink_peer.py").path, toPath: script)
         try await ProcessRunner.shell("chmod a+r \(script)")
 
-        try await ControlServerHarness.withServer(configure: { $0.controlGroup = TestAccounts.group }) { path, _ in
+        try await ControlServerHarness.withServer(configure: { $0.controlGroup = TestUsers.controlGroup }) { path, _ in
             // Open the file to everyone so that only SO_PEERCRED stands between the caller and the daemon.
             try await ProcessRunner.shell("chmod 0666 \(path); chmod a+x \((path as NSString).deletingLastPathComponent)")
 
-            let denied = try await TestAccounts.run(as: TestAccounts.outsider, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
+            let denied = try await TestUsers.run(as: TestUsers.outsider, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
             #expect(denied.status == 0, "python client failed: \(denied.stderr)")
             let refusal = try #require(try JSONSerialization.jsonObject(with: Data(denied.stdout.utf8)) as? [String: Any], "output: \(denied.stdout)")
             #expect(refusal["error"] as? String == "io.tenantsync.Control.PermissionDenied")
-            let (uid, _) = try await TestAccounts.ids(of: TestAccounts.outsider)
+            let (uid, _) = try await TestUsers.ids(of: TestUsers.outsider)
             #expect((refusal["parameters"] as? [String: Any])?["uid"] as? Int == Int(uid))
-            #expect((refusal["parameters"] as? [String: Any])?["group"] as? String == TestAccounts.group)
+            #expect((refusal["parameters"] as? [String: Any])?["group"] as? String == TestUsers.controlGroup)
 
             // The member has the control group only as a supplementary group in /etc/group.
-            let allowed = try await TestAccounts.run(as: TestAccounts.member, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
+            let allowed = try await TestUsers.run(as: TestUsers.member, ["/usr/bin/python3", script, path, "denied"], environment: ["PYTHONPATH": library])
             let answer = try #require(try JSONSerialization.jsonObject(with: Data(allowed.stdout.utf8)) as? [String: Any], "output: \(allowed.stdout) \(allowed.stderr)")
             #expect(answer["error"] is NSNull, "a control-group member was refused: \(allowed.stdout)")
 
             // The CLI run by the outsider exits 77.
             let ctl = ProcessRunner.productsDirectory.appendingPathComponent("tenantsyncctl").path
-            let cli = try await TestAccounts.run(as: TestAccounts.outsider, [ctl, "--socket", path, "status"])
+            let cli = try await TestUsers.run(as: TestUsers.outsider, [ctl, "--socket", path, "status"])
             #expect(cli.status == 77, "stderr: \(cli.stderr)")
             #expect(cli.stderr.contains("PermissionDenied"))
         }
@@ -87,11 +89,12 @@ struct ThirdPartyClientTests {
 
     @Test("the access policy admits root, the primary group and supplementary members only")
     func accessPolicy() async throws {
-        try await TestAccounts.ensure()
-        let policy = ControlAccessPolicy(groupName: TestAccounts.group)
-        let gid = try #require(ControlAccessPolicy.groupID(named: TestAccounts.group))
-        let outsider = try await TestAccounts.ids(of: TestAccounts.outsider)
-        let member = try await TestAccounts.ids(of: TestAccounts.member)
+        try await TestUsers.ensure(TestUsers.outsider)
+        try await TestUsers.ensure(TestUsers.member, group: TestUsers.controlGroup)
+        let policy = ControlAccessPolicy(groupName: TestUsers.controlGroup)
+        let gid = try #require(ControlAccessPolicy.groupID(named: TestUsers.controlGroup))
+        let outsider = try await TestUsers.ids(of: TestUsers.outsider)
+        let member = try await TestUsers.ids(of: TestUsers.member)
         #expect(policy.allows(PeerCredentials(pid: 1, uid: 0, gid: 0)))
         #expect(!policy.allows(PeerCredentials(pid: 1, uid: UInt32(outsider.uid)!, gid: UInt32(outsider.gid)!)))
         #expect(policy.allows(PeerCredentials(pid: 1, uid: UInt32(member.uid)!, gid: UInt32(member.gid)!)))

@@ -74,12 +74,8 @@ struct LoopbackRedirectListenerTests {
         }
         #expect(outcome == nil)
         // The close completes on the event loop; give a loaded machine a few seconds to finish it.
-        var open = acceptsConnections(port: port)
-        for _ in 0..<100 where open {
-            try await Task.sleep(for: .milliseconds(50))
-            open = acceptsConnections(port: port)
-        }
-        #expect(!open, "the listener still accepts connections after it was closed")
+        let closed = try await eventually(timeout: .seconds(5), "listener closed") { !acceptsConnections(port: port) }
+        #expect(closed, "the listener still accepts connections after it was closed")
     }
 
     @Test func theListenerServesABoundedNumberOfRequests() async throws {

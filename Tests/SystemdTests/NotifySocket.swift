@@ -9,26 +9,29 @@ final class NotifySocket {
     let path: String
     private let fd: Int32
 
-    init() throws {
-        path = NSTemporaryDirectory() + "tenantsync-notify-\(UUID().uuidString.prefix(8)).sock"
+    /// A socket at a fresh path in the temporary directory, or, given `abstractName`, in the abstract namespace.
+    init(abstractName: String? = nil) throws {
+        path = abstractName.map { "@" + $0 } ?? NSTemporaryDirectory() + "tenantsync-notify-\(UUID().uuidString.prefix(8)).sock"
         fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno)!) }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
+        var bytes = Array(path.utf8)
+        if abstractName != nil { bytes[0] = 0 }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            let bytes = Array(path.utf8)
             raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
+            if abstractName == nil { raw[bytes.count] = 0 }
         }
+        let length = abstractName == nil ? socklen_t(MemoryLayout<sockaddr_un>.size) : socklen_t(MemoryLayout<sa_family_t>.size + bytes.count)
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
         }
         guard result == 0 else { throw POSIXError(.init(rawValue: errno)!) }
     }
 
     deinit {
         close(fd)
-        unlink(path)
+        if !path.hasPrefix("@") { unlink(path) }
     }
 
     /// The next datagram, or `nil` if none arrives within `timeout`.
@@ -42,21 +45,6 @@ final class NotifySocket {
         return String(decoding: buffer[0..<count], as: UTF8.self)
     }
 
-    /// Every datagram that arrives within `window`; polls without blocking a cooperative thread.
-    func receiveAll(for window: Duration) async throws -> [String] {
-        let deadline = ContinuousClock.now + window
-        var result: [String] = []
-        while ContinuousClock.now < deadline {
-            if let message = receive(timeout: .zero) {
-                result.append(message)
-            } else {
-                try await Task.sleep(for: .milliseconds(5))
-            }
-        }
-        while let message = receive(timeout: .zero) { result.append(message) }
-        return result
-    }
-
     /// The next datagram within `timeout`, polling without blocking a cooperative thread.
     func next(timeout: Duration = .seconds(5)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
@@ -65,10 +53,5 @@ final class NotifySocket {
             try await Task.sleep(for: .milliseconds(5))
         }
         return nil
-    }
-
-    /// Discards what is queued.
-    func drain() {
-        while receive(timeout: .milliseconds(1)) != nil {}
     }
 }

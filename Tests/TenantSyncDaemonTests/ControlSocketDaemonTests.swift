@@ -246,7 +246,8 @@ struct ControlSocketDaemonTests {
 
             // A user who is neither root nor in the control group: the file lets it in, SO_PEERCRED does not.
             try await ChildProcess.shell("chmod 0666 \(h.socket); chmod a+x \(h.directory)")
-            let outsider = try await OutsiderAccount.run([ctlPath, "--socket", h.socket, "status"])
+            try await TestUsers.ensure(TestUsers.outsider)
+            let outsider = try await TestUsers.run(as: TestUsers.outsider, [ctlPath, "--socket", h.socket, "status"])
             #expect(outsider.status == 77, "\(outsider.all)")
             #expect(outsider.stderr.contains("PermissionDenied"), "\(outsider.all)")
 

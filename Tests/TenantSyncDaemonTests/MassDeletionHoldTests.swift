@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import M365Emulator
 import Testing
+import TestSupport
 
 /// Issue 5: a sync that would remove more than 20% of a tenant's users is held, raises an alert,
 /// and is applied or dropped only by an operator, through the real daemon and `tenantsyncctl`.

@@ -53,16 +53,19 @@ extension ProvisioningTests {
             #expect(detail.grants.allSatisfy { $0.state == .valid && $0.token != nil }, "\(detail.grants)")
 
             // Renew uses the same default: two new sign-ins replace both grants' tokens. Microsoft (the emulator) saw
-            // two more codes redeemed; obtained-at has whole-second precision, so it may not move within a fast run.
-            let before = detail.grants.compactMap { $0.token?.obtainedAt }
+            // two more codes redeemed, and the daemon stored what it got: each grant's token-set generation moved by one.
+            let generationsBefore = try await h.tokenGenerations(accountID: account.id)
+            #expect(generationsBefore.keys.sorted() == ["ews", "graph"], "\(generationsBefore)")
             let codesBefore = try h.emulator.counters(tenant: h.tenant.id)["token.authorization_code"] ?? 0
             let renewed = try await h.ctlWithBrowser(["renew", "\(account.id)"]) { _, url in _ = try await Browser.signIn(url) }
             #expect(renewed.status == 0, "\(renewed.all)")
             #expect(ProvisioningHarness.authorizeURLs(in: renewed.stdout).count == 2, "\(renewed.stdout)")
             let codesAfter = try h.emulator.counters(tenant: h.tenant.id)["token.authorization_code"] ?? 0
             #expect(codesAfter - codesBefore == 2, "authorization codes redeemed by renew: \(codesAfter - codesBefore)")
-            let after = try await h.detail(account.id).grants.compactMap { $0.token?.obtainedAt }
-            #expect(before.count == 2 && zip(before, after).allSatisfy { $1 >= $0 }, "before \(before) after \(after)")
+            let generationsAfter = try await h.tokenGenerations(accountID: account.id)
+            for (grant, generation) in generationsBefore {
+                #expect(generationsAfter[grant] == generation + 1, "grant \(grant): stored generation \(generation) before renew, \(String(describing: generationsAfter[grant])) after")
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import M365Emulator
 import Testing
+import TestSupport
 
 /// Issue 10: Teams Chat in evaluation mode tracks its monthly API budget and warns before Microsoft answers 402.
 extension ProvisioningTests {

@@ -1,5 +1,6 @@
 import ControlPlane
 import Foundation
+import GRDB
 import Logging
 import M365Emulator
 import Testing
@@ -134,6 +135,24 @@ struct ProvisioningHarness: Sendable {
 
     func detail(_ id: Int64) async throws -> AccountDetail {
         try await withClient { try await $0.account(id: id) }
+    }
+
+    /// Each grant's stored token-set generation (by grant name), read from the daemon's database.
+    ///
+    /// The store bumps it on every token set it writes, so it moves only when the daemon stored new tokens,
+    /// whatever Microsoft issued.
+    func tokenGenerations(accountID: Int64) async throws -> [String: Int] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: directory + "/state/tenantsync.sqlite", configuration: configuration)
+        defer { try? queue.close() }
+        let rows = try await queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT g.name AS name, t.generation AS generation
+                FROM grants g JOIN token_sets t ON t.grant_id = g.id WHERE g.account_id = ?
+                """, arguments: [accountID])
+        }
+        return Dictionary(uniqueKeysWithValues: rows.map { ($0["name"] as String, $0["generation"] as Int) })
     }
 
     func alerts() async throws -> [AlertInfo] {

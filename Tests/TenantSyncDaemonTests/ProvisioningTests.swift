@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import M365Emulator
 import Testing
+import TestSupport
 
 /// Issue 10: provisioning every service end to end through `tenantsyncctl`, the real daemon and the emulator.
 @Suite("Provisioning", .serialized)
@@ -38,16 +39,19 @@ struct ProvisioningTests {
             #expect(again.status != 0)
             #expect(again.stderr.contains("already has an Exchange Online service account"), "\(again.all)")
 
-            // Renew: two new consents replace both grants' tokens. The emulator issued at least two more token sets
-            // (obtained-at has whole-second precision, so it alone may not move within a fast run).
-            let before = try await h.detail(account.id).grants.compactMap { $0.token?.obtainedAt }
+            // Renew: two new consents replace both grants' tokens. Proved by the daemon's store: each grant's token-set
+            // generation moved by exactly one (the store bumps it on every token set it writes), and Microsoft issued them.
+            let generationsBefore = try await h.tokenGenerations(accountID: account.id)
+            #expect(generationsBefore.keys.sorted() == ["ews", "graph"], "\(generationsBefore)")
             let issuedBefore = try h.emulator.counters(tenant: h.tenant.id)["token.issued"] ?? 0
             let renewed = try await h.ctl(["renew", "\(account.id)", "--device-code"], approvals: [true, true])
             #expect(renewed.status == 0, "\(renewed.all)")
             let issued = (try h.emulator.counters(tenant: h.tenant.id)["token.issued"] ?? 0) - issuedBefore
             #expect(issued >= 2, "token sets issued during renew: \(issued)")
-            let after = try await h.detail(account.id).grants.compactMap { $0.token?.obtainedAt }
-            #expect(before.count == 2 && zip(before, after).allSatisfy { $1 >= $0 }, "before \(before) after \(after)")
+            let generationsAfter = try await h.tokenGenerations(accountID: account.id)
+            for (grant, generation) in generationsBefore {
+                #expect(generationsAfter[grant] == generation + 1, "grant \(grant): stored generation \(generation) before renew, \(String(describing: generationsAfter[grant])) after")
+            }
             #expect(try await h.alerts().contains { $0.kind == "token-renewed" })
         }
     }

@@ -6,6 +6,7 @@ import Logging
 import M365Emulator
 import MicrosoftCloud
 import Testing
+import TestSupport
 import TenantSyncCore
 import TenantSyncStore
 #if canImport(Glibc)
@@ -71,25 +72,62 @@ struct SyncCrashSafetyTests {
             // for a sequential sync for a kill between 0.2 and 2.5 s to find it still running.
             _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 150))
 
-            var generator = SystemRandomNumberGenerator()
-            var kills = 0
-            for round in 0..<6 {
+            // Each kill lands in a run the database shows `running`, synchronised on the run's own row, not on
+            // elapsed time: either as soon as the row exists (no page stored yet) or once its first progress is
+            // stored (the users pages of a full run, the first page of a delta run). Later progress is not a usable
+            // mark: a full run's count jumps to its total (about 156 pages here) just before the run ends.
+            let killAtPages = [1, 0, 1, 0, 1, 0]
+            var killedRuns: [Int64] = []
+            var killed: [String] = []
+            for (round, pages) in killAtPages.enumerated() {
                 let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
                 #expect(await daemon.waitForLog("tenantsyncd started"), "round \(round): never started: \(daemon.log)")
+                if let previous = killedRuns.last {
+                    // The restart itself marks the killed run: failed, interrupted, with an end time.
+                    let row = try #require(try await Self.runRow(sandbox, id: previous))
+                    #expect(row.state == "failed" && row.error?.hasPrefix("interrupted") == true && row.finished,
+                            "round \(round): the run killed last round must be marked interrupted at start: \(row)")
+                }
+                if round == killAtPages.count / 2 {
+                    // Halfway, one run completes and commits its delta links: the later kills land in delta runs.
+                    let completed = try await ControlClient.withConnection(to: sandbox.path + "/control") { client in
+                        try await client.sync(SyncRequest(tenant: tenant.domain)) { _ in }
+                    }
+                    try #require(completed.done && completed.run.state == .succeeded, "round \(round): the run between the kills: \(completed)")
+                }
                 if round > 0 { try await Self.deltaChange(emulator, tenant: tenant, round: round) }
                 _ = try await ControlClient.withConnection(to: sandbox.path + "/control") { client in
                     try await client.sync(SyncRequest(tenant: tenant.domain))
                 }
-                try await Task.sleep(for: .milliseconds(Int64.random(in: 200...2_500, using: &generator)))
+                var target: SyncRunRow?
+                let reached = try await eventually(timeout: .seconds(60), "run at \(pages) pages") {
+                    // The run going now: the request started it or joined the daily run the start began; the run
+                    // killed before is no longer `running` (the restart marked it, checked above).
+                    guard let run = try await Self.latestRun(sandbox), run.state == "running", !killedRuns.contains(run.id) else { return false }
+                    target = run
+                    return run.pages >= pages
+                }
+                try #require(reached, "round \(round): no running run reached \(pages) pages: \(String(describing: target)); log: \(daemon.log.suffix(2000))")
+                let seen = try #require(target)
+                let runID = seen.id
+                killed.append("\(seen)")
                 daemon.signal(SIGKILL)
-                _ = await daemon.waitForExit(timeout: .seconds(10))
-                kills += 1
+                #expect(await daemon.waitForExit(timeout: .seconds(10)) != nil, "round \(round): the daemon did not die")
+
+                // What the kill left: the run is still `running` (the kill landed inside it, before any end was
+                // written), its progress is at least where it was seen, and the database is intact.
+                let left = try #require(try await Self.runRow(sandbox, id: runID), "round \(round): run \(runID) vanished")
+                #expect(left.state == "running" && !left.finished, "round \(round): the kill must land inside the run: \(left)")
+                #expect(left.pages >= seen.pages, "round \(round): committed progress went back: \(left)")
                 let queue = try DatabaseQueue(path: sandbox.databasePath)
                 let check = try await queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
                 #expect(check == ["ok"], "round \(round): integrity after SIGKILL: \(check)")
                 try queue.close()
+                killedRuns.append(runID)
             }
-            #expect(kills == 6)
+            #expect(Set(killedRuns).count == killAtPages.count, "each kill hit its own run: \(killedRuns)")
+            #expect(killed.prefix(3).allSatisfy { $0.contains(" full ") } && killed.suffix(3).allSatisfy { $0.contains(" delta ") }, "kills in full runs, then in delta runs: \(killed)")
+            print("sync crash safety: killed \(killed.joined(separator: "; "))")
 
             _ = try emulator.clearFaults()
             let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
@@ -107,9 +145,45 @@ struct SyncCrashSafetyTests {
             #expect(stored == expected, "after the crashes the directory must match: \(stored.symmetricDifference(expected).count) differ")
             let runs = try await store.syncRuns(tenantID: tenant.id, limit: 20)
             #expect(!runs.contains { $0.state == .running }, "no run may stay 'running' after a restart")
-            #expect(runs.contains { $0.error?.hasPrefix("interrupted") == true }, "killed runs are recorded as interrupted")
+            for id in killedRuns {
+                let run = runs.first { $0.id == id }
+                #expect(run?.state == .failed && run?.error?.hasPrefix("interrupted") == true, "killed run \(id) must be recorded as interrupted: \(String(describing: run))")
+            }
             #expect(try await store.openIncidents().isEmpty, "crashes must not raise token incidents")
             #expect(try store.integrityCheck() == ["ok"])
+        }
+    }
+
+    /// A sync run's row as the database holds it, read beside the daemon (or after it died).
+    struct SyncRunRow: Sendable, CustomStringConvertible {
+        var id: Int64
+        var state: String
+        var mode: String
+        var pages: Int
+        var error: String?
+        var finished: Bool
+        var description: String { "run \(id) \(mode) \(state) pages=\(pages) finished=\(finished) error=\(error ?? "-")" }
+    }
+
+    static func latestRun(_ sandbox: DaemonSandbox) async throws -> SyncRunRow? {
+        try await runRows(sandbox, sql: "SELECT * FROM sync_runs ORDER BY id DESC LIMIT 1", arguments: [])
+    }
+
+    static func runRow(_ sandbox: DaemonSandbox, id: Int64) async throws -> SyncRunRow? {
+        try await runRows(sandbox, sql: "SELECT * FROM sync_runs WHERE id = ?", arguments: [id])
+    }
+
+    private static func runRows(_ sandbox: DaemonSandbox, sql: String, arguments: StatementArguments) async throws -> SyncRunRow? {
+        guard FileManager.default.fileExists(atPath: sandbox.databasePath) else { return nil }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: sandbox.databasePath, configuration: configuration)
+        defer { try? queue.close() }
+        return try await queue.read { db in
+            try Row.fetchOne(db, sql: sql, arguments: arguments).map { row in
+                SyncRunRow(id: row["id"], state: row["state"], mode: row["mode"], pages: row["pages"], error: row["error"], finished: row["finished_at"] as String? != nil)
+            }
         }
     }
 

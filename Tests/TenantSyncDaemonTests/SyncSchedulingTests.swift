@@ -5,6 +5,7 @@ import M365Emulator
 import MicrosoftCloud
 import ServiceLifecycle
 import Testing
+import TestSupport
 import TenantSyncConfig
 import TenantSyncCore
 @testable import TenantSyncDaemon
@@ -92,7 +93,10 @@ struct SyncSchedulingTests {
                 group.addTask { try await scheduler.run() }
                 let first = try await operations.requestManualSync(tenant: fixture.tenant.domain, service: nil)
                 #expect(first.coalesced == false)
-                try await Task.sleep(for: .milliseconds(100))
+                // The scheduler took the request and the run is going (held by the slow pages): only now do the
+                // next requests arrive "during a run".
+                let running = try await eventually(timeout: .seconds(10), "first run started") { await coordinator.isRunning(tenantID: fixture.tenant.id) }
+                try #require(running, "the scheduler never started the requested run")
                 let second = try await operations.requestManualSync(tenant: fixture.tenant.domain, service: .exchangeOnline)
                 let third = try await operations.requestManualSync(tenant: fixture.tenant.id, service: nil)
                 #expect(second.coalesced && third.coalesced, "requests during a run join it")

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Testing
+import TestSupport
 @testable import TenantSyncDaemon
 #if canImport(Glibc)
 import Glibc
@@ -10,15 +12,32 @@ import Glibc
 @Suite("Testing fault switch", .serialized)
 struct TestingFaultSwitchTests {
     @Test func healthyUntilThrownThenTheHealthCheckHangsUntilCancelled() async throws {
-        let faultSwitch = TestingFaultSwitch(logger: Logger(label: "test"))
+        // The hang sleeps on a manual clock: the test sees it suspended, lets hours pass, and sees it suspend
+        // again instead of answering, all without waiting on real time.
+        let clock = ManualClock()
+        let faultSwitch = TestingFaultSwitch(logger: Logger(label: "test"), clock: clock)
         #expect(await faultSwitch.healthCheck())
+        #expect(clock.requestedSleeps.isEmpty, "a healthy check answers at once")
         faultSwitch.trip()
         #expect(faultSwitch.isTripped)
-        let check = Task { await faultSwitch.healthCheck() }
-        // Still hanging after the task had ample chance to answer.
-        try await Task.sleep(for: .milliseconds(300))
+        let answered = Atomic<Bool>(false)
+        let check = Task {
+            let healthy = await faultSwitch.healthCheck()
+            answered.store(true, ordering: .sequentiallyConsistent)
+            return healthy
+        }
+        let suspended = try await eventually(timeout: .seconds(10), "check suspended") { clock.sleeperCount == 1 }
+        try #require(suspended, "a check after the trip must suspend")
+        for hour in 1...3 {
+            clock.advance(by: .seconds(3_600))
+            // It went back to sleep: that iteration did not return.
+            let again = try await eventually(timeout: .seconds(10), "check suspended again") { clock.requestedSleeps.count == hour + 1 }
+            try #require(again, "after \(hour) h the check must still hang")
+            let hasAnswered = answered.load(ordering: .sequentiallyConsistent)
+            #expect(!hasAnswered, "the tripped check answered after \(hour) h")
+        }
         check.cancel()
-        #expect(await check.value == false)
+        #expect(await check.value == false, "a cancelled hang reports unhealthy")
     }
 
     @Test func sigusr1ThrowsTheSwitchInsideAServiceGroup() async throws {
@@ -28,16 +47,12 @@ struct TestingFaultSwitchTests {
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             // The service traps SIGUSR1 once it runs; until then the signal's default would kill the test.
-            var thrown = false
-            for _ in 0..<200 where !thrown {
-                try await Task.sleep(for: .milliseconds(20))
-                if Self.sigusr1IsTrapped() {
-                    kill(getpid(), SIGUSR1)
-                    for _ in 0..<100 where !faultSwitch.isTripped { try await Task.sleep(for: .milliseconds(20)) }
-                    thrown = true
-                }
-            }
-            #expect(faultSwitch.isTripped)
+            let trapped = try await eventually(timeout: .seconds(10), "SIGUSR1 trapped") { Self.sigusr1IsTrapped() }
+            try #require(trapped, "the running switch must trap SIGUSR1")
+            #expect(!faultSwitch.isTripped)
+            kill(getpid(), SIGUSR1)
+            let tripped = try await eventually(timeout: .seconds(10), "switch tripped") { faultSwitch.isTripped }
+            #expect(tripped, "SIGUSR1 must throw the switch")
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }

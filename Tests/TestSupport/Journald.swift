@@ -19,6 +19,25 @@ public enum Journald {
 
     /// Runs `body` with a journald accepting native entries.
     public static func with<T>(_ body: () async throws -> T) async throws -> T {
+        try await locked { try await withJournaldLocked(body) }
+    }
+
+    /// Runs `body` while no journald listens (with the lock held, so no other test starts one meanwhile).
+    ///
+    /// Throws ``Unavailable`` when a journald the tests do not own listens: a test of the daemon without
+    /// journald then fails instead of passing without having checked anything.
+    public static func without<T>(_ body: () async throws -> T) async throws -> T {
+        try await locked {
+            guard !isListening() else {
+                throw Unavailable(description: "a systemd-journald the tests do not own listens at \(socketPath); run the tests where none does (the in-wt wrapper gives a private /run/systemd)")
+            }
+            removeSocketFiles()
+            return try await body()
+        }
+    }
+
+    /// Runs `body` holding the machine-wide journald lock.
+    private static func locked<T>(_ body: () async throws -> T) async throws -> T {
         let lock = open(lockPath, O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw Unavailable(description: "cannot open \(lockPath)") }
         defer { close(lock) }
@@ -26,7 +45,10 @@ public enum Journald {
             try await Task.sleep(for: .milliseconds(50))
         }
         defer { flock(lock, LOCK_UN) }
+        return try await body()
+    }
 
+    private static func withJournaldLocked<T>(_ body: () async throws -> T) async throws -> T {
         if isListening() { return try await body() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/lib/systemd/systemd-journald")
@@ -53,7 +75,11 @@ public enum Journald {
     private static func stop(_ process: Process) async {
         process.terminate()
         while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
-        // journald leaves its sockets behind; remove them so the next check sees no journald.
+        removeSocketFiles()
+    }
+
+    /// journald leaves its sockets behind; removes them so the next check (and the daemon's) sees no journald.
+    private static func removeSocketFiles() {
         for name in ["socket", "stdout", "dev-log", "io.systemd.journal"] {
             unlink("/run/systemd/journal/" + name)
         }

@@ -26,6 +26,13 @@ public final class AlertOutboxSignal: Sendable {
         waiter?.resume()
     }
 
+    /// Whether a dispatcher is parked on the signal now: it finished its round and waits for new work.
+    ///
+    /// Lets a caller (a test, a status probe) know the dispatcher is idle without guessing from elapsed time.
+    public var hasWaiter: Bool {
+        state.withLock { $0.waiter != nil }
+    }
+
     /// Returns when signalled (at once if a signal is pending) or when the task is cancelled.
     func wait() async {
         await withTaskCancellationHandler {

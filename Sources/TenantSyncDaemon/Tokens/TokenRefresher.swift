@@ -65,6 +65,13 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     /// How many scheduled refresh attempts finished (either way).
     public var completedCount: Int { tracker.withLock { $0.completed } }
 
+    /// Whether the loop is parked: waiting for a wake with none pending and no refresh in flight to send one.
+    ///
+    /// In that state only the clock or ``wake()`` can move it, so a test can tell "idle" from "between two spins".
+    var isParkedIdle: Bool {
+        wakeSignal.hasWaiter && inFlightCount == 0
+    }
+
     public func run() async throws {
         logger.info("Token refresher started", metadata: ["tokens.max_in_flight": "\(configuration.maxInFlight)"])
         // Graceful shutdown stops dispatching but lets refreshes in flight finish and commit:

@@ -10,6 +10,11 @@ final class WakeSignal: Sendable {
 
     private let state = Mutex(State())
 
+    /// Whether a loop waits on the signal now; then no signal is pending either.
+    var hasWaiter: Bool {
+        state.withLock { $0.waiter != nil }
+    }
+
     func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {

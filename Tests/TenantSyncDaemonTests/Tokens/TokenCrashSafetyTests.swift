@@ -5,6 +5,7 @@ import Logging
 import M365Emulator
 import MicrosoftCloud
 import Testing
+import TestSupport
 import TenantSyncCore
 import TenantSyncStore
 @testable import TenantSyncDaemon

@@ -4,6 +4,7 @@ import Logging
 import M365Emulator
 import MicrosoftCloud
 import Synchronization
+import TestSupport
 import TenantSyncCore
 import TenantSyncStore
 @testable import TenantSyncDaemon

@@ -269,13 +269,25 @@ struct TokenRefresherEmulatorTests {
                 for grant in grants {
                     #expect(try await f.store.tokenStatus(grantID: grant.id)?.generation == 2)
                 }
-                // Idle: the loop sleeps on the clock, at most the 60 s cap, and does not spin.
-                let sleeping = try await eventually("refresher asleep") { clock.sleeperCount == 1 }
-                #expect(sleeping)
+                // Idle: the loop sleeps on the clock, at most the 60 s cap, and does not spin. Parked means one
+                // timer on the clock and a wait on the wake signal with no wake pending and nothing in flight to
+                // send one, a state only the clock or a new wake can leave: no time window is needed to see it.
+                let parked = try await eventually("refresher parked") { clock.sleeperCount == 1 && refresher.isParkedIdle }
+                #expect(parked, "the idle refresher must wait on one timer and the wake signal, nothing pending")
+                let idleSleep = try #require(clock.requestedSleeps.last)
+                #expect(idleSleep <= .seconds(60) && idleSleep > .zero, "idle sleep \(idleSleep)")
+                // Time short of the deadline wakes nothing.
                 let sleepsBefore = clock.requestedSleeps.count
-                try await Task.sleep(for: .milliseconds(300))
-                #expect(clock.requestedSleeps.count == sleepsBefore, "the idle loop woke without a reason")
-                #expect(clock.requestedSleeps.last.map { $0 <= .seconds(60) && $0 > .zero } == true)
+                clock.advance(by: idleSleep / 2)
+                #expect(clock.sleeperCount == 1 && clock.requestedSleeps.count == sleepsBefore, "the idle loop woke before its deadline")
+                // The deadline wakes it once: one look at the store, then parked again on one new timer.
+                clock.advance(by: idleSleep / 2)
+                let parkedAgain = try await eventually("refresher parked again") {
+                    clock.requestedSleeps.count > sleepsBefore && clock.sleeperCount == 1 && refresher.isParkedIdle
+                }
+                #expect(parkedAgain)
+                #expect(clock.requestedSleeps.count == sleepsBefore + 1, "one timer per wake-up, got \(clock.requestedSleeps.count - sleepsBefore)")
+                #expect(refresher.completedCount == grants.count, "nothing was due at the idle wake-up")
 
                 // A wall-clock jump past every due time is noticed at the next capped wake-up.
                 let refreshTokenCalls = try f.emulator.counters(tenant: f.tenant.id)["token.refresh_token"] ?? 0

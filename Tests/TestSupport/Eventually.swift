@@ -1,7 +1,8 @@
-/// Waits until `condition` holds, checking every 10 ms for at most `timeout` of real time.
+/// Waits until `condition` holds, checking every 10 ms for at most `timeout` of real time; returns whether it held.
 ///
-/// For conditions reached by real IO (an HTTP answer, a commit) that a test cannot await directly.
-func eventually(
+/// For states reached by real IO (an HTTP answer, a commit, a process exiting) that a test cannot await
+/// directly. It never decides a state was reached by time alone: the caller asserts the returned value.
+public func eventually(
     timeout: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool
 ) async throws -> Bool {
     let clock = ContinuousClock()

@@ -1,28 +1,30 @@
 import Logging
 import Synchronization
 
-/// Keeps every log record in memory, so a test can read what the daemon would have logged.
+/// Keeps every log record in memory, so a test can read what the code under test logged.
 ///
 /// Built per test and handed to the code under test as its `Logger`; logging is never bootstrapped.
-final class LogCapture: Sendable {
-    struct Record: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
+public final class LogCapture: Sendable {
+    public struct Record: Sendable {
+        public var level: Logger.Level
+        public var message: String
+        public var metadata: [String: String]
 
         /// The record as one line, message and every metadata value.
-        var line: String {
+        public var line: String {
             ([message] + metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }).joined(separator: " ")
         }
     }
 
     private let records = Mutex<[Record]>([])
 
-    var all: [Record] { records.withLock { $0 } }
-    /// Everything logged, one record a line.
-    var text: String { all.map(\.line).joined(separator: "\n") }
+    public init() {}
 
-    func logger(_ label: String = "test", level: Logger.Level = .trace) -> Logger {
+    public var all: [Record] { records.withLock { $0 } }
+    /// Everything logged, one record a line.
+    public var text: String { all.map(\.line).joined(separator: "\n") }
+
+    public func logger(_ label: String = "test", level: Logger.Level = .trace) -> Logger {
         var logger = Logger(label: label) { _ in Handler(capture: self) }
         logger.logLevel = level
         return logger
