@@ -86,6 +86,11 @@ public actor SyncCoordinator {
         return request
     }
 
+    /// Wakes the scheduler without new work: a reload may have raised the bound on concurrent runs.
+    public func settingsChanged() {
+        wake?.yield()
+    }
+
     /// Whether a run of the tenant is going or queued, or the tenant is reserved.
     public func isBusy(tenantID: String) -> Bool { active[tenantID] != nil || pending[tenantID] != nil || reserved.contains(tenantID) }
 

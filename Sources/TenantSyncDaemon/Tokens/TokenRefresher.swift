@@ -17,7 +17,7 @@ public typealias TokenRefresherStorage = AccountStore & TokenStore & TokenLifecy
 public final class TokenRefresher: Service, AccessTokenProviding {
     let storage: any TokenRefresherStorage
     let granter: any TokenGranting
-    let configuration: TokenRefresherConfiguration
+    private let liveConfiguration: Mutex<TokenRefresherConfiguration>
     let logger: Logger
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
@@ -48,7 +48,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     ) {
         self.storage = storage
         self.granter = granter
-        self.configuration = configuration
+        self.liveConfiguration = Mutex(configuration)
         self.logger = logger
         self.clock = clock
         self.now = now
@@ -57,6 +57,23 @@ public final class TokenRefresher: Service, AccessTokenProviding {
 
     /// Wakes the loop: a grant was added or renewed, or its schedule changed.
     public func wake() { wakeSignal.signal() }
+
+    /// The configuration in force; each scheduling decision and each refresh reads it afresh.
+    public var configuration: TokenRefresherConfiguration {
+        liveConfiguration.withLock { $0 }
+    }
+
+    /// Changes the configuration (a reload): the next scheduling decision uses it.
+    ///
+    /// A raised in-flight bound starts waiting refreshes at once; a new margin applies to each
+    /// grant's next refresh time as it is computed after its next refresh.
+    public func reconfigure(_ change: (inout TokenRefresherConfiguration) -> Void) {
+        liveConfiguration.withLock { configuration in
+            change(&configuration)
+            configuration.maxInFlight = max(1, configuration.maxInFlight)
+        }
+        wakeSignal.signal()
+    }
 
     /// How many refreshes are in flight now.
     public var inFlightCount: Int { tracker.withLock { $0.inFlight.count } }
@@ -98,6 +115,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             return (tracker.inFlight, tracker.deferredUntil)
         }
         let busy = inFlight.union(deferred.keys)
+        let configuration = self.configuration
         let capacity = configuration.maxInFlight - inFlight.count
         if capacity > 0 {
             // Ask for enough rows to see past the grants already in flight or deferred.
@@ -134,10 +152,11 @@ public final class TokenRefresher: Service, AccessTokenProviding {
            let status = try await storage.tokenStatus(grantID: grant.id) {
             next = min(next ?? status.nextRefreshAt, status.nextRefreshAt)
         }
-        guard let next else { return configuration.maxSleep }
+        let maxSleep = configuration.maxSleep
+        guard let next else { return maxSleep }
         let seconds = next.timeIntervalSince(now())
         if seconds <= 0 { return .zero }
-        return min(.seconds(seconds), configuration.maxSleep)
+        return min(.seconds(seconds), maxSleep)
     }
 
     private func sleepOrWake(_ pause: Duration?) async {
