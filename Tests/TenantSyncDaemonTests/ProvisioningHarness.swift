@@ -23,9 +23,10 @@ struct ProvisioningHarness: Sendable {
     /// `extraConfig` follows the `[daemon]` keys: more daemon keys, or whole tables (`[smtp]`). With `log_target = "journal"` the
     /// daemon logs nothing to stderr, so readiness is also recognised by the control socket answering.
     static func with(
-        users: Int = 30, groups: Int = 9, extraConfig: String = "", _ body: @Sendable (ProvisioningHarness) async throws -> Void
+        users: Int = 30, groups: Int = 9, extraConfig: String = "", tenantSettings: TenantSettings = TenantSettings(deviceCodeIntervalSeconds: 1),
+        _ body: @Sendable (ProvisioningHarness) async throws -> Void
     ) async throws {
-        let settings = TenantSettings(deviceCodeIntervalSeconds: 1)
+        let settings = tenantSettings
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
         try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
             let sandbox = try DaemonSandbox()
@@ -139,6 +140,11 @@ struct ProvisioningHarness: Sendable {
     func alerts() async throws -> [AlertInfo] {
         try await withClient { try await $0.listAlerts(ListAlertsRequest(all: true, limit: 100)) }
     }
+
+    /// The daemon's configuration file (a test may rewrite it and reload).
+    var configPath: String { directory + "/tenantsyncd.toml" }
+    /// The client secret file the configuration names.
+    var clientSecretPath: String { directory + "/client-secret" }
 
     /// Writes a secret file the CLI reads.
     func secretFile(_ secret: String) throws -> String {
