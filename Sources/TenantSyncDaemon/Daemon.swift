@@ -138,7 +138,8 @@ public struct Daemon: Sendable {
             await coordinator.settingsChanged()
         }
         let status = StatusReporter(
-            store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger
+            store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health },
+            storeWriteFailure: { refresher.storeWriteFailure }, notifier: notifier, logger: logger
         )
 
         // The control socket: inherited from systemd socket activation, or created here.
@@ -177,12 +178,14 @@ public struct Daemon: Sendable {
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }
         if let watchdog = WatchdogConfiguration.fromEnvironment() {
-            // Healthy means: the scheduler loop is alive and the database answers.
+            // Healthy means: the scheduler loop is alive and the database answers and accepts a committed write
+            // (a daemon that cannot persist a rotated refresh token must look unhealthy to systemd).
             let health: WatchdogService<ContinuousClock>.HealthCheck = {
                 guard await faultSwitch?.healthCheck() ?? true else { return false }
                 guard heartbeat.isAlive(within: .seconds(180)) else { return false }
                 do {
                     try await store.ping()
+                    try await store.probeWrite(at: Date())
                     return true
                 } catch {
                     return false

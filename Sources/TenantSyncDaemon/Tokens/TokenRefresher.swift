@@ -32,6 +32,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         /// Grants whose last attempt could not be stored: not retried before the date.
         var deferredUntil: [Int64: Date] = [:]
         var shuttingDown = false
+        /// Set while the store refuses writes: no refresh token is redeemed until a probe succeeds.
+        var storeFailure: StoreWriteFailure?
         /// Completed refreshes, for tests and the benchmark.
         var completed = 0
         var peakInFlight = 0
@@ -75,6 +77,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         wakeSignal.signal()
     }
 
+    /// Set while the store refuses writes (token refreshes are paused); `nil` when it accepts them.
+    public var storeWriteFailure: StoreWriteFailure? { tracker.withLock { $0.storeFailure } }
+
     /// How many refreshes are in flight now.
     public var inFlightCount: Int { tracker.withLock { $0.inFlight.count } }
     /// The most refreshes ever in flight at once.
@@ -110,6 +115,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     /// or nil to wait for a wake only (every refresh in flight signals one when it finishes).
     private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration? {
         let start = now()
+        if let failure = tracker.withLock({ $0.storeFailure }), failure.nextCheckAt > start {
+            return .seconds(failure.nextCheckAt.timeIntervalSince(start))
+        }
         let (inFlight, deferred) = tracker.withLock { tracker in
             tracker.deferredUntil = tracker.deferredUntil.filter { $0.value > start }
             return (tracker.inFlight, tracker.deferredUntil)
@@ -121,6 +129,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             // Ask for enough rows to see past the grants already in flight or deferred.
             let due = try await storage.grantsDue(before: start, limit: busy.count + capacity)
             let ready = due.filter { !busy.contains($0.id) }.prefix(capacity)
+            // One probe per round: a refresh token redeemed now must have a store that takes its successor.
+            if !ready.isEmpty, let pause = await storeRefusesWrites() { return pause }
             for grant in ready {
                 tracker.withLock { tracker in
                     tracker.inFlight.insert(grant.id)
@@ -142,6 +152,44 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             return nil
         }
         return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
+    }
+
+    /// Probes the store with a committed write; returns how long to pause refreshes when it refuses, `nil` when it accepts.
+    ///
+    /// Backs off exponentially (bounded) while it keeps refusing; says so once when it starts and once when it ends.
+    func storeRefusesWrites() async -> Duration? {
+        let at = now()
+        do {
+            try await storage.probeWrite(at: at)
+            if let ended = tracker.withLock({ tracker in defer { tracker.storeFailure = nil }; return tracker.storeFailure }) {
+                logger.notice(
+                    "The database accepts writes again; token refreshes resume",
+                    metadata: ["store.failing_since": "\(ended.failingSince)", "store.failed_probes": "\(ended.failures)"]
+                )
+            }
+            return nil
+        } catch {
+            let configuration = self.configuration
+            let failure = tracker.withLock { tracker -> StoreWriteFailure in
+                let failures = (tracker.storeFailure?.failures ?? 0) + 1
+                let delay = configuration.storeProbeDelay(afterFailures: failures)
+                let failure = StoreWriteFailure(
+                    failingSince: tracker.storeFailure?.failingSince ?? at, failures: failures, lastError: "\(error)",
+                    nextCheckAt: at.addingTimeInterval(delay.secondsDouble)
+                )
+                tracker.storeFailure = failure
+                return failure
+            }
+            let metadata: Logger.Metadata = [
+                "store.error": "\(error)", "store.failed_probes": "\(failure.failures)", "store.next_check_at": "\(failure.nextCheckAt)",
+            ]
+            if failure.failures == 1 {
+                logger.critical("The database refuses writes; token refreshes are paused so that no refresh token is lost", metadata: metadata)
+            } else {
+                logger.warning("The database still refuses writes; token refreshes stay paused", metadata: metadata)
+            }
+            return .seconds(failure.nextCheckAt.timeIntervalSince(at))
+        }
     }
 
     /// The time until the earliest due refresh not already in flight, capped at `maxSleep`.
@@ -220,6 +268,13 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: account.id,
             grantID: grantID, grantName: snapshot.grant.name
         )
+        // The scheduled path probed for its round; a caller's on-demand or forced refresh probes itself.
+        if onDemand || forcedBelow != nil, await storeRefusesWrites() != nil {
+            throw TenantSyncError(
+                .storeUnavailable, "The database refuses writes; the token is not refreshed until it accepts them again.",
+                context: ["grant.id": "\(grantID)"]
+            )
+        }
         let fresh: TokenSet
         do {
             fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current)
