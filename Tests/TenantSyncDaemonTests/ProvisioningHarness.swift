@@ -24,12 +24,21 @@ struct ProvisioningHarness: Sendable {
     /// daemon logs nothing to stderr, so readiness is also recognised by the control socket answering.
     static func with(
         users: Int = 30, groups: Int = 9, extraConfig: String = "", tenantSettings: TenantSettings = TenantSettings(deviceCodeIntervalSeconds: 1),
-        _ body: @Sendable (ProvisioningHarness) async throws -> Void
+        stateFileSystemBytes: Int? = nil, _ body: @Sendable (ProvisioningHarness) async throws -> Void
     ) async throws {
         let settings = tenantSettings
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
         try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
             let sandbox = try DaemonSandbox()
+            // A state directory on a file system of its own (a size-limited tmpfs, mounted in the test's private mount
+            // namespace), which a test can fill under the running daemon.
+            var mounted = false
+            if let bytes = stateFileSystemBytes {
+                try FileManager.default.createDirectory(atPath: sandbox.stateDirectory, withIntermediateDirectories: true)
+                try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0700", "tenantsync-state", sandbox.stateDirectory])
+                mounted = true
+            }
+            defer { if mounted { _ = try? runTool("/bin/umount", ["-l", sandbox.stateDirectory]) } }
             let base = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
             try Data(EmulatorDefaults.clientSecret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
             try sandbox.writeConfig("""
@@ -75,6 +84,24 @@ struct ProvisioningHarness: Sendable {
             withExtendedLifetime(sandbox) {}
         }
     }
+
+    /// Runs a system tool to completion; throws when it fails.
+    @discardableResult
+    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ToolFailed(description: "\(path) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return process.terminationStatus
+    }
+
+    struct ToolFailed: Error, CustomStringConvertible { var description: String }
 
     static let teamsAppID = "0c7b9a52-4f2e-4d3a-9b1c-2e3f4a5b6c7d"
     static let teamsSecret = "teams-app-secret-value-42"
