@@ -24,7 +24,7 @@ struct ProvisioningHarness: Sendable {
     /// daemon logs nothing to stderr, so readiness is also recognised by the control socket answering.
     static func with(
         users: Int = 30, groups: Int = 9, extraConfig: String = "", tenantSettings: TenantSettings = TenantSettings(deviceCodeIntervalSeconds: 1),
-        stateFileSystemBytes: Int? = nil, _ body: @Sendable (ProvisioningHarness) async throws -> Void
+        stateFileSystemBytes: Int? = nil, environment: [String: String] = [:], _ body: @Sendable (ProvisioningHarness) async throws -> Void
     ) async throws {
         let settings = tenantSettings
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
@@ -56,7 +56,7 @@ struct ProvisioningHarness: Sendable {
                 name = "record"
                 command = ["/bin/sh", "-c", "cat >> \(sandbox.path)/alerts.jsonl; echo >> \(sandbox.path)/alerts.jsonl"]
                 """)
-            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath], environment: environment)
             try #require(await daemon.waitUntilServing(socket: sandbox.path + "/control"), "daemon never started: \(daemon.log)")
             let harness = ProvisioningHarness(
                 emulator: emulator, baseURL: base, socket: sandbox.path + "/control", directory: sandbox.path,

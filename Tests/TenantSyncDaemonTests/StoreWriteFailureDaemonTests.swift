@@ -32,7 +32,10 @@ struct StoreWriteFailureDaemonTests {
     func fullStateFileSystem() async throws {
         // 70-second access tokens: each grant falls due 35 seconds after it was obtained.
         let settings = TenantSettings(accessTokenLifetimeSeconds: 70, deviceCodeIntervalSeconds: 1)
-        try await ProvisioningHarness.with(tenantSettings: settings, stateFileSystemBytes: 16 << 20) { h in
+        // A systemd watchdog of two seconds (no NOTIFY_SOCKET: the daemon logs its health check's verdicts).
+        try await ProvisioningHarness.with(
+            tenantSettings: settings, stateFileSystemBytes: 16 << 20, environment: ["WATCHDOG_USEC": "2000000"]
+        ) { h in
             let provisioned = try await h.provision("exchange-online", ["--scope", "all"], approvals: [true, true])
             try #require(provisioned.status == 0, "\(provisioned.all)")
             let account = try #require(try await h.account("exchange-online"))
@@ -53,6 +56,9 @@ struct StoreWriteFailureDaemonTests {
             #expect(paused, "the daemon never reported the full database: \(String(describing: failure))")
             let status = try await h.ctl(["status"])
             #expect(status.stdout.contains("DATABASE NOT WRITABLE"), "\(status.all)")
+
+            // The watchdog's health check includes the write: systemd would see a daemon that cannot persist as unhealthy.
+            #expect(await h.daemon.waitForLog("Health check failed; watchdog pings withheld"), "the watchdog kept pinging while the database refused writes")
 
             // Meanwhile no refresh token was redeemed: none was lost with a successor the daemon could not store.
             let redeemedWhileFull = (try h.emulator.counters(tenant: h.tenant.id)["token.refresh_token"] ?? 0) - redeemedBefore
@@ -78,6 +84,7 @@ struct StoreWriteFailureDaemonTests {
             #expect(tokenAlerts.isEmpty, "\(tokenAlerts.map(\.subject))")
             #expect(h.daemon.log.contains("The database refuses writes"), "the log does not say why refreshes paused")
             #expect(h.daemon.log.contains("The database accepts writes again"), "the log does not say refreshes resumed")
+            #expect(await h.daemon.waitForLog("Health check passes again; watchdog pings resumed"), "the watchdog did not resume")
         }
     }
 }
