@@ -6,6 +6,9 @@ public struct AppRegistration: Sendable, Codable, Equatable {
     public var displayName: String?
     /// Client secret; never returned by the admin API.
     public var secret: String?
+    /// More client secrets valid at the same time (Microsoft keeps several `passwordCredentials` per app, which is
+    /// how a secret is rotated without downtime); never returned by the admin API.
+    public var additionalSecrets: [String]?
     public var secretExpired: Bool?
     /// Application permissions (app roles) on Microsoft Graph, e.g. `User.Read.All`, `Chat.Read.All`.
     public var graphPermissions: [String]?
@@ -90,6 +93,7 @@ struct AppState {
     var publicView: AppRegistration {
         var copy = registration
         copy.secret = nil
+        copy.additionalSecrets = nil
         copy.consented = consented
         copy.secretExpired = registration.secretExpired ?? false
         return copy

@@ -194,6 +194,32 @@ extension M365Emulator {
         }
     }
 
+    /// Adds a client secret to an app; the secrets it had stay valid (Graph `application: addPassword`).
+    public func addSecret(tenant: String, appId: String, secret: String) throws(EmulatorError) {
+        try withTenant(tenant) { w, t throws(EmulatorError) in
+            guard var app = w.tenants[t].apps[appId.lowercased()] else { throw .notFound("No app '\(appId)' in tenant") }
+            if app.registration.secret == nil {
+                app.registration.secret = secret
+            } else {
+                app.registration.additionalSecrets = (app.registration.additionalSecrets ?? []) + [secret]
+            }
+            w.tenants[t].apps[appId.lowercased()] = app
+        }
+    }
+
+    /// Removes one client secret of an app; requests with it then fail with AADSTS7000215 (Graph `application: removePassword`).
+    public func removeSecret(tenant: String, appId: String, secret: String) throws(EmulatorError) {
+        try withTenant(tenant) { w, t throws(EmulatorError) in
+            guard var app = w.tenants[t].apps[appId.lowercased()] else { throw .notFound("No app '\(appId)' in tenant") }
+            var all = [app.registration.secret].compactMap { $0 } + (app.registration.additionalSecrets ?? [])
+            guard let index = all.firstIndex(of: secret) else { throw .notFound("The app '\(appId)' has no such secret") }
+            all.remove(at: index)
+            app.registration.secret = all.first
+            app.registration.additionalSecrets = all.count > 1 ? Array(all.dropFirst()) : nil
+            w.tenants[t].apps[appId.lowercased()] = app
+        }
+    }
+
     /// Grants or revokes the admin consent of an app in a tenant.
     public func setConsent(tenant: String, appId: String, granted: Bool) throws(EmulatorError) {
         try withTenant(tenant) { w, t throws(EmulatorError) in

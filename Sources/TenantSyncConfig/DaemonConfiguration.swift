@@ -145,11 +145,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if daemon.controlGroup != next.daemon.controlGroup { keys.append("daemon.control_group") }
         if daemon.keyFile != next.daemon.keyFile { keys.append("daemon.key_file") }
         if daemon.logTarget != next.daemon.logTarget { keys.append("daemon.log_target") }
+        if daemon.shutdownTimeout != next.daemon.shutdownTimeout { keys.append("daemon.shutdown_timeout") }
         if daemon.testingFaultSwitches != next.daemon.testingFaultSwitches { keys.append("daemon.testing_fault_switches") }
         if microsoft.authority != next.microsoft.authority { keys.append("microsoft.authority") }
         if microsoft.graph != next.microsoft.graph { keys.append("microsoft.graph") }
         if microsoft.outlook != next.microsoft.outlook { keys.append("microsoft.outlook") }
         if microsoft.management != next.microsoft.management { keys.append("microsoft.management") }
+        // The HTTP clients to Microsoft are built once with it (and shared by every service).
+        if microsoft.requestTimeout != next.microsoft.requestTimeout { keys.append("microsoft.request_timeout") }
         if provisioning != next.provisioning { keys.append("provisioning.consent_timeout") }
         if teams != next.teams { keys.append("teams.evaluation_monthly_calls") }
         return keys

@@ -21,13 +21,19 @@ public struct StatusLine: Sendable, Equatable {
     public var degraded: [DegradedAccount]
     public var nextSync: Date?
     public var failingDeliveries: Int
+    /// Since when the database refuses writes (token refreshes are paused); `nil` when it accepts them.
+    public var storeUnwritableSince: Date?
 
-    public init(accounts: Int, provisioning: Int, degraded: [DegradedAccount], nextSync: Date?, failingDeliveries: Int) {
+    public init(
+        accounts: Int, provisioning: Int, degraded: [DegradedAccount], nextSync: Date?, failingDeliveries: Int,
+        storeUnwritableSince: Date? = nil
+    ) {
         self.accounts = accounts
         self.provisioning = provisioning
         self.degraded = degraded
         self.nextSync = nextSync
         self.failingDeliveries = failingDeliveries
+        self.storeUnwritableSince = storeUnwritableSince
     }
 
     public var healthy: Int { accounts - provisioning - degraded.count }
@@ -44,6 +50,10 @@ public struct StatusLine: Sendable, Equatable {
             parts.append("\(list.count) \(state) (\(names)\(more))")
         }
         var text = parts.joined(separator: ", ")
+        // First: nothing else the daemon does is safe while it cannot persist.
+        if let storeUnwritableSince {
+            text = "database not writable since \(Self.hourMinute(storeUnwritableSince)), token refreshes paused; " + text
+        }
         if let nextSync { text += "; next sync \(Self.hourMinute(nextSync))" }
         if failingDeliveries > 0 { text += "; \(failingDeliveries) alert deliver\(failingDeliveries == 1 ? "y" : "ies") failing" }
         return text

@@ -124,6 +124,10 @@ public protocol AlertStore: Sendable {
     func markDeliveryFailed(alertID: Int64, channel: String, error: String, nextAttemptAt: Date) async throws
     /// The earliest next attempt of any pending delivery.
     func nextDeliveryDate() async throws -> Date?
+    /// Deletes the channel's pending deliveries (the channel was removed); returns how many.
+    func discardPendingDeliveries(channel: String) async throws -> Int
+    /// Makes the channel's pending deliveries due at `date` (the channel was reconfigured); returns how many.
+    func retryPendingDeliveries(channel: String, at date: Date) async throws -> Int
 }
 
 /// Everything the daemon's services need from persistent state.

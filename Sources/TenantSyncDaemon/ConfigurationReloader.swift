@@ -27,7 +27,7 @@ public actor ConfigurationReloader: Service {
     private let settings: RuntimeSettings
     private let notifier: SystemdNotifier
     private let logger: Logger
-    private var listeners: [@Sendable (DaemonConfiguration) async -> Void] = []
+    private var listeners: [@Sendable (_ running: DaemonConfiguration, _ next: DaemonConfiguration) async -> Void] = []
 
     public init(path: String?, loader: ConfigurationLoader, settings: RuntimeSettings, notifier: SystemdNotifier, logger: Logger) {
         self.path = path
@@ -37,8 +37,12 @@ public actor ConfigurationReloader: Service {
         self.logger = logger
     }
 
-    /// Registers a callback run after each successful reload.
-    public func onReload(_ listener: @escaping @Sendable (DaemonConfiguration) async -> Void) {
+    /// Registers a callback that puts a reloaded configuration in force in the objects built from it.
+    ///
+    /// It runs after ``RuntimeSettings`` holds the new configuration and before the reload is
+    /// reported, with the configuration that was running and the one now in force. It must do its
+    /// synchronous part before its first suspension, so that two reloads in a row apply in order.
+    public func onReload(_ listener: @escaping @Sendable (_ running: DaemonConfiguration, _ next: DaemonConfiguration) async -> Void) {
         listeners.append(listener)
     }
 
@@ -72,9 +76,13 @@ public actor ConfigurationReloader: Service {
         merged.microsoft.graph = running.microsoft.graph
         merged.microsoft.outlook = running.microsoft.outlook
         merged.microsoft.management = running.microsoft.management
+        merged.microsoft.requestTimeout = running.microsoft.requestTimeout
         merged.provisioning = running.provisioning
+        merged.teams = running.teams
         let applied = Self.changedKeys(running, merged)
         settings.replace(with: merged)
+        // Applied means in force in every object that uses it, so the listeners run before the report.
+        for listener in listeners { await listener(running, merged) }
         logger.info(
             "Configuration reloaded",
             metadata: [
@@ -87,7 +95,6 @@ public actor ConfigurationReloader: Service {
         if !needRestart.isEmpty {
             logger.warning("Changed keys need a restart to apply", metadata: ["config.needs_restart": "\(needRestart.joined(separator: ","))"])
         }
-        for listener in listeners { await listener(merged) }
         return Outcome(applied: applied, needRestart: needRestart)
     }
 
@@ -95,9 +102,17 @@ public actor ConfigurationReloader: Service {
         var keys: [String] = []
         func check<T: Equatable>(_ name: String, _ a: T, _ b: T) { if a != b { keys.append(name) } }
         check("microsoft.client_id", old.microsoft.clientID, new.microsoft.clientID)
+        // The secret's content, re-read at each reload: a rotated secret in the same file counts as a change.
         check("microsoft.client_secret_file", old.microsoft.clientSecret, new.microsoft.clientSecret)
-        check("microsoft.request_timeout", old.microsoft.requestTimeout, new.microsoft.requestTimeout)
-        check("smtp", old.smtp, new.smtp)
+        check("smtp.host", old.smtp.host, new.smtp.host)
+        check("smtp.port", old.smtp.port, new.smtp.port)
+        check("smtp.security", old.smtp.security, new.smtp.security)
+        check("smtp.username", old.smtp.username, new.smtp.username)
+        check("smtp.password_file", old.smtp.password, new.smtp.password)
+        check("smtp.from", old.smtp.from, new.smtp.from)
+        check("smtp.to", old.smtp.to, new.smtp.to)
+        check("smtp.ca_file", old.smtp.caFile, new.smtp.caFile)
+        check("smtp.timeout", old.smtp.timeout, new.smtp.timeout)
         check("sync.daily_window_start", old.sync.dailyWindowStartMinutes, new.sync.dailyWindowStartMinutes)
         check("sync.daily_window_length", old.sync.dailyWindowLength, new.sync.dailyWindowLength)
         check("sync.mass_deletion_threshold", old.sync.massDeletionThreshold, new.sync.massDeletionThreshold)

@@ -36,28 +36,12 @@ public struct Daemon: Sendable {
         return (directory, store)
     }
 
-    /// The alert channels this configuration delivers to, by outbox name.
-    static func alertChannels(_ configuration: DaemonConfiguration, logger: Logger) -> [any AlertChannel] {
-        // The journal channel only where journald listens; elsewhere it could never deliver.
-        var channels: [any AlertChannel] = JournalWriter.isJournalAvailable ? [JournalAlertChannel()] : []
-        let smtp = configuration.smtp
-        if smtp.isEnabled {
-            let client = SMTPClient(
-                configuration: SMTPConfiguration(
-                    host: smtp.host, port: smtp.port, security: SMTPConfiguration.Security(rawValue: smtp.security.rawValue) ?? .starttls,
-                    username: smtp.username, password: smtp.password, from: smtp.from, to: smtp.to, caFile: smtp.caFile,
-                    commandTimeout: smtp.timeout
-                ),
-                logger: logger
-            )
-            channels.append(SMTPAlertChannel(client: client, composer: AlertMailComposer(from: smtp.from, recipients: smtp.to)))
-        }
-        for hook in configuration.hooks {
-            channels.append(HookAlertChannel(command: HookCommand(
-                name: hook.name, arguments: hook.command, kinds: hook.events.isEmpty ? nil : Set(hook.events), timeout: hook.timeout
-            )))
-        }
-        return channels
+    /// The token refresher's settings from a configuration.
+    static func refresherConfiguration(_ configuration: DaemonConfiguration, alertChannels: [String]) -> TokenRefresherConfiguration {
+        TokenRefresherConfiguration(
+            schedule: RefreshSchedule(margin: configuration.tokens.refreshMargin),
+            maxInFlight: configuration.tokens.maxInFlight, alertChannels: alertChannels
+        )
     }
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the configured bound.
@@ -90,10 +74,17 @@ public struct Daemon: Sendable {
             httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
         )
         let graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
-        let productApp = OAuthClientCredentials(clientID: configuration.microsoft.clientID, clientSecret: configuration.microsoft.clientSecret)
+        // Reloadable keys are read from `settings` where they are used (the expressions passed as autoclosures
+        // below are evaluated at each use), or pushed into their objects by the reload listener at the end.
+        let productApp = { @Sendable in
+            let microsoft = settings.configuration.microsoft
+            return OAuthClientCredentials(clientID: microsoft.clientID, clientSecret: microsoft.clientSecret)
+        }
 
         // Alerts: the outbox first, then one dispatcher delivering to every channel.
-        let channels = Self.alertChannels(configuration, logger: logger)
+        // The journal channel only where journald listens; elsewhere it could never deliver.
+        let channelFactory = AlertChannelFactory(journal: JournalWriter.isJournalAvailable, logger: logger)
+        let channels = AlertChannelSet(channelFactory.channels(configuration))
         let outboxSignal = AlertOutboxSignal()
         let observation = store.observeAlertOutbox { outboxSignal.signal() }
         defer { observation.cancel() }
@@ -102,11 +93,8 @@ public struct Daemon: Sendable {
         // Tokens.
         let refresher = TokenRefresher(
             storage: store,
-            granter: MicrosoftTokenGranter(client: identity, productApp: productApp, accounts: store),
-            configuration: TokenRefresherConfiguration(
-                schedule: RefreshSchedule(margin: configuration.tokens.refreshMargin),
-                maxInFlight: configuration.tokens.maxInFlight, alertChannels: channels.map(\.name)
-            ),
+            granter: MicrosoftTokenGranter(client: identity, productApp: productApp(), accounts: store),
+            configuration: Self.refresherConfiguration(configuration, alertChannels: channels.names),
             logger: logger
         )
 
@@ -116,12 +104,12 @@ public struct Daemon: Sendable {
         let graphTokens = StoredGraphTokenSource(refresher: refresher, storage: store, graphScope: endpoints.graphDefaultScope)
         let budget = EvaluationBudget(
             storage: store, tokens: graphTokens, monthlyCalls: configuration.teams.evaluationMonthlyCalls,
-            alertChannels: channels.map(\.name), logger: logger
+            alertChannels: channels.names, logger: logger
         )
         let synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
-            settings: .init(massDeletionThreshold: configuration.sync.massDeletionThreshold), meter: budget,
-            alerts: store, alertChannels: channels.map(\.name), logger: logger
+            settings: .init(massDeletionThreshold: settings.configuration.sync.massDeletionThreshold), meter: budget,
+            alerts: store, alertChannels: channels.names, logger: logger
         )
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger
@@ -133,12 +121,25 @@ public struct Daemon: Sendable {
             notifier: notifier, logger: logger
         )
         let provisioner = Provisioner(
-            store: store, identity: identity, graph: graph, productApp: productApp, refresher: refresher, operations: operations,
-            coordinator: coordinator, alertChannels: channels.map(\.name),
+            store: store, identity: identity, graph: graph, productApp: productApp(), refresher: refresher, operations: operations,
+            coordinator: coordinator, alertChannels: channels.names,
             consentTimeout: configuration.provisioning.consentTimeout, meter: budget, logger: logger
         )
+        await reloader.onReload { running, next in
+            // Synchronous first (see `onReload`): the refresher's settings, then the channel set inside `reconfigure`.
+            let nextChannels = channelFactory.channels(next)
+            refresher.reconfigure { $0 = Self.refresherConfiguration(next, alertChannels: nextChannels.map(\.name)) }
+            do {
+                try await dispatcher.reconfigure(channels: nextChannels, changed: AlertChannelFactory.changedChannels(from: running, to: next))
+            } catch {
+                logger.error("Pending alert deliveries could not be updated after a reload", metadata: ["error": "\(error)"])
+            }
+            // A raised `sync.max_concurrent_tenants` may start queued runs now.
+            await coordinator.settingsChanged()
+        }
         let status = StatusReporter(
-            store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health }, notifier: notifier, logger: logger
+            store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health },
+            storeWriteFailure: { refresher.storeWriteFailure }, notifier: notifier, logger: logger
         )
 
         // The control socket: inherited from systemd socket activation, or created here.
@@ -177,12 +178,14 @@ public struct Daemon: Sendable {
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }
         if let watchdog = WatchdogConfiguration.fromEnvironment(environment) {
-            // Healthy means: the scheduler loop is alive and the database answers.
+            // Healthy means: the scheduler loop is alive and the database answers and accepts a committed write
+            // (a daemon that cannot persist a rotated refresh token must look unhealthy to systemd).
             let health: WatchdogService<ContinuousClock>.HealthCheck = {
                 guard await faultSwitch?.healthCheck() ?? true else { return false }
                 guard heartbeat.isAlive(within: .seconds(180)) else { return false }
                 do {
                     try await store.ping()
+                    try await store.probeWrite(at: Date())
                     return true
                 } catch {
                     return false

@@ -60,28 +60,35 @@ public struct DirectorySynchronizer: Sendable {
     let store: any DirectoryStore
     let graph: GraphClient
     let tokens: any GraphTokenSource
-    let settings: Settings
+    private let currentSettings: @Sendable () -> Settings
+    /// The settings in force, read afresh by each run and each step (the threshold is reloadable).
+    var settings: Settings { currentSettings() }
     /// Counts the Graph calls for metered (evaluation-mode) accounts.
     let meter: (any GraphCallMeter)?
     /// Where a held run's alert goes; `nil` only where no outbox exists (benchmarks).
     let alerts: (any AccountStore & AlertStore)?
-    /// The outbox channels of that alert (the daemon's configured ones); no default that might not exist.
-    let alertChannels: [String]
+    /// The outbox channels of that alert (the daemon's configured ones, read at each alert); no default that might not exist.
+    private let currentAlertChannels: @Sendable () -> [String]
+    var alertChannels: [String] { currentAlertChannels() }
     let now: @Sendable () -> Date
     let logger: Logger
 
+    /// - Parameters:
+    ///   - settings, alertChannels: evaluated afresh at each use, so that the daemon can pass expressions reading its
+    ///     reloadable configuration.
     public init(
-        store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: Settings,
-        meter: (any GraphCallMeter)? = nil, alerts: (any AccountStore & AlertStore)? = nil, alertChannels: [String] = [],
+        store: any DirectoryStore, graph: GraphClient, tokens: any GraphTokenSource, settings: @autoclosure @escaping @Sendable () -> Settings,
+        meter: (any GraphCallMeter)? = nil, alerts: (any AccountStore & AlertStore)? = nil,
+        alertChannels: @autoclosure @escaping @Sendable () -> [String] = [],
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.graph = graph
         self.tokens = tokens
-        self.settings = settings
+        self.currentSettings = settings
         self.meter = meter
         self.alerts = alerts
-        self.alertChannels = alertChannels
+        self.currentAlertChannels = alertChannels
         self.now = now
         self.logger = logger
     }
@@ -426,7 +433,9 @@ public struct DirectorySynchronizer: Sendable {
         run: SyncRun, tally: RunTally, removedUsers: [String], removedGroups: [String], userCountBefore: Int,
         links: [String: String], progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws {
-        let limit = Double(userCountBefore) * settings.massDeletionThreshold
+        // Read once: the decision and the alert name the same threshold even if a reload lands meanwhile.
+        let threshold = settings.massDeletionThreshold
+        let limit = Double(userCountBefore) * threshold
         if userCountBefore > 0, Double(removedUsers.count) > limit {
             try await store.recordSyncProgress(runID: run.id, pages: tally.pages, counts: tally.counts)
             // One held run per tenant: an older one describes an older directory and is superseded by this one.
@@ -437,7 +446,7 @@ public struct DirectorySynchronizer: Sendable {
             try await store.holdSyncRun(runID: run.id, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links, at: now())
             let hold = MassDeletionHold(
                 runID: run.id, tenantID: run.tenantID, removedUsers: removedUsers.count, removedGroups: removedGroups.count,
-                usersBefore: userCountBefore, threshold: settings.massDeletionThreshold
+                usersBefore: userCountBefore, threshold: threshold
             )
             try await store.setSyncRunNote(runID: run.id, note: hold.note)
             if let alerts {

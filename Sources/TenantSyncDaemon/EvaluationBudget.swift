@@ -14,18 +14,21 @@ actor EvaluationBudget: GraphCallMeter {
     let storage: any TenantSyncStorage
     let tokens: StoredGraphTokenSource
     let monthlyCalls: Int
-    let alertChannels: [String]
+    /// Read at each alert: hooks and SMTP are reloadable.
+    private let currentAlertChannels: @Sendable () -> [String]
+    var alertChannels: [String] { currentAlertChannels() }
     let now: @Sendable () -> Date
     let logger: Logger
 
     init(
-        storage: any TenantSyncStorage, tokens: StoredGraphTokenSource, monthlyCalls: Int, alertChannels: [String],
+        storage: any TenantSyncStorage, tokens: StoredGraphTokenSource, monthlyCalls: Int,
+        alertChannels: @autoclosure @escaping @Sendable () -> [String],
         now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.storage = storage
         self.tokens = tokens
         self.monthlyCalls = monthlyCalls
-        self.alertChannels = alertChannels
+        self.currentAlertChannels = alertChannels
         self.now = now
         self.logger = logger
     }

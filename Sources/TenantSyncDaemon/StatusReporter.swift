@@ -11,17 +11,20 @@ final class StatusReporter: Service, Sendable {
     let store: any TenantSyncStorage
     let scheduler: SyncScheduler
     let deliveryHealth: @Sendable () -> DeliveryHealth
+    /// Set while the database refuses writes (the token refresher's last write probe failed).
+    let storeWriteFailure: @Sendable () -> StoreWriteFailure?
     let notifier: SystemdNotifier
     let interval: Duration
     let logger: Logger
 
     init(
         store: any TenantSyncStorage, scheduler: SyncScheduler, deliveryHealth: @escaping @Sendable () -> DeliveryHealth,
-        notifier: SystemdNotifier, interval: Duration = .seconds(15), logger: Logger
+        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil }, notifier: SystemdNotifier, interval: Duration = .seconds(15), logger: Logger
     ) {
         self.store = store
         self.scheduler = scheduler
         self.deliveryHealth = deliveryHealth
+        self.storeWriteFailure = storeWriteFailure
         self.notifier = notifier
         self.interval = interval
         self.logger = logger
@@ -64,7 +67,7 @@ final class StatusReporter: Service, Sendable {
         return StatusLine(
             accounts: accounts.count, provisioning: accounts.filter { $0.state == .provisioning }.count, degraded: degraded,
             nextSync: try await scheduler.nextDueDate(after: Date()),
-            failingDeliveries: deliveryHealth().failingChannels.count
+            failingDeliveries: deliveryHealth().failingChannels.count, storeUnwritableSince: storeWriteFailure()?.failingSince
         )
     }
 
@@ -105,7 +108,7 @@ final class StatusReporter: Service, Sendable {
             ),
             degraded: degraded, nextSync: nextSync, alertDelivery: channels,
             unacknowledgedAlerts: try await store.alerts(includeAcknowledged: false, limit: 10_000).count,
-            heldSyncs: held.map(SyncRunInfo.init)
+            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure()
         )
     }
 }

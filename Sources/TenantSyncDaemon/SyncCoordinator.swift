@@ -89,6 +89,11 @@ public actor SyncCoordinator {
     /// Whether a run of the tenant has been taken from the queue and is going.
     public func isRunning(tenantID: String) -> Bool { active[tenantID] != nil }
 
+    /// Wakes the scheduler without new work: a reload may have raised the bound on concurrent runs.
+    public func settingsChanged() {
+        wake?.yield()
+    }
+
     /// Whether a run of the tenant is going or queued, or the tenant is reserved.
     public func isBusy(tenantID: String) -> Bool { active[tenantID] != nil || pending[tenantID] != nil || reserved.contains(tenantID) }
 

@@ -81,6 +81,23 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func discardPendingDeliveries(channel: String) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM alert_deliveries WHERE channel = ? AND state = 'pending'", arguments: [channel])
+            return db.changesCount
+        }
+    }
+
+    public func retryPendingDeliveries(channel: String, at date: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(
+                sql: "UPDATE alert_deliveries SET next_attempt_at = ? WHERE channel = ? AND state = 'pending' AND next_attempt_at > ?",
+                arguments: [Timestamp.text(date), channel, Timestamp.text(date)]
+            )
+            return db.changesCount
+        }
+    }
+
     static func fetchAlert(_ db: Database, id: Int64) throws -> Alert? {
         try Row.fetchOne(db, sql: "SELECT * FROM alerts WHERE id = ?", arguments: [id]).map(alert(from:))
     }

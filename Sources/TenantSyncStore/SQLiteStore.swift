@@ -95,6 +95,19 @@ public final class SQLiteStore: Sendable {
         _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
     }
 
+    /// Commits a one-row write: throws when the database cannot persist (disk full, read-only, I/O error).
+    ///
+    /// A committed write, not a rolled-back one: in WAL mode nothing reaches the disk before the commit,
+    /// so only a commit proves that the next token set could be stored.
+    public func probeWrite(at date: Date) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO store_write_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at",
+                arguments: [Timestamp.text(date)]
+            )
+        }
+    }
+
     /// Checkpoints the WAL into the main file and closes the database.
     public func close() throws {
         try pool.blocking.writeWithoutTransaction { db in

@@ -10,7 +10,15 @@ struct ReloadCommand: AsyncParsableCommand, ControlSubcommand {
         try await global.withClient { client in
             let changed = try await client.reload()
             if global.json { return print(try ControlJSON.encode(["changed": changed])) }
-            print(changed.isEmpty ? "Configuration reloaded; nothing changed." : "Configuration reloaded; changed: \(changed.joined(separator: ", "))")
+            guard !changed.isEmpty else { return print("Configuration reloaded; nothing changed.") }
+            // The daemon prefixes each key with what became of it; anything else is listed as it came.
+            let applied = changed.compactMap { $0.hasPrefix("applied ") ? String($0.dropFirst("applied ".count)) : nil }
+            let restart = changed.compactMap { $0.hasPrefix("needs a restart: ") ? String($0.dropFirst("needs a restart: ".count)) : nil }
+            let other = changed.filter { !$0.hasPrefix("applied ") && !$0.hasPrefix("needs a restart: ") }
+            print("Configuration reloaded.")
+            if !applied.isEmpty { print("Applied now: \(applied.joined(separator: ", "))") }
+            if !restart.isEmpty { print("Needs a restart (the running value stays until then): \(restart.joined(separator: ", "))") }
+            if !other.isEmpty { print("changed: \(other.joined(separator: ", "))") }
         }
     }
 }

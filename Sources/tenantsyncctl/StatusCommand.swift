@@ -11,6 +11,11 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
             let status = try await client.status()
             if global.json { return print(try ControlJSON.encode(status)) }
             print("tenantsyncd \(status.version), running since \(Show.time(status.startedAt))")
+            if let failure = status.storeWriteFailure {
+                print("DATABASE NOT WRITABLE since \(Show.time(failure.failingSince)) (\(failure.failures) failed write probes): token refreshes are paused so that no refresh token is lost.")
+                print("  Last error: \(Show.text(failure.lastError))")
+                print("  Next check: \(Show.time(failure.nextCheckAt)); free space or fix the state directory and refreshes resume on their own.")
+            }
             let counts = status.accounts
             print("Accounts: \(counts.total) (\(counts.active) active, \(counts.provisioning) provisioning, \(counts.tokenInvalid) token-invalid)")
             if status.degraded.isEmpty {

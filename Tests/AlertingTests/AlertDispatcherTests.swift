@@ -56,6 +56,43 @@ struct AlertDispatcherTests {
         }
     }
 
+    @Test("a reload's channels: a removed channel's pending deliveries are dropped, a changed one's are due at once and go to the new command, an added one gets only new alerts")
+    func reconfiguredChannels() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let store = try TestAlerts.makeStore(directory: directory)
+        // Both hooks fail at first: their deliveries stay pending, backed off by a minute.
+        let slowBackoff = BackoffPolicy(initial: .seconds(60), maximum: .seconds(60), multiplier: 2, jitter: 0)
+        func hook(_ name: String, _ behaviour: String) -> HookAlertChannel {
+            HookAlertChannel(command: HookCommand(name: name, arguments: [HookRunnerTests.script, directory + "/\(name)-\(behaviour).json", behaviour]))
+        }
+        let dispatcher = AlertDispatcher(
+            store: store, channels: [hook("gone", "fail"), hook("fixed", "fail")], configuration: .init(backoff: slowBackoff), logger: Logger(label: "test")
+        )
+        let old = try await store.enqueueAlert(TestAlerts.tokenInvalid(), channels: dispatcher.channels.names, at: Date())
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: old.id).allSatisfy { $0.state == .pending && $0.attempts == 1 })
+        #expect(try await store.dueDeliveries(at: Date(), limit: 10).isEmpty, "both are backed off")
+        #expect(Set(dispatcher.health.failingChannels.keys) == ["hook:gone", "hook:fixed"])
+
+        // The reload: `gone` removed, `fixed` now succeeds, `new` added.
+        let change = try await dispatcher.reconfigure(channels: [hook("fixed", "ok"), hook("new", "ok")], changed: ["hook:fixed"])
+        #expect(change.added == ["hook:new"] && change.removed == ["hook:gone"], "\(change)")
+        #expect(dispatcher.channels.names == ["hook:fixed", "hook:new"])
+        #expect(dispatcher.health.failingChannels.isEmpty, "the removed and the changed channel are no longer reported failing")
+        let deliveries = try await store.deliveries(alertID: old.id)
+        #expect(deliveries.map(\.channel) == ["hook:fixed"], "the removed channel's pending delivery is dropped, none is added for the new one")
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: old.id).first?.state == .delivered, "the changed channel's backlog was due at once")
+        #expect(FileManager.default.fileExists(atPath: directory + "/fixed-ok.json"), "the backlog went to the new command")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/new-ok.json"), "the added channel got an old alert")
+
+        // A straggler queued for the removed channel (a producer that read the names just before the reload) is dropped.
+        let straggler = try await store.enqueueAlert(TestAlerts.tokenInvalid(), channels: ["hook:gone", "hook:new"], at: Date())
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: straggler.id).map(\.channel) == ["hook:new"])
+        #expect(FileManager.default.fileExists(atPath: directory + "/new-ok.json"))
+    }
+
     @Test func smtpOutageAndDaemonRestartLoseNothing() async throws {
         let directory = try TestAlerts.temporaryDirectory()
         let server = try await SMTPServer.make(mode: .starttls)

@@ -109,4 +109,10 @@ struct StatusLineTests {
         let line = StatusLine(accounts: 1, provisioning: 1, degraded: [], nextSync: nil, failingDeliveries: 2)
         #expect(line.text == "1 account: 0 healthy, 1 provisioning; 2 alert deliveries failing")
     }
+
+    @Test func leadsWithADatabaseThatRefusesWrites() {
+        let since = Date(timeIntervalSince1970: 86_400 * 20_000 + 5 * 3_600 + 7 * 60)
+        let line = StatusLine(accounts: 2, provisioning: 0, degraded: [], nextSync: nil, failingDeliveries: 0, storeUnwritableSince: since)
+        #expect(line.text == "database not writable since 05:07, token refreshes paused; 2 accounts: 2 healthy")
+    }
 }

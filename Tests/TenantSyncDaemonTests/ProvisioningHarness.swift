@@ -24,12 +24,22 @@ struct ProvisioningHarness: Sendable {
     /// `extraConfig` follows the `[daemon]` keys: more daemon keys, or whole tables (`[smtp]`). With `log_target = "journal"` the
     /// daemon logs nothing to stderr, so readiness is also recognised by the control socket answering.
     static func with(
-        users: Int = 30, groups: Int = 9, extraConfig: String = "", _ body: @Sendable (ProvisioningHarness) async throws -> Void
+        users: Int = 30, groups: Int = 9, extraConfig: String = "", tenantSettings: TenantSettings = TenantSettings(deviceCodeIntervalSeconds: 1),
+        stateFileSystemBytes: Int? = nil, environment: [String: String] = [:], _ body: @Sendable (ProvisioningHarness) async throws -> Void
     ) async throws {
-        let settings = TenantSettings(deviceCodeIntervalSeconds: 1)
+        let settings = tenantSettings
         let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: users, groupsPerTenant: groups, seed: 11, tenantSettings: settings)
         try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
             let sandbox = try DaemonSandbox()
+            // A state directory on a file system of its own (a size-limited tmpfs, mounted in the test's private mount
+            // namespace), which a test can fill under the running daemon.
+            var mounted = false
+            if let bytes = stateFileSystemBytes {
+                try FileManager.default.createDirectory(atPath: sandbox.stateDirectory, withIntermediateDirectories: true)
+                try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=\(bytes),mode=0700", "tenantsync-state", sandbox.stateDirectory])
+                mounted = true
+            }
+            defer { if mounted { _ = try? runTool("/bin/umount", ["-l", sandbox.stateDirectory]) } }
             let base = url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
             try Data(EmulatorDefaults.clientSecret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
             try sandbox.writeConfig("""
@@ -47,7 +57,7 @@ struct ProvisioningHarness: Sendable {
                 name = "record"
                 command = ["/bin/sh", "-c", "cat >> \(sandbox.path)/alerts.jsonl; echo >> \(sandbox.path)/alerts.jsonl"]
                 """)
-            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
+            let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath], environment: environment)
             try #require(await daemon.waitUntilServing(socket: sandbox.path + "/control"), "daemon never started: \(daemon.log)")
             let harness = ProvisioningHarness(
                 emulator: emulator, baseURL: base, socket: sandbox.path + "/control", directory: sandbox.path,
@@ -75,6 +85,24 @@ struct ProvisioningHarness: Sendable {
             withExtendedLifetime(sandbox) {}
         }
     }
+
+    /// Runs a system tool to completion; throws when it fails.
+    @discardableResult
+    static func runTool(_ path: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ToolFailed(description: "\(path) \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        }
+        return process.terminationStatus
+    }
+
+    struct ToolFailed: Error, CustomStringConvertible { var description: String }
 
     static let teamsAppID = "0c7b9a52-4f2e-4d3a-9b1c-2e3f4a5b6c7d"
     static let teamsSecret = "teams-app-secret-value-42"
@@ -158,6 +186,11 @@ struct ProvisioningHarness: Sendable {
     func alerts() async throws -> [AlertInfo] {
         try await withClient { try await $0.listAlerts(ListAlertsRequest(all: true, limit: 100)) }
     }
+
+    /// The daemon's configuration file (a test may rewrite it and reload).
+    var configPath: String { directory + "/tenantsyncd.toml" }
+    /// The client secret file the configuration names.
+    var clientSecretPath: String { directory + "/client-secret" }
 
     /// Writes a secret file the CLI reads.
     func secretFile(_ secret: String) throws -> String {

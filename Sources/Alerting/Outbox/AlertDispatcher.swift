@@ -36,7 +36,8 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     public let signal: AlertOutboxSignal
 
     private let store: any AlertStore
-    private let channels: [String: any AlertChannel]
+    /// The channels in force; a reload replaces them through ``reconfigure(channels:changed:)``.
+    public let channels: AlertChannelSet
     private let configuration: Configuration
     private let clock: C
     private let now: @Sendable () -> Date
@@ -44,15 +45,16 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     private let healthState = Mutex(DeliveryHealth())
 
     /// - Parameters:
-    ///   - channels: the configured channels; deliveries for a channel not listed are kept and reported failing.
+    ///   - channels: the configured channels; deliveries for a channel not listed are kept and reported failing,
+    ///     unless a reload removed that channel (they are dropped then).
     ///   - signal: share it with the ``AlertRaiser``.
     ///   - now: the wall clock the store's dates are compared with.
     public init(
-        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        store: any AlertStore, channels: AlertChannelSet, signal: AlertOutboxSignal = AlertOutboxSignal(),
         configuration: Configuration = Configuration(), clock: C, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
-        self.channels = Dictionary(channels.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.channels = channels
         self.signal = signal
         self.configuration = configuration
         self.clock = clock
@@ -66,7 +68,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     }
 
     public func run() async throws {
-        logger.debug("Alert dispatcher started", metadata: ["alert.channels": "\(channels.keys.sorted().joined(separator: ","))"])
+        logger.debug("Alert dispatcher started", metadata: ["alert.channels": "\(channels.names.joined(separator: ","))"])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let wait: Duration?
             do {
@@ -109,8 +111,13 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     private func deliver(_ deliveries: [AlertDelivery], channelName: String) async throws {
         for (index, delivery) in deliveries.enumerated() {
             guard let alert = try await store.alert(id: delivery.alertID) else { continue }
+            if channels.channel(named: channelName) == nil, channels.isRetired(channelName) {
+                // Queued by a producer that read the channel list just before a reload removed the channel.
+                try await store.discardPendingDeliveries(channel: channelName)
+                continue
+            }
             do {
-                guard let channel = channels[channelName] else {
+                guard let channel = channels.channel(named: channelName) else {
                     throw TenantSyncError(.invalidConfiguration, "Alert channel \(channelName) is not configured; its deliveries wait until it is.")
                 }
                 try await channel.deliver(alert)
@@ -147,6 +154,43 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
                 return
             }
         }
+    }
+
+    /// Puts a reloaded configuration's channels in force, from the next delivery on.
+    ///
+    /// Pending deliveries of a removed channel are dropped (the alerts stay listed, each with its other
+    /// channels' deliveries): the operator removed the channel, and keeping them would report it failing
+    /// forever. Pending deliveries of a changed channel (`changed`, e.g. `smtp` with a new server) are due
+    /// at once, so a backlog that failed on the old settings is retried on the new ones without waiting
+    /// out its backoff. A channel added gets the alerts raised from now on, not the history.
+    /// - Returns: the names added and removed.
+    @discardableResult
+    public func reconfigure(channels new: [any AlertChannel], changed: Set<String>) async throws -> AlertChannelSet.Change {
+        // Replaced before the first suspension, so that two reloads in a row apply in order.
+        let change = channels.replace(with: new)
+        let names = Set(channels.names)
+        let touched = Set(change.removed).union(changed.intersection(names))
+        healthState.withLock { health in
+            for name in touched { health.failingChannels.removeValue(forKey: name) }
+        }
+        for name in change.removed where channels.isRetired(name) {
+            let dropped = try await store.discardPendingDeliveries(channel: name)
+            logger.notice(
+                "Alert channel removed by reload; its pending deliveries were dropped",
+                metadata: ["alert.channel": "\(name)", "alert.deliveries_dropped": "\(dropped)"]
+            )
+        }
+        for name in changed.intersection(names).sorted() {
+            let retried = try await store.retryPendingDeliveries(channel: name, at: now())
+            if retried > 0 {
+                logger.info(
+                    "Alert channel changed by reload; its pending deliveries are retried now",
+                    metadata: ["alert.channel": "\(name)", "alert.deliveries_retried": "\(retried)"]
+                )
+            }
+        }
+        signal.signal()
+        return change
     }
 
     private func recordSuccess(channel: String, at date: Date) {
@@ -192,5 +236,26 @@ extension AlertDispatcher where C == ContinuousClock {
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.init(store: store, channels: channels, signal: signal, configuration: configuration, clock: ContinuousClock(), logger: logger)
+    }
+
+    /// A dispatcher on the continuous clock delivering to a replaceable set of channels.
+    public convenience init(
+        store: any AlertStore, channels: AlertChannelSet, signal: AlertOutboxSignal = AlertOutboxSignal(),
+        configuration: Configuration = Configuration(), logger: Logger
+    ) {
+        self.init(store: store, channels: channels, signal: signal, configuration: configuration, clock: ContinuousClock(), logger: logger)
+    }
+}
+
+extension AlertDispatcher {
+    /// A dispatcher delivering to a fixed list of channels.
+    public convenience init(
+        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        configuration: Configuration = Configuration(), clock: C, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+    ) {
+        self.init(
+            store: store, channels: AlertChannelSet(channels), signal: signal, configuration: configuration, clock: clock, now: now,
+            logger: logger
+        )
     }
 }

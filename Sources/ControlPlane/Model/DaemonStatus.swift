@@ -1,4 +1,5 @@
 import struct Foundation.Date
+import TenantSyncCore
 
 /// The daemon's health at a glance: the reply of `Status`.
 public struct DaemonStatus: Codable, Sendable, Equatable {
@@ -12,10 +13,13 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var unacknowledgedAlerts: Int
     /// Runs held by the mass-deletion guard (at most one per tenant); `nil` from older daemons.
     public var heldSyncs: [SyncRunInfo]?
+    /// Set while the database refuses writes (token refreshes are paused); `nil` when it accepts them.
+    public var storeWriteFailure: StoreWriteFailure?
 
     public init(
         version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
-        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil
+        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil,
+        storeWriteFailure: StoreWriteFailure? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -25,6 +29,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         self.alertDelivery = alertDelivery
         self.unacknowledgedAlerts = unacknowledgedAlerts
         self.heldSyncs = heldSyncs
+        self.storeWriteFailure = storeWriteFailure
     }
 }
 

@@ -167,6 +167,16 @@ extension M365Emulator {
             if let secret = body.secret { try setSecret(tenant: tenant, appId: rest[1], secret: secret) }
             if let expired = body.expired { try setSecretExpired(tenant: tenant, appId: rest[1], expired: expired) }
             return Self.noContent
+        case ("POST", 3, "apps") where rest[2] == "addPassword" || rest[2] == "removePassword":
+            guard let secret = try decode(SecretBody.self, request).secret, !secret.isEmpty else {
+                throw EmulatorError.badRequest("secret is required")
+            }
+            if rest[2] == "addPassword" {
+                try addSecret(tenant: tenant, appId: rest[1], secret: secret)
+            } else {
+                try removeSecret(tenant: tenant, appId: rest[1], secret: secret)
+            }
+            return Self.noContent
         case ("POST", 3, "apps") where rest[2] == "consent":
             try setConsent(tenant: tenant, appId: rest[1], granted: true)
             return Self.noContent

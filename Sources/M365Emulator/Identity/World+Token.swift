@@ -32,10 +32,13 @@ extension World {
             if required { throw .secretRequired() }
             return
         }
-        // Constant-time comparison of the digests, so timing does not leak the secret.
-        let expected = Data(SHA256.hash(data: Data((app.registration.secret ?? "").utf8)))
+        // Constant-time comparison of the digests, so timing does not leak the secret. Any of the app's
+        // credentials is accepted, as Microsoft does while a rotation keeps the old and the new secret.
         let given = Data(SHA256.hash(data: Data(secret.utf8)))
-        guard app.registration.secret != nil, expected == given else { throw .invalidSecret(app.registration.appId) }
+        let valid = ([app.registration.secret].compactMap { $0 } + (app.registration.additionalSecrets ?? [])).reduce(false) { found, candidate in
+            (Data(SHA256.hash(data: Data(candidate.utf8))) == given) || found
+        }
+        guard valid else { throw .invalidSecret(app.registration.appId) }
         if app.registration.secretExpired == true { throw .secretExpired(app.registration.appId) }
     }
 

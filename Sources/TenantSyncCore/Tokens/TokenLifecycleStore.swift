@@ -6,6 +6,11 @@ import struct Foundation.Date
 /// invalid" and "an alert was queued" cannot lose the alert, and a refresh
 /// that raced a renewal cannot overwrite the renewed tokens.
 public protocol TokenLifecycleStore: Sendable {
+    /// Commits a small write; throws when the store cannot persist (disk full, read-only, I/O error).
+    ///
+    /// Called before a refresh token is redeemed: its successor must be storable, or it is lost.
+    func probeWrite(at date: Date) async throws
+
     /// The grant, its token set and the set's generation, read together in one transaction.
     func tokenSnapshot(grantID: Int64) async throws -> TokenSnapshot?
 

@@ -13,13 +13,16 @@ struct Provisioner: ControlHandler {
     let store: any TenantSyncStorage & TokenLifecycleStore
     let identity: IdentityPlatformClient
     let graph: GraphClient
-    let productApp: OAuthClientCredentials
+    /// Read at each use: `[microsoft] client_id` and the client secret are reloadable.
+    private let currentProductApp: @Sendable () -> OAuthClientCredentials
+    var productApp: OAuthClientCredentials { currentProductApp() }
     let refresher: TokenRefresher
     let renewal: TokenRenewal
     let operations: TenantOperations
     let coordinator: SyncCoordinator
-    /// The alert channels of the daemon, by outbox name.
-    let alertChannels: [String]
+    /// The alert channels of the daemon, by outbox name, read at each alert (hooks and SMTP are reloadable).
+    private let currentAlertChannels: @Sendable () -> [String]
+    var alertChannels: [String] { currentAlertChannels() }
     /// Where SharePoint sends the administrator back after trusting the app (the AppInv.aspx redirect URL).
     let redirectURL: String
     /// How long the loopback listener waits for the authorization-code redirect.
@@ -35,19 +38,20 @@ struct Provisioner: ControlHandler {
     let logger: Logger
 
     init(
-        store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: OAuthClientCredentials,
-        refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator, alertChannels: [String],
+        store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: @autoclosure @escaping @Sendable () -> OAuthClientCredentials,
+        refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator,
+        alertChannels: @autoclosure @escaping @Sendable () -> [String],
         redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
         self.graph = graph
-        self.productApp = productApp
+        self.currentProductApp = productApp
         self.refresher = refresher
         self.renewal = TokenRenewal(storage: store, refresher: refresher, logger: logger, now: now)
         self.operations = operations
         self.coordinator = coordinator
-        self.alertChannels = alertChannels
+        self.currentAlertChannels = alertChannels
         self.redirectURL = redirectURL
         self.consentTimeout = consentTimeout
         self.meter = meter

@@ -8,14 +8,19 @@ import TenantSyncCore
 /// own app id and secret, or the product app in evaluation mode.
 public struct MicrosoftTokenGranter: TokenGranting {
     let client: IdentityPlatformClient
-    let productApp: OAuthClientCredentials
+    private let currentProductApp: @Sendable () -> OAuthClientCredentials
     let accounts: any AccountStore
 
-    public init(client: IdentityPlatformClient, productApp: OAuthClientCredentials, accounts: any AccountStore) {
+    /// - Parameter productApp: evaluated at each token request, so that the daemon can pass an expression
+    ///   reading its reloadable configuration (a rotated client secret applies to the next request).
+    public init(client: IdentityPlatformClient, productApp: @autoclosure @escaping @Sendable () -> OAuthClientCredentials, accounts: any AccountStore) {
         self.client = client
-        self.productApp = productApp
+        self.currentProductApp = productApp
         self.accounts = accounts
     }
+
+    /// The product's app as configured now.
+    var productApp: OAuthClientCredentials { currentProductApp() }
 
     public func refreshTokens(grant: Grant, account: ServiceAccount, tenant: Tenant, current: TokenSet) async throws -> TokenSet {
         switch grant.flow {
@@ -33,6 +38,7 @@ public struct MicrosoftTokenGranter: TokenGranting {
 
     /// The app a client-credentials grant of the account authenticates as.
     public func appCredentials(_ account: ServiceAccount) async throws -> OAuthClientCredentials {
+        let productApp = self.productApp
         guard let appID = account.appID, appID != productApp.clientID else { return productApp }
         return OAuthClientCredentials(clientID: appID, clientSecret: try await accounts.clientSecret(accountID: account.id))
     }

@@ -17,7 +17,7 @@ public typealias TokenRefresherStorage = AccountStore & TokenStore & TokenLifecy
 public final class TokenRefresher: Service, AccessTokenProviding {
     let storage: any TokenRefresherStorage
     let granter: any TokenGranting
-    let configuration: TokenRefresherConfiguration
+    private let liveConfiguration: Mutex<TokenRefresherConfiguration>
     let logger: Logger
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
@@ -32,6 +32,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         /// Grants whose last attempt could not be stored: not retried before the date.
         var deferredUntil: [Int64: Date] = [:]
         var shuttingDown = false
+        /// Set while the store refuses writes: no refresh token is redeemed until a probe succeeds.
+        var storeFailure: StoreWriteFailure?
         /// Completed refreshes, for tests and the benchmark.
         var completed = 0
         var peakInFlight = 0
@@ -48,7 +50,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     ) {
         self.storage = storage
         self.granter = granter
-        self.configuration = configuration
+        self.liveConfiguration = Mutex(configuration)
         self.logger = logger
         self.clock = clock
         self.now = now
@@ -57,6 +59,26 @@ public final class TokenRefresher: Service, AccessTokenProviding {
 
     /// Wakes the loop: a grant was added or renewed, or its schedule changed.
     public func wake() { wakeSignal.signal() }
+
+    /// The configuration in force; each scheduling decision and each refresh reads it afresh.
+    public var configuration: TokenRefresherConfiguration {
+        liveConfiguration.withLock { $0 }
+    }
+
+    /// Changes the configuration (a reload): the next scheduling decision uses it.
+    ///
+    /// A raised in-flight bound starts waiting refreshes at once; a new margin applies to each
+    /// grant's next refresh time as it is computed after its next refresh.
+    public func reconfigure(_ change: (inout TokenRefresherConfiguration) -> Void) {
+        liveConfiguration.withLock { configuration in
+            change(&configuration)
+            configuration.maxInFlight = max(1, configuration.maxInFlight)
+        }
+        wakeSignal.signal()
+    }
+
+    /// Set while the store refuses writes (token refreshes are paused); `nil` when it accepts them.
+    public var storeWriteFailure: StoreWriteFailure? { tracker.withLock { $0.storeFailure } }
 
     /// How many refreshes are in flight now.
     public var inFlightCount: Int { tracker.withLock { $0.inFlight.count } }
@@ -100,16 +122,22 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     /// or nil to wait for a wake only (every refresh in flight signals one when it finishes).
     private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration? {
         let start = now()
+        if let failure = tracker.withLock({ $0.storeFailure }), failure.nextCheckAt > start {
+            return .seconds(failure.nextCheckAt.timeIntervalSince(start))
+        }
         let (inFlight, deferred) = tracker.withLock { tracker in
             tracker.deferredUntil = tracker.deferredUntil.filter { $0.value > start }
             return (tracker.inFlight, tracker.deferredUntil)
         }
         let busy = inFlight.union(deferred.keys)
+        let configuration = self.configuration
         let capacity = configuration.maxInFlight - inFlight.count
         if capacity > 0 {
             // Ask for enough rows to see past the grants already in flight or deferred.
             let due = try await storage.grantsDue(before: start, limit: busy.count + capacity)
             let ready = due.filter { !busy.contains($0.id) }.prefix(capacity)
+            // One probe per round: a refresh token redeemed now must have a store that takes its successor.
+            if !ready.isEmpty, let pause = await storeRefusesWrites() { return pause }
             for grant in ready {
                 tracker.withLock { tracker in
                     tracker.inFlight.insert(grant.id)
@@ -133,6 +161,44 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
     }
 
+    /// Probes the store with a committed write; returns how long to pause refreshes when it refuses, `nil` when it accepts.
+    ///
+    /// Backs off exponentially (bounded) while it keeps refusing; says so once when it starts and once when it ends.
+    func storeRefusesWrites() async -> Duration? {
+        let at = now()
+        do {
+            try await storage.probeWrite(at: at)
+            if let ended = tracker.withLock({ tracker in defer { tracker.storeFailure = nil }; return tracker.storeFailure }) {
+                logger.notice(
+                    "The database accepts writes again; token refreshes resume",
+                    metadata: ["store.failing_since": "\(ended.failingSince)", "store.failed_probes": "\(ended.failures)"]
+                )
+            }
+            return nil
+        } catch {
+            let configuration = self.configuration
+            let failure = tracker.withLock { tracker -> StoreWriteFailure in
+                let failures = (tracker.storeFailure?.failures ?? 0) + 1
+                let delay = configuration.storeProbeDelay(afterFailures: failures)
+                let failure = StoreWriteFailure(
+                    failingSince: tracker.storeFailure?.failingSince ?? at, failures: failures, lastError: "\(error)",
+                    nextCheckAt: at.addingTimeInterval(delay.secondsDouble)
+                )
+                tracker.storeFailure = failure
+                return failure
+            }
+            let metadata: Logger.Metadata = [
+                "store.error": "\(error)", "store.failed_probes": "\(failure.failures)", "store.next_check_at": "\(failure.nextCheckAt)",
+            ]
+            if failure.failures == 1 {
+                logger.critical("The database refuses writes; token refreshes are paused so that no refresh token is lost", metadata: metadata)
+            } else {
+                logger.warning("The database still refuses writes; token refreshes stay paused", metadata: metadata)
+            }
+            return .seconds(failure.nextCheckAt.timeIntervalSince(at))
+        }
+    }
+
     /// The time until the earliest due refresh not already in flight, capped at `maxSleep`.
     private func pauseUntilNextDue(excluding busy: Set<Int64>, deferred: [Int64: Date]) async throws -> Duration {
         let upcoming = try await storage.grantsDue(before: .distantFuture, limit: busy.count + 1)
@@ -141,10 +207,11 @@ public final class TokenRefresher: Service, AccessTokenProviding {
            let status = try await storage.tokenStatus(grantID: grant.id) {
             next = min(next ?? status.nextRefreshAt, status.nextRefreshAt)
         }
-        guard let next else { return configuration.maxSleep }
+        let maxSleep = configuration.maxSleep
+        guard let next else { return maxSleep }
         let seconds = next.timeIntervalSince(now())
         if seconds <= 0 { return .zero }
-        return min(.seconds(seconds), configuration.maxSleep)
+        return min(.seconds(seconds), maxSleep)
     }
 
     private func sleepOrWake(_ pause: Duration?) async {
@@ -208,6 +275,13 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             tenantID: tenant.id, tenantDomain: tenant.domain, service: account.service, accountID: account.id,
             grantID: grantID, grantName: snapshot.grant.name
         )
+        // The scheduled path probed for its round; a caller's on-demand or forced refresh probes itself.
+        if onDemand || forcedBelow != nil, await storeRefusesWrites() != nil {
+            throw TenantSyncError(
+                .storeUnavailable, "The database refuses writes; the token is not refreshed until it accepts them again.",
+                context: ["grant.id": "\(grantID)"]
+            )
+        }
         let fresh: TokenSet
         do {
             fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current)

@@ -14,11 +14,16 @@ public struct TokenRefresherConfiguration: Sendable {
     public var storeRetryDelay: Duration
     /// The alert channels new alerts are queued for (e.g. `journal`, `smtp`, `hook:NAME`).
     public var alertChannels: [String]
+    /// The first wait after the store refused a write probe; it doubles with each further failure.
+    public var storeProbeInitialDelay: Duration
+    /// The longest wait between write probes while the store refuses writes.
+    public var storeProbeMaximumDelay: Duration
 
     public init(
         schedule: RefreshSchedule = RefreshSchedule(), failurePolicy: RefreshFailurePolicy = RefreshFailurePolicy(),
         maxInFlight: Int = 32, maxSleep: Duration = .seconds(60), storeRetryDelay: Duration = .seconds(5),
-        alertChannels: [String] = ["journal"]
+        alertChannels: [String] = ["journal"], storeProbeInitialDelay: Duration = .seconds(1),
+        storeProbeMaximumDelay: Duration = .seconds(30)
     ) {
         self.schedule = schedule
         self.failurePolicy = failurePolicy
@@ -26,5 +31,14 @@ public struct TokenRefresherConfiguration: Sendable {
         self.maxSleep = maxSleep
         self.storeRetryDelay = storeRetryDelay
         self.alertChannels = alertChannels
+        self.storeProbeInitialDelay = storeProbeInitialDelay
+        self.storeProbeMaximumDelay = max(storeProbeMaximumDelay, storeProbeInitialDelay)
+    }
+
+    /// The wait after `failures` failed write probes in a row: doubling from the initial delay, bounded.
+    func storeProbeDelay(afterFailures failures: Int) -> Duration {
+        let doublings = min(max(failures - 1, 0), 30)
+        let delay = storeProbeInitialDelay * (1 << doublings)
+        return min(delay, storeProbeMaximumDelay)
     }
 }
