@@ -92,7 +92,8 @@ extension ProvisioningTests {
 
     @Test func authCodeRedirectsWithAWrongStateAreRefusedAndTheAdministratorsRedirectStillCompletesTheConsent() async throws {
         try await ProvisioningHarness.with { h in
-            let run = try await h.ctlWithBrowser(["provision", "sharepoint-online", "--tenant", h.tenant.domain, "--scope", "all"]) { _, url in
+            let arguments = ["provision", "sharepoint-online", "--tenant", h.tenant.domain, "--scope", "all", "--confirm-app-principal"]
+            let run = try await h.ctlWithBrowser(arguments) { _, url in
                 let authorize = try await Browser.get(url)
                 let location = try #require(authorize.location)
                 // A local user who found the port sends redirects of their own first: refused, nothing redeemed,
