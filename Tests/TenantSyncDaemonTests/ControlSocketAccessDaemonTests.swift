@@ -11,8 +11,11 @@ struct ControlSocketAccessDaemonTests {
     @Test func aProcessRunningAsTheDaemonsOwnUserIsRefusedAndRootIsServed() async throws {
         // The daemon runs as an unprivileged user, as under systemd (User=tenantsync); a hook runs as that user too.
         let (uid, gid) = try await OutsiderAccount.ensure()
+        // The control group is the daemon user's own primary group, as under the shipped unit (User= and
+        // Group=tenantsync, control_group = "tenantsync"): being in the group must not let the daemon's user in.
+        let group = try await ChildProcess.shell("id -gn \(OutsiderAccount.name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let sandbox = try DaemonSandbox()
-        try sandbox.writeConfig()
+        try sandbox.writeConfig("control_group = \"\(group)\"")
         try await ChildProcess.shell("chown -R \(uid):\(gid) \(sandbox.path)")
         let socket = sandbox.path + "/control"
         let daemon = try DaemonProcess(
@@ -23,7 +26,7 @@ struct ControlSocketAccessDaemonTests {
         let ctl = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl").path
 
         let sameUser = try await OutsiderAccount.run([ctl, "--socket", socket, "status"])
-        #expect(sameUser.status == 77, "a process of the daemon's own (non-root) user was served: \(sameUser.all)")
+        #expect(sameUser.status == 77, "a process of the daemon's own (non-root) user, in the control group, was served: \(sameUser.all)")
         #expect(sameUser.stderr.contains("PermissionDenied"), "\(sameUser.all)")
         let root = try await ChildProcess.run(ctl, ["--socket", socket, "status"])
         #expect(root.status == 0, "\(root.all)")

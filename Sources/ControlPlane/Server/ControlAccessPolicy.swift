@@ -7,14 +7,19 @@ import Musl
 /// Decides which peers may use the control socket: root and members of the
 /// configured control group.
 ///
-/// The daemon's own user is not admitted for being that user: hooks run as it, and a hook (or anything
-/// else running as the service user) must not drive the daemon. A daemon run as root admits root, as before.
+/// The daemon's own user is refused, even when its group is the control group (under the shipped unit
+/// both are `tenantsync`): hooks run as that user, and a hook (or anything else running as the service
+/// user) must not drive the daemon. A daemon run as root admits root, as before.
 public struct ControlAccessPolicy: Sendable, Equatable {
     /// The group whose members may call; `nil` admits only root.
     public var groupName: String?
 
-    public init(groupName: String?) {
+    /// The uid the daemon runs as; refused unless it is root.
+    public var daemonUID: uid_t
+
+    public init(groupName: String?, daemonUID: uid_t = geteuid()) {
         self.groupName = groupName
+        self.daemonUID = daemonUID
     }
 
     /// Whether the peer may call methods.
@@ -23,6 +28,7 @@ public struct ControlAccessPolicy: Sendable, Equatable {
     /// effect. Blocking (NSS may ask LDAP or sssd): call it off the event loop and the cooperative pool.
     public func allows(_ peer: PeerCredentials) -> Bool {
         if peer.uid == 0 { return true }
+        if peer.uid == daemonUID { return false }
         guard let groupName, let gid = Self.groupID(named: groupName) else { return false }
         if peer.gid == gid { return true }
         guard let userName = Self.userName(of: peer.uid) else { return false }
