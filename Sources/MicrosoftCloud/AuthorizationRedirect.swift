@@ -12,8 +12,6 @@ public enum AuthorizationRedirect: Sendable, Equatable {
     case adminConsent(tenant: String?)
     /// The administrator declined or the identity platform refused (`error=...`).
     case error(error: String, description: String?, subcode: String?)
-    /// The redirect's `state` was missing or not the one this listener expects: refused, nothing redeemed.
-    case stateMismatch
     /// Neither `code`, `error` nor `admin_consent`: not a redirect the identity platform sends.
     case malformed
 }

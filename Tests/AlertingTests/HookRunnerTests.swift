@@ -111,4 +111,59 @@ struct HookRunnerTests {
         // /bin/true exits without reading; a big input must not raise SIGPIPE in the test process.
         try await HookRunner().run(HookCommand(name: "true", arguments: ["/bin/true"]), input: Array(repeating: UInt8(ascii: "x"), count: 1 << 20))
     }
+
+    @Test func aHookGetsPathLangAndTheTenantsyncVariablesButNothingElseOfTheDaemonsEnvironment() async throws {
+        // The daemon's environment as systemd gives it: credentials, the notify socket, the watchdog, socket activation.
+        let daemon = [
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": "/var/lib/tenantsync", "CREDENTIALS_DIRECTORY": "/run/credentials/tenantsyncd.service",
+            "NOTIFY_SOCKET": "/run/systemd/notify", "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1", "LISTEN_FDS": "1", "LISTEN_PID": "1",
+            "LISTEN_FDNAMES": "control", "INVOCATION_ID": "0123", "JOURNAL_STREAM": "8:1",
+        ]
+        let directory = try TestAlerts.temporaryDirectory()
+        let output = directory + "/environ"
+        // /proc/PID/environ is the environment the hook was started with, before the shell adds PWD and the like.
+        let command = HookCommand(name: "env-probe", arguments: ["/bin/sh", "-c", "cat >/dev/null; cat /proc/$$/environ > \"$0\"", output])
+        try await HookAlertChannel(command: command, runner: HookRunner(daemonEnvironment: daemon)).deliver(Self.alert())
+        let entries = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\0").map(String.init)
+        var environment: [String: String] = [:]
+        for entry in entries {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            environment[parts[0]] = parts.count > 1 ? parts[1] : ""
+        }
+        #expect(environment == [
+            "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "TENANTSYNC_HOOK": "env-probe", "TENANTSYNC_ALERT_ID": "7",
+            "TENANTSYNC_ALERT_KIND": "token-invalid", "TENANTSYNC_ALERT_SEVERITY": "critical",
+        ], "the hook saw more (or less) than its minimal environment")
+    }
+
+    @Test func theHookEnvironmentTakesOnlyTenantsyncVariablesAndDefaultsThePath() {
+        let environment = HookEnvironment(daemon: ["HOME": "/root"], variables: ["TENANTSYNC_A": "1", "NOTIFY_SOCKET": "/x", "TENANTSYNC_": "empty", "TENANTSYNC_B": "a\0b"])
+        #expect(environment.entries == ["PATH=\(HookEnvironment.defaultPath)", "TENANTSYNC_A=1"])
+    }
+
+    @Test func aHookThatNeverReadsABigAlertIsKilledAtItsTimeoutWithoutHoldingTheCaller() async throws {
+        // 4 MiB: far more than a socket pair buffers, so the write cannot finish while the hook does not read.
+        let directory = try TestAlerts.temporaryDirectory()
+        let pidFile = directory + "/pid"
+        let command = HookCommand(name: "deaf", arguments: ["/bin/sh", "-c", "echo $$ > \"$0\"; exec sleep 60", pidFile], timeout: .milliseconds(500))
+        // A guard off the cooperative pool: if the write blocks the caller, free it after 20 s by killing the hook, so
+        // the test fails with a message instead of hanging.
+        let rescuedMarker = directory + "/rescued"
+        let guardThread = Thread {
+            Thread.sleep(forTimeInterval: 20)
+            if let text = try? String(contentsOfFile: pidFile, encoding: .utf8), let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+               (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))?.hasPrefix("sleep") == true {
+                FileManager.default.createFile(atPath: rescuedMarker, contents: nil)
+                kill(pid, SIGKILL)
+            }
+        }
+        guardThread.start()
+        let started = ContinuousClock.now
+        let error = await #expect(throws: HookError.self) {
+            try await HookRunner().run(command, input: Array(repeating: UInt8(ascii: "x"), count: 4 << 20))
+        }
+        #expect(!FileManager.default.fileExists(atPath: rescuedMarker), "the write to the hook's stdin blocked past its timeout")
+        #expect(error?.reason == .timedOut(after: .milliseconds(500)), "\(String(describing: error))")
+        #expect(ContinuousClock.now - started < .seconds(15))
+    }
 }

@@ -1,5 +1,7 @@
-import Alerting
+@testable import Alerting
 import Foundation
+import NIOCore
+import NIOPosix
 import TestSupport
 import Logging
 import TenantSyncCore
@@ -136,4 +138,77 @@ struct SMTPClientTests {
         }
         #expect(error?.step == .connect)
     }
+
+    @Test func aReplyInjectedBeforeTheTLSHandshakeFailsTheConnectionBeforeAnythingIsSent() async throws {
+        // The server (standing in for a man in the middle) sends "250-injected.example / 250 AUTH PLAIN" in the same
+        // write as its 220 to STARTTLS. Taken as the answer to the EHLO sent inside TLS, it would steer the session.
+        let server = try await SMTPServer.make(mode: .starttls, injectAfterStartTLS: true)
+        try await server.start()
+        let config = configuration(server, security: .starttls)
+        let error = await #expect(throws: SMTPError.self) {
+            try await SMTPClient(configuration: config, logger: Self.logger).send(MailMessage(from: config.from, recipients: config.to, subject: "s", body: "b"))
+        }
+        #expect(error?.step == .starttls, "\(String(describing: error))")
+        #expect(error?.detail.contains("STARTTLS response injection") == true, "\(String(describing: error))")
+        #expect(try await server.messages().isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: server.authLog), "the client authenticated after an injected reply")
+    }
+
+    @Test func theSameServerWithoutInjectionIsServedOverStartTLS() async throws {
+        // The control for the test above: the fixture's STARTTLS works when nothing is injected.
+        let server = try await SMTPServer.make(mode: .starttls)
+        try await server.start()
+        let config = configuration(server, security: .starttls)
+        try await SMTPClient(configuration: config, logger: Self.logger).send(MailMessage(from: config.from, recipients: config.to, subject: "s", body: "b"))
+        #expect(try await server.messages().count == 1)
+    }
+
+    @Test func withoutEncryptionThePasswordGoesOnlyToALoopbackAddressWhateverTheHostIsCalled() async throws {
+        let elsewhere = try #require(SMTPServer.nonLoopbackIPv4(), "this test needs an IPv4 address outside 127.0.0.0/8 on this machine")
+        // A name that looks like loopback, resolved (as an attacker's DNS would) to an address that is not.
+        let remote = try await SMTPServer.make(mode: .plain, listen: elsewhere)
+        try await remote.start()
+        let lookalike = configuration(remote, security: .none, host: "127.evil.example")
+        let refused = await #expect(throws: SMTPError.self) {
+            try await SMTPClient(configuration: lookalike, resolver: FixedResolver(address: elsewhere), logger: Self.logger)
+                .send(MailMessage(from: lookalike.from, recipients: lookalike.to, subject: "s", body: "b"))
+        }
+        #expect(refused?.step == .auth, "\(String(describing: refused))")
+        #expect(refused?.detail.contains("refusing to send the password over an unencrypted connection") == true, "\(String(describing: refused))")
+        #expect(!FileManager.default.fileExists(atPath: remote.authLog), "the password was sent in clear text to \(elsewhere)")
+
+        // A name that resolves to loopback is exempt, as is a loopback address written out.
+        let local = try await SMTPServer.make(mode: .plain)
+        try await local.start()
+        let named = configuration(local, security: .none, host: "mail.internal.example")
+        try await SMTPClient(configuration: named, resolver: FixedResolver(address: "127.0.0.1"), logger: Self.logger)
+            .send(MailMessage(from: named.from, recipients: named.to, subject: "s", body: "b"))
+        let literal = configuration(local, security: .none, host: "127.0.0.1")
+        try await SMTPClient(configuration: literal, logger: Self.logger).send(MailMessage(from: literal.from, recipients: literal.to, subject: "s", body: "b"))
+        #expect(try await local.messages().count == 2)
+        #expect(try String(contentsOfFile: local.authLog, encoding: .utf8) == "PLAIN \(SMTPServer.username) ok\nPLAIN \(SMTPServer.username) ok\n")
+    }
+
+    @Test("loopback is 127.0.0.0/8, ::1 and IPv4-mapped 127.0.0.0/8, decided on the address", arguments: [
+        ("127.0.0.1", true), ("127.255.0.9", true), ("::1", true), ("::ffff:127.0.0.2", true),
+        ("128.0.0.1", false), ("10.127.0.1", false), ("::2", false), ("::ffff:10.0.0.1", false), ("fe80::1", false),
+    ])
+    func loopbackAddresses(address: String, loopback: Bool) throws {
+        #expect(SMTPClient.isLoopback(try SocketAddress(ipAddress: address, port: 25)) == loopback)
+    }
+}
+
+/// A name service answering every name with one IPv4 address: the DNS an attacker controls, played by the test.
+struct FixedResolver: Resolver, Sendable {
+    let address: String
+
+    func initiateAQuery(host: String, port: Int) -> EventLoopFuture<[SocketAddress]> {
+        MultiThreadedEventLoopGroup.singleton.any().makeCompletedFuture { [try SocketAddress(ipAddress: address, port: port)] }
+    }
+
+    func initiateAAAAQuery(host: String, port: Int) -> EventLoopFuture<[SocketAddress]> {
+        MultiThreadedEventLoopGroup.singleton.any().makeSucceededFuture([])
+    }
+
+    func cancelQueries() {}
 }

@@ -18,6 +18,10 @@ final class SMTPServer: @unchecked Sendable {
     let directory: String
     let port: Int
     let mode: Mode
+    /// The address the server listens on.
+    let listen: String
+    /// Sends a forged reply together with its 220 to STARTTLS, before TLS begins (the response injection attack).
+    let injectAfterStartTLS: Bool
     private var process: Process?
 
     var maildir: String { directory + "/maildir" }
@@ -26,11 +30,13 @@ final class SMTPServer: @unchecked Sendable {
     var authLog: String { directory + "/auth.log" }
 
     /// Creates the certificate and password file; `start()` runs the server (again, after `stop()`).
-    init(mode: Mode, port: Int? = nil) throws {
+    init(mode: Mode, port: Int? = nil, listen: String = "127.0.0.1", injectAfterStartTLS: Bool = false) throws {
         directory = NSTemporaryDirectory() + "tenantsync-smtp-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.port = try port ?? freeLoopbackPort()
         self.mode = mode
+        self.listen = listen
+        self.injectAfterStartTLS = injectAfterStartTLS
         try Self.password.write(toFile: passwordPath, atomically: true, encoding: .utf8)
         try Self.run("/usr/bin/openssl", [
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
@@ -45,8 +51,26 @@ final class SMTPServer: @unchecked Sendable {
     }
 
     /// Creates the fixture off the cooperative pool (openssl takes a while).
-    static func make(mode: Mode) async throws -> SMTPServer {
-        try await offThread { try SMTPServer(mode: mode) }
+    static func make(mode: Mode, listen: String = "127.0.0.1", injectAfterStartTLS: Bool = false) async throws -> SMTPServer {
+        try await offThread { try SMTPServer(mode: mode, listen: listen, injectAfterStartTLS: injectAfterStartTLS) }
+    }
+
+    /// An IPv4 address of this machine outside 127.0.0.0/8 (a test server there is reached without loopback).
+    static func nonLoopbackIPv4() -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { return nil }
+        defer { freeifaddrs(list) }
+        var entry = list
+        while let current = entry {
+            defer { entry = current.pointee.ifa_next }
+            guard let address = current.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET) else { continue }
+            var v4 = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { $0.pointee.sin_addr }
+            guard UInt32(bigEndian: v4.s_addr) >> 24 != 127 else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            guard inet_ntop(AF_INET, &v4, &text, socklen_t(text.count)) != nil else { continue }
+            return String(cString: text)
+        }
+        return nil
     }
 
     func start() async throws {
@@ -59,8 +83,8 @@ final class SMTPServer: @unchecked Sendable {
         process.arguments = [
             Self.fixtures + "/smtp_server.py", "--port", String(port), "--maildir", maildir, "--mode", mode.rawValue,
             "--cert", certificatePath, "--key", directory + "/key.pem",
-            "--user", Self.username, "--password-file", passwordPath, "--auth-log", authLog,
-        ]
+            "--user", Self.username, "--password-file", passwordPath, "--auth-log", authLog, "--listen", listen,
+        ] + (injectAfterStartTLS ? ["--inject-after-starttls"] : [])
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")

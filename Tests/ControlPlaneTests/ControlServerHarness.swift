@@ -1,6 +1,7 @@
-import ControlPlane
+@testable import ControlPlane
 import Foundation
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import TenantSyncCore
 
@@ -27,6 +28,8 @@ enum ControlServerHarness {
         handler: any ControlHandler = TestControlHandler(),
         configure: (inout ControlServerConfiguration) -> Void = { _ in },
         clock: any Clock<Duration> = ContinuousClock(),
+        authorize: (@Sendable (PeerCredentials) -> Bool)? = nil,
+        blockingPool: NIOThreadPool = .singleton,
         _ body: (_ socketPath: String, _ server: ControlServer) async throws -> Result
     ) async throws -> Result {
         let directory = try makeDirectory()
@@ -34,7 +37,11 @@ enum ControlServerHarness {
         let path = directory + "/control"
         var configuration = ControlServerConfiguration(listener: .path(path), info: VarlinkServiceInfo(version: "9.9.9"))
         configure(&configuration)
-        let server = ControlServer(configuration: configuration, handler: handler, clock: clock, logger: logger)
+        let policy = ControlAccessPolicy(groupName: configuration.controlGroup)
+        let server = ControlServer(
+            configuration: configuration, handler: handler, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, clock: clock, logger: logger,
+            authorize: authorize ?? policy.allows, blockingPool: blockingPool
+        )
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }

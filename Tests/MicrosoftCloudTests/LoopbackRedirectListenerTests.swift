@@ -44,15 +44,20 @@ struct LoopbackRedirectListenerTests {
         #expect(redirect == .code(Secret("abc+def")))
     }
 
-    @Test func aWrongOrMissingStateIsRefusedBeforeTheCodeIsLookedAt() async throws {
-        let outcomes = try await LoopbackRedirectListener.withListener(expectedState: "expected", logger: Self.logger) { listener in
-            let (status, page) = try await Self.get(listener.redirectURI + "?code=abc&state=other")
-            #expect(status == 400 && page.contains("state parameter does not match"), "\(page)")
-            let (missing, _) = try await Self.get(listener.redirectURI + "?code=abc")
-            #expect(missing == 400)
-            return [try await listener.next(timeout: .seconds(10)), try await listener.next(timeout: .seconds(10))]
+    @Test func redirectsWithAWrongOrMissingStateAreRefusedAndCountedAndTheRightOneIsStillTaken() async throws {
+        // Forty forged redirects (more than any fixed request budget would allow) cannot end the administrator's consent.
+        let (redirect, refused) = try await LoopbackRedirectListener.withListener(expectedState: "expected", logger: Self.logger) { listener in
+            for index in 0..<40 {
+                let query = index.isMultiple(of: 2) ? "?code=abc&state=other-\(index)" : "?code=abc"
+                let (status, page) = try await Self.get(listener.redirectURI + query)
+                #expect(status == 400 && page.contains("state parameter does not match"), "\(status) \(page)")
+            }
+            let (status, page) = try await Self.get(listener.redirectURI + "?code=the-admins&state=expected")
+            #expect(status == 200 && page.contains("Signed in"), "\(page)")
+            return (try await listener.next(timeout: .seconds(10)), listener.refusedRedirects)
         }
-        #expect(outcomes == [.stateMismatch, .stateMismatch])
+        #expect(redirect == .code(Secret("the-admins")), "a refused redirect reached the caller or ended the wait")
+        #expect(refused == 40)
     }
 
     @Test func errorAndAdminConsentRedirectsAreReportedAsSuch() async throws {
@@ -78,13 +83,37 @@ struct LoopbackRedirectListenerTests {
         #expect(closed, "the listener still accepts connections after it was closed")
     }
 
-    @Test func theListenerServesABoundedNumberOfRequests() async throws {
-        try await LoopbackRedirectListener.withListener(expectedState: "s", maximumRequests: 2, logger: Self.logger) { listener in
-            let first = try await Self.get(listener.redirectURI + "/x").0
-            let second = try await Self.get(listener.redirectURI + "/y").0
-            #expect(first == 404 && second == 404)
-            // Past the budget a connection is closed unanswered.
-            await #expect(throws: (any Error).self, "a third request was served") { _ = try await Self.get(listener.redirectURI + "?code=a&state=s") }
+    @Test func connectionsBeyondTheLimitAreClosedUnansweredWhileTheOthersAreOpen() async throws {
+        try await LoopbackRedirectListener.withListener(expectedState: "s", maximumConnections: 2, logger: Self.logger) { listener in
+            let first = try LoopbackTCPConnection(port: listener.port)
+            let second = try LoopbackTCPConnection(port: listener.port)
+            await #expect(throws: (any Error).self, "a third connection was served") { _ = try await Self.get(listener.redirectURI + "?code=a&state=s") }
+            withExtendedLifetime((first, second)) {}
         }
+    }
+
+    @Test func aConnectionThatSendsNothingOrHalfARequestIsClosedAtTheReadTimeout() async throws {
+        try await LoopbackRedirectListener.withListener(expectedState: "s", readTimeout: .milliseconds(300), logger: Self.logger) { listener in
+            let silent = try LoopbackTCPConnection(port: listener.port)
+            let half = try LoopbackTCPConnection(port: listener.port)
+            half.send("GET /tenantsync/consent?state=")
+            let closed = try await offThread { (silent.waitForClose(within: .seconds(10)), half.waitForClose(within: .seconds(10))) }
+            #expect(closed.0, "a connection that sent nothing was still open 10 s after a 300 ms read timeout")
+            #expect(closed.1, "a connection that sent half a request was still open 10 s after a 300 ms read timeout")
+        }
+    }
+
+    @Test func connectionsStillOpenAreClosedWithTheListener() async throws {
+        let open = try await LoopbackRedirectListener.withListener(expectedState: "s", readTimeout: .seconds(600), logger: Self.logger) { listener in
+            let connection = try LoopbackTCPConnection(port: listener.port)
+            connection.send("GET /tenantsync/consent?state=s")
+            // Connections are accepted in order: once a later one is answered, this one was accepted (not merely
+            // queued in the kernel, where closing the listening socket alone would reset it).
+            let (status, _) = try await Self.get("http://127.0.0.1:\(listener.port)/favicon.ico")
+            #expect(status == 404)
+            return connection
+        }
+        let closed = try await offThread { open.waitForClose(within: .seconds(10)) }
+        #expect(closed, "a connection outlived the listener")
     }
 }

@@ -8,6 +8,8 @@ import TenantSyncCore
 /// under their dotted names, e.g. `tenant.domain`, `service.name`, `aadsts.code`,
 /// `trace.id`, `command`; README "Alerts and their facts") and `created_at` (ISO 8601).
 /// A non-zero exit, a signal or a timeout is a failed delivery.
+///
+/// The hook's environment is `PATH`, `LANG` and ``variables(_:hook:)``, nothing of the daemon's.
 public struct HookAlertChannel: AlertChannel {
     public let command: HookCommand
     private let runner: HookRunner
@@ -24,7 +26,18 @@ public struct HookAlertChannel: AlertChannel {
     }
 
     public func deliver(_ alert: Alert) async throws {
-        try await runner.run(command, input: Self.json(alert))
+        try await runner.run(command, input: Self.json(alert), variables: Self.variables(alert, hook: command.name))
+    }
+
+    /// The `TENANTSYNC_*` variables a hook gets (documented in README's hooks section), so a hook can
+    /// route an alert without parsing its JSON.
+    public static func variables(_ alert: Alert, hook: String) -> [String: String] {
+        [
+            "TENANTSYNC_HOOK": hook,
+            "TENANTSYNC_ALERT_ID": "\(alert.id)",
+            "TENANTSYNC_ALERT_KIND": alert.kind,
+            "TENANTSYNC_ALERT_SEVERITY": alert.severity.rawValue,
+        ]
     }
 
     /// The alert as the JSON object hooks read.

@@ -7,19 +7,29 @@ import Synchronization
 /// The hook runs in its own process group; on timeout the whole group is killed
 /// (`SIGKILL`). Its stdin is one end of a socket pair written with `MSG_NOSIGNAL`,
 /// so a hook that exits without reading cannot kill the daemon with `SIGPIPE`.
+/// It gets a minimal environment (``HookEnvironment``), never the daemon's.
 ///
-/// Spawned with `posix_spawn` and watched by one blocking thread (`poll` on its stderr,
+/// Spawned with `posix_spawn` and watched by one blocking thread (`poll` on its stdin and stderr,
 /// `waitpid` on it), not with Foundation's `Process` and `FileHandle.readabilityHandler`:
 /// those register libdispatch sources on descriptors that are closed while the source is
 /// being torn down, and the daemon crashed once in libdispatch's event loop
 /// (`_dispatch_event_loop_drain`, bad pointer) while alert hooks were running.
+/// The alert is written to stdin by that thread too, without blocking: a hook that never reads
+/// its stdin holds no cooperative thread, and its timeout covers the write.
 public struct HookRunner: Sendable {
     static let stderrTailLimit = 2048
 
-    public init() {}
+    /// The daemon's environment, from which only `PATH` and `LANG` are passed on.
+    private let daemonEnvironment: [String: String]
+
+    public init(daemonEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.daemonEnvironment = daemonEnvironment
+    }
 
     /// Runs the command with `input` on stdin; returns when it exits with status 0, throws ``HookError`` otherwise.
-    public func run(_ command: HookCommand, input: [UInt8]) async throws {
+    ///
+    /// - Parameter variables: `TENANTSYNC_*` variables for the hook's environment; other names are dropped.
+    public func run(_ command: HookCommand, input: [UInt8], variables: [String: String] = [:]) async throws {
         guard let program = command.arguments.first, program.hasPrefix("/") else {
             throw HookError(hook: command.name, reason: .couldNotStart("the command must start with an absolute program path"), stderrTail: "")
         }
@@ -37,9 +47,8 @@ public struct HookRunner: Sendable {
             throw HookError(hook: command.name, reason: .couldNotStart(reason), stderrTail: "")
         }
         let ours = pair[0]
-        defer { close(ours) }
-
-        let spawned = Self.spawn(command.arguments, stdin: pair[1], stderr: stderrPipe[1])
+        let environment = HookEnvironment(daemon: daemonEnvironment, variables: variables)
+        let spawned = Self.spawn(command.arguments, environment: environment.entries, stdin: pair[1], stderr: stderrPipe[1])
         // The child holds its own copies now (or never started): the parent's ends go, so EOF arrives when it exits.
         close(pair[1])
         close(stderrPipe[1])
@@ -48,6 +57,7 @@ public struct HookRunner: Sendable {
         case .success(let child):
             pid = child
         case .failure(let failure):
+            close(ours)
             close(stderrPipe[0])
             throw HookError(hook: command.name, reason: .couldNotStart(failure.reason), stderrTail: "")
         }
@@ -55,14 +65,13 @@ public struct HookRunner: Sendable {
         let tail = StderrTail(limit: Self.stderrTailLimit)
         let exit = ProcessExit()
         let stderrRead = stderrPipe[0]
+        // The watching thread owns both descriptors from here on and closes them when the hook is reaped.
         Thread.detachNewThread {
-            let status = Self.watch(pid: pid, stderr: stderrRead, into: tail)
+            let status = Self.watch(pid: pid, stdin: ours, input: input, stderr: stderrRead, into: tail)
+            close(ours)
             close(stderrRead)
             exit.finish(status: status)
         }
-
-        Self.writeAll(input, to: ours)
-        shutdown(ours, Int32(SHUT_WR))
 
         let timedOut = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await exit.wait(); return false }
@@ -96,8 +105,8 @@ public struct HookRunner: Sendable {
     }
 
     /// Starts the hook in its own process group with default signal handling and an empty signal mask, stdin and
-    /// stderr as given, stdout on /dev/null, and the daemon's environment.
-    static func spawn(_ arguments: [String], stdin: Int32, stderr: Int32) -> Result<pid_t, SpawnFailure> {
+    /// stderr as given, stdout on /dev/null, and exactly `environment` (`NAME=value` entries).
+    static func spawn(_ arguments: [String], environment: [String], stdin: Int32, stderr: Int32) -> Result<pid_t, SpawnFailure> {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -120,9 +129,13 @@ public struct HookRunner: Sendable {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
         var pid: pid_t = 0
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
         guard result == 0 else { return .failure(SpawnFailure(reason: "\(arguments[0]): \(String(cString: strerror(result)))")) }
         return .success(pid)
     }
@@ -131,42 +144,54 @@ public struct HookRunner: Sendable {
         var reason: String
     }
 
-    /// Blocking (its own thread): collects stderr while the hook runs, reaps it, then takes what is left in the
-    /// pipe without waiting (a grandchild may still hold it open). Returns the raw wait status.
-    static func watch(pid: pid_t, stderr: Int32, into tail: StderrTail) -> Int32 {
+    /// Blocking (its own thread): writes `input` to the hook's stdin as far as the hook reads it, collects stderr
+    /// while the hook runs, reaps it, then takes what is left in the stderr pipe without waiting (a grandchild may
+    /// still hold it open). Returns the raw wait status. Never blocks in a write: the hook may never read.
+    static func watch(pid: pid_t, stdin: Int32, input: [UInt8], stderr: Int32, into tail: StderrTail) -> Int32 {
         var status: Int32 = 0
         var chunk = [UInt8](repeating: 0, count: 4096)
         var open = true
+        let flags = fcntl(stdin, F_GETFL)
+        _ = fcntl(stdin, F_SETFL, flags | O_NONBLOCK)
+        var written = 0
+        var writing = true
+        if input.isEmpty {
+            shutdown(stdin, Int32(SHUT_WR))
+            writing = false
+        }
         while true {
-            if open {
-                var descriptor = pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)
-                if poll(&descriptor, 1, 50) > 0 {
-                    let count = chunk.withUnsafeMutableBytes { read(stderr, $0.baseAddress, $0.count) }
-                    if count > 0 { tail.append(chunk[0..<count]) } else if count == 0 { open = false }
-                }
-            } else {
+            var descriptors: [pollfd] = []
+            if open { descriptors.append(pollfd(fd: stderr, events: Int16(POLLIN), revents: 0)) }
+            if writing { descriptors.append(pollfd(fd: stdin, events: Int16(POLLOUT), revents: 0)) }
+            if descriptors.isEmpty {
                 usleep(50_000)
+            } else if poll(&descriptors, nfds_t(descriptors.count), 50) > 0 {
+                for descriptor in descriptors where descriptor.revents != 0 {
+                    if descriptor.fd == stderr {
+                        let count = chunk.withUnsafeMutableBytes { read(stderr, $0.baseAddress, $0.count) }
+                        if count > 0 { tail.append(chunk[0..<count]) } else if count == 0 || (errno != EINTR && errno != EAGAIN) { open = false }
+                    } else {
+                        let sent = input.withUnsafeBytes { buffer in
+                            send(stdin, buffer.baseAddress! + written, buffer.count - written, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                        }
+                        if sent > 0 {
+                            written += sent
+                        } else if sent < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK {
+                            // The hook closed its stdin: the rest is dropped, the hook chose not to read.
+                            writing = false
+                        }
+                        if written == input.count {
+                            shutdown(stdin, Int32(SHUT_WR))
+                            writing = false
+                        }
+                    }
+                }
             }
             let reaped = waitpid(pid, &status, WNOHANG)
             if reaped == pid || (reaped < 0 && errno != EINTR) { break }
         }
         if open { tail.drain(stderr) }
         return status
-    }
-
-    /// Writes until done or the hook closed its stdin (then the rest is dropped: the hook chose not to read).
-    static func writeAll(_ bytes: [UInt8], to fd: Int32) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let sent = send(fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                if sent < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += sent
-            }
-        }
     }
 }
 

@@ -12,10 +12,17 @@ public struct SMTPClient: Sendable {
     private let configuration: SMTPConfiguration
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    /// Resolves the host name; `nil` for the system's resolver (`getaddrinfo`).
+    private let resolver: (any Resolver & Sendable)?
 
-    public init(configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+    /// - Parameter resolver: how the host name is resolved; `nil` (the default) for the system's resolver.
+    public init(
+        configuration: SMTPConfiguration, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        resolver: (any Resolver & Sendable)? = nil, logger: Logger
+    ) {
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
+        self.resolver = resolver
         self.logger = logger
     }
 
@@ -54,7 +61,9 @@ public struct SMTPClient: Sendable {
             capabilities = try await ehlo(connection)
         }
         if let username = configuration.username {
-            guard encrypted || isLoopback(configuration.host) else {
+            // Decided on the address actually connected to, not on how the host is spelled: `127.evil.example`
+            // or a `localhost` that resolves elsewhere must not get the password in clear text.
+            guard encrypted || Self.isLoopback(connection.channel.remoteAddress) else {
                 throw SMTPError(step: .auth, server: server, detail: "refusing to send the password over an unencrypted connection; use security starttls or tls")
             }
             try await authenticate(connection, username: username, capabilities: capabilities)
@@ -101,17 +110,19 @@ public struct SMTPClient: Sendable {
         let implicitTLS = configuration.security == .tls
         let sni = sniName
         let timeout = TimeAmount(configuration.commandTimeout)
-        let bootstrap = ClientBootstrap(group: eventLoopGroup)
+        var bootstrap = ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if implicitTLS, let tlsContext {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: sni))
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(SMTPReplyHandler())
+                    let residue = SMTPReplyDecoder.Residue()
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMTPReplyDecoder(residue: residue)))
+                    try channel.pipeline.syncOperations.addHandler(SMTPReplyHandler(residue: residue))
                 }
             }
+        if let resolver { bootstrap = bootstrap.resolver(resolver) }
         do {
             let channel = try await bootstrap.connect(host: configuration.host, port: configuration.port).get()
             return try await SMTPConnection.make(channel: channel, server: server, timeout: timeout)
@@ -140,8 +151,18 @@ public struct SMTPClient: Sendable {
         return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1 ? nil : host
     }
 
-    private func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    /// Whether `address` is a loopback address: 127.0.0.0/8, `::1`, or 127.0.0.0/8 mapped into IPv6.
+    static func isLoopback(_ address: SocketAddress?) -> Bool {
+        switch address {
+        case .v4(let v4):
+            return UInt32(bigEndian: v4.address.sin_addr.s_addr) >> 24 == 127
+        case .v6(let v6):
+            let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+            if bytes == [UInt8](repeating: 0, count: 15) + [1] { return true }
+            return bytes.prefix(10).allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF && bytes[12] == 127
+        default:
+            return false
+        }
     }
 
     private func envelopeAddress(_ address: String) throws -> String {

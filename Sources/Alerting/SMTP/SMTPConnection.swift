@@ -53,13 +53,29 @@ struct SMTPConnection: Sendable {
     }
 
     /// Puts TLS in front of the connection after the server's `220` to STARTTLS.
+    ///
+    /// Refuses when the server sent anything after that `220` before TLS began: such bytes are not protected
+    /// by TLS, and a man in the middle can place forged replies there that would be read as answers to the
+    /// commands sent inside TLS (the STARTTLS response injection, CVE-2011-0411 and its kin). The check and
+    /// the handler's insertion run in one event-loop turn, so no read can slip in between.
     func startTLS(context: NIOSSLContext, serverHostname: String?) async throws {
         let channel = self.channel
+        let handler = self.handler
+        let server = self.server
         do {
             try await channel.eventLoop.submit {
-                let handler = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
-                try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+                let early = handler.value.unclaimedInput
+                guard early == 0 else {
+                    throw SMTPError(
+                        step: .starttls, server: server,
+                        detail: "the server sent \(early) bytes after its 220 reply to STARTTLS and before the TLS handshake; they may be injected (STARTTLS response injection), so the connection is dropped"
+                    )
+                }
+                let tls = try NIOSSLClientHandler(context: context, serverHostname: serverHostname)
+                try channel.pipeline.syncOperations.addHandler(tls, position: .first)
             }.get()
+        } catch let error as SMTPError {
+            throw error
         } catch {
             throw SMTPError(step: .tlsHandshake, server: server, detail: "\(error)")
         }

@@ -10,6 +10,20 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
 
     private var pending: [String] = []
     private var pendingCode: Int?
+    /// What this decoder holds but has not handed on, for the STARTTLS check.
+    let residue: Residue
+
+    init(residue: Residue = Residue()) {
+        self.residue = residue
+    }
+
+    /// Bytes received from the server that are not yet a whole reply: a partial line or the first lines of a
+    /// multi-line reply. Read by ``SMTPReplyHandler`` when TLS is about to start.
+    // @unchecked: touched only on the channel's event loop (the decoder's and the handler's callbacks).
+    final class Residue: @unchecked Sendable {
+        var bufferedBytes = 0
+        var partialReplyBytes = 0
+    }
 
     struct MalformedReply: Error, CustomStringConvertible {
         var line: String
@@ -17,6 +31,10 @@ struct SMTPReplyDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        defer {
+            residue.bufferedBytes = buffer.readableBytes
+            residue.partialReplyBytes = pending.reduce(0) { $0 + $1.utf8.count + 6 }
+        }
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > Self.maximumLineLength { throw MalformedReply(line: "line too long") }
             return .needMoreData

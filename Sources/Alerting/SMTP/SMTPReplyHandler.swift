@@ -17,6 +17,18 @@ final class SMTPReplyHandler: ChannelInboundHandler {
     private var failure: Failure?
     private var timeoutTask: Scheduled<Void>?
     private var context: ChannelHandlerContext?
+    private let residue: SMTPReplyDecoder.Residue
+
+    /// - Parameter residue: shared with the connection's ``SMTPReplyDecoder``.
+    init(residue: SMTPReplyDecoder.Residue) {
+        self.residue = residue
+    }
+
+    /// Bytes the server sent that no command has taken yet: whole replies not asked for, and what the decoder
+    /// holds of an unfinished one (decoded lines counted as `NNN-text` plus CRLF). Must be zero when TLS starts (see ``SMTPConnection/startTLS(context:serverHostname:)``).
+    var unclaimedInput: Int {
+        unclaimed.reduce(0) { $0 + $1.lines.reduce(0) { $0 + $1.utf8.count + 6 } } + residue.bufferedBytes + residue.partialReplyBytes
+    }
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }

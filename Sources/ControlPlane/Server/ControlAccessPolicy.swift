@@ -4,22 +4,31 @@ import Glibc
 import Musl
 #endif
 
-/// Decides which peers may use the control socket: root, the daemon's own
-/// user, and members of the configured control group.
+/// Decides which peers may use the control socket: root and members of the
+/// configured control group.
+///
+/// The daemon's own user is refused, even when its group is the control group (under the shipped unit
+/// both are `tenantsync`): hooks run as that user, and a hook (or anything else running as the service
+/// user) must not drive the daemon. A daemon run as root admits root, as before.
 public struct ControlAccessPolicy: Sendable, Equatable {
-    /// The group whose members may call; `nil` admits only root and the daemon's user.
+    /// The group whose members may call; `nil` admits only root.
     public var groupName: String?
 
-    public init(groupName: String?) {
+    /// The uid the daemon runs as; refused unless it is root.
+    public var daemonUID: uid_t
+
+    public init(groupName: String?, daemonUID: uid_t = geteuid()) {
         self.groupName = groupName
+        self.daemonUID = daemonUID
     }
 
     /// Whether the peer may call methods.
     ///
-    /// The group is resolved at every check (NSS lookups, off the event loop),
-    /// so a group created or changed after the daemon started takes effect.
+    /// The group is resolved at every check, so a group created or changed after the daemon started takes
+    /// effect. Blocking (NSS may ask LDAP or sssd): call it off the event loop and the cooperative pool.
     public func allows(_ peer: PeerCredentials) -> Bool {
-        if peer.uid == 0 || peer.uid == geteuid() { return true }
+        if peer.uid == 0 { return true }
+        if peer.uid == daemonUID { return false }
         guard let groupName, let gid = Self.groupID(named: groupName) else { return false }
         if peer.gid == gid { return true }
         guard let userName = Self.userName(of: peer.uid) else { return false }

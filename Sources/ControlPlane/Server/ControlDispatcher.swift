@@ -16,7 +16,9 @@ struct ControlDispatcher: Sendable {
         case close
     }
 
-    func handle(_ message: ByteBuffer, peer: PeerCredentials?, allowed: Bool, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) async -> Outcome {
+    func handle(
+        _ message: ByteBuffer, peer: PeerCredentials?, allowed: Bool, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, timeout: ReplyWriteTimeout
+    ) async -> Outcome {
         let bytes = message.readableBytesView
         // Invalid UTF-8 or nesting too deep for any real call: not Varlink, close.
         guard String(validating: bytes, as: UTF8.self) != nil, VarlinkJSON.nestingIsShallow(bytes) else {
@@ -33,15 +35,17 @@ struct ControlDispatcher: Sendable {
                 logger.debug("control.message.rejected", metadata: ["control.reason": "json"])
                 return .close
             }
-            let writer = VarlinkReplyWriter(outbound: outbound, oneway: false)
+            let writer = VarlinkReplyWriter(outbound: outbound, oneway: false, timeout: timeout)
             return await send(.invalidParameter(parameter), with: writer)
         } catch {
             return .close
         }
-        let writer = VarlinkReplyWriter(outbound: outbound, oneway: header.oneway ?? false)
+        let writer = VarlinkReplyWriter(outbound: outbound, oneway: header.oneway ?? false, timeout: timeout)
         guard allowed, let peer else {
             logger.notice("control.call.denied", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.method": "\(header.method)"])
-            return await send(ControlError.permissionDenied(uid: peer?.uid ?? UInt32.max, group: controlGroup), with: writer)
+            // The refusal is the last thing a refused peer gets: it may not keep a connection (and a slot) open.
+            _ = await send(ControlError.permissionDenied(uid: peer?.uid ?? UInt32.max, group: controlGroup), with: writer)
+            return .close
         }
         if header.upgrade == true {
             return await send(.invalidParameter("upgrade"), with: writer)
@@ -75,6 +79,9 @@ struct ControlDispatcher: Sendable {
             callLogger.info("control.call.failed", metadata: ["error.code": "\(error.code)"])
             return await send(ControlError.from(error), with: writer)
         } catch is CancellationError {
+            return .close
+        } catch let error as ReplyWriteTimeout.Expired {
+            callLogger.notice("control.reply.timeout", metadata: ["control.write_timeout": "\(error.after)"])
             return .close
         } catch let error as IOError {
             // Writing a reply failed: the client went away.

@@ -17,7 +17,9 @@ import Synchronization
 public final class ControlServer: Service, Sendable {
     private let configuration: ControlServerConfiguration
     private let dispatcher: ControlDispatcher
-    private let policy: ControlAccessPolicy
+    /// Whether a peer may call: the access policy, run on ``blockingPool`` because NSS lookups block.
+    private let authorize: @Sendable (PeerCredentials) -> Bool
+    private let blockingPool: NIOThreadPool
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let listening = Mutex<ListeningState>(.notYet([]))
@@ -31,16 +33,26 @@ public final class ControlServer: Service, Sendable {
         case failed(ControlServerError)
     }
 
-    public init(
+    public convenience init(
         configuration: ControlServerConfiguration,
         handler: any ControlHandler,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         clock: any Clock<Duration> = ContinuousClock(),
         logger: Logger
     ) {
+        let policy = ControlAccessPolicy(groupName: configuration.controlGroup)
+        self.init(configuration: configuration, handler: handler, eventLoopGroup: eventLoopGroup, clock: clock, logger: logger, authorize: policy.allows)
+    }
+
+    /// - Parameter authorize: the access decision; tests replace the policy to watch where it runs.
+    init(
+        configuration: ControlServerConfiguration, handler: any ControlHandler, eventLoopGroup: any EventLoopGroup, clock: any Clock<Duration>,
+        logger: Logger, authorize: @escaping @Sendable (PeerCredentials) -> Bool, blockingPool: NIOThreadPool = .singleton
+    ) {
         self.clock = clock
         self.configuration = configuration
-        self.policy = ControlAccessPolicy(groupName: configuration.controlGroup)
+        self.authorize = authorize
+        self.blockingPool = blockingPool
         self.dispatcher = ControlDispatcher(handler: handler, info: configuration.info, controlGroup: configuration.controlGroup, logger: logger)
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
@@ -179,7 +191,7 @@ public final class ControlServer: Service, Sendable {
             return
         }
         let (asyncChannel, peer) = accepted
-        let allowed = peer.map(policy.allows) ?? false
+        let allowed = await isAllowed(peer)
         logger.debug("control.connection.opened", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
         // The idle timer runs only while the read loop below waits for the client's next message.
         let idleTimer = ConnectionIdleTimer(clock: clock, timeout: configuration.idleTimeout, activity: connection.activity) { [logger] in
@@ -196,11 +208,21 @@ public final class ControlServer: Service, Sendable {
         }
     }
 
+    /// Runs the access decision on the blocking pool: `getgrnam_r`, `getpwuid_r` and `getgrouplist` go through
+    /// NSS, which may wait on a directory server; on a cooperative thread a few slow lookups would stall the
+    /// whole daemon.
+    private func isAllowed(_ peer: PeerCredentials?) async -> Bool {
+        guard let peer else { return false }
+        let authorize = self.authorize
+        return (try? await blockingPool.runIfActive { authorize(peer) }) ?? false
+    }
+
     private func serveCalls(
         _ asyncChannel: NIOAsyncChannel<VarlinkFrame, ByteBuffer>, connection: AcceptedConnection, peer: PeerCredentials?, allowed: Bool,
         idleTimer: ConnectionIdleTimer
     ) async {
         let channel = connection.channel
+        let writeTimeout = ReplyWriteTimeout(clock: clock, duration: configuration.writeTimeout) { channel.close(promise: nil) }
         do {
             try await asyncChannel.executeThenClose { inbound, outbound in
                 try await withGracefulShutdownHandler {
@@ -212,12 +234,12 @@ public final class ControlServer: Service, Sendable {
                             switch frame {
                             case .message(let message):
                                 guard connection.activity.begin() else { return }
-                                let outcome = await dispatcher.handle(message, peer: peer, allowed: allowed, outbound: outbound)
+                                let outcome = await dispatcher.handle(message, peer: peer, allowed: allowed, outbound: outbound, timeout: writeTimeout)
                                 connection.activity.end()
                                 if outcome == .close || connection.activity.isDraining { return }
                             case .tooLarge(let limit):
                                 logger.notice("control.message.too-large", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
-                                try? await VarlinkReplyWriter(outbound: outbound, oneway: false).error(ControlError.messageTooLarge(limit: limit))
+                                try? await VarlinkReplyWriter(outbound: outbound, oneway: false, timeout: writeTimeout).error(ControlError.messageTooLarge(limit: limit))
                                 return
                             }
                         }

@@ -17,18 +17,22 @@ public struct ControlServerConfiguration: Sendable {
     public var maximumConnections: Int
     /// A connection waiting this long for the client's next message (no call running, nothing received) is closed.
     public var idleTimeout: Duration
+    /// A reply the client has not taken within this long (it stopped reading, the socket's buffers are full)
+    /// closes the connection and ends its call.
+    public var writeTimeout: Duration
     /// What `org.varlink.service.GetInfo` reports.
     public var info: VarlinkServiceInfo
 
     public init(
         listener: Listener, controlGroup: String? = nil, maximumMessageSize: Int = 1 << 20, maximumConnections: Int = 64,
-        idleTimeout: Duration = .seconds(300), info: VarlinkServiceInfo
+        idleTimeout: Duration = .seconds(300), writeTimeout: Duration = .seconds(30), info: VarlinkServiceInfo
     ) {
         self.listener = listener
         self.controlGroup = controlGroup
         self.maximumMessageSize = maximumMessageSize
         self.maximumConnections = maximumConnections
         self.idleTimeout = idleTimeout
+        self.writeTimeout = writeTimeout
         self.info = info
     }
 }

@@ -1,10 +1,11 @@
 import Foundation
 import NIOCore
 
-/// Writes the replies of one call; writes nothing for a `oneway` call.
+/// Writes the replies of one call; writes nothing for a `oneway` call. Each write is bounded by `timeout`.
 struct VarlinkReplyWriter: Sendable {
     let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     let oneway: Bool
+    let timeout: ReplyWriteTimeout
 
     func reply<Parameters: Encodable>(_ parameters: Parameters, continues: Bool = false) async throws {
         guard !oneway else { return }
@@ -18,6 +19,7 @@ struct VarlinkReplyWriter: Sendable {
     }
 
     private func write(_ data: Data) async throws {
-        try await outbound.write(ByteBuffer(bytes: data))
+        let outbound = self.outbound
+        try await timeout.bound { try await outbound.write(ByteBuffer(bytes: data)) }
     }
 }

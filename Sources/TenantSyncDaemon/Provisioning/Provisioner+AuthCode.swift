@@ -61,13 +61,6 @@ extension Provisioner {
                 "No sign-in came back to the loopback listener within \(timeout.components.seconds)s; the listener is closed. Retry the step and open the new URL.",
                 context: ["consent.flow": ConsentFlow.authCode.rawValue]
             )
-        case .stateMismatch:
-            throw TenantSyncError(
-                .invalidArgument,
-                "Refused a redirect whose state parameter did not match the sign-in this daemon started (a forged or stale redirect); "
-                    + "no code was redeemed. Retry the step and use only the URL it prints.",
-                context: ["consent.flow": ConsentFlow.authCode.rawValue]
-            )
         case .malformed:
             throw TenantSyncError(
                 .invalidArgument, "The redirect carried neither an authorization code nor an error; nothing was redeemed. Retry the step."
@@ -105,7 +98,6 @@ extension Provisioner {
         case .code: "code"
         case .adminConsent: "admin-consent"
         case .error(let error, _, _): "error:\(error)"
-        case .stateMismatch: "state-mismatch"
         case .malformed: "malformed"
         }
     }

@@ -14,7 +14,21 @@ import threading
 
 from aiosmtpd.controller import Controller
 import mailbox
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+
+
+class InjectingSMTP(SMTP):
+    """A man in the middle's trick: a forged reply sent with the 220 to STARTTLS, before TLS begins."""
+
+    async def push(self, status):
+        if isinstance(status, str) and status.startswith("220") and "TLS" in status:
+            status = status + "\r\n250-injected.example\r\n250 AUTH PLAIN"
+        await super().push(status)
+
+
+class InjectingController(Controller):
+    def factory(self):
+        return InjectingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class RawMaildir:
@@ -38,6 +52,8 @@ def main():
     parser.add_argument("--user")
     parser.add_argument("--password-file")
     parser.add_argument("--auth-log")
+    parser.add_argument("--listen", default="127.0.0.1")
+    parser.add_argument("--inject-after-starttls", action="store_true")
     args = parser.parse_args()
 
     password = None
@@ -62,7 +78,7 @@ def main():
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(args.cert, args.key)
 
-    options = dict(hostname="127.0.0.1", port=args.port)
+    options = dict(hostname=args.listen, port=args.port)
     if args.user:
         options.update(authenticator=authenticate, auth_required=True)
         if args.mode != "starttls":
@@ -73,7 +89,8 @@ def main():
     elif args.mode == "tls":
         options.update(ssl_context=context)
 
-    controller = Controller(RawMaildir(args.maildir), **options)
+    controller_type = InjectingController if args.inject_after_starttls else Controller
+    controller = controller_type(RawMaildir(args.maildir), **options)
     controller.start()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
