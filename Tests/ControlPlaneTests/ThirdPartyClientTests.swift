@@ -102,7 +102,7 @@ struct ThirdPartyClientTests {
         #expect(!ControlAccessPolicy(groupName: "tenantsync-no-such-group").allows(PeerCredentials(pid: 1, uid: UInt32(member.uid)!, gid: UInt32(member.gid)!)))
         // A daemon running as the member's user refuses that user, although it is in the control group: a hook
         // runs as the daemon's user and its group.
-        let asMember = ControlAccessPolicy(groupName: TestAccounts.group, daemonUID: UInt32(member.uid)!)
+        let asMember = ControlAccessPolicy(groupName: TestUsers.controlGroup, daemonUID: UInt32(member.uid)!)
         #expect(!asMember.allows(PeerCredentials(pid: 1, uid: UInt32(member.uid)!, gid: gid)), "the daemon's own user was admitted through the control group")
         #expect(asMember.allows(PeerCredentials(pid: 1, uid: UInt32(outsider.uid)!, gid: gid)), "another member of the control group was refused")
         #expect(ControlAccessPolicy(groupName: nil, daemonUID: 0).allows(PeerCredentials(pid: 1, uid: 0, gid: 0)), "a daemon run as root refused root")

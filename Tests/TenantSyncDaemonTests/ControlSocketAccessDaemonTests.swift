@@ -10,10 +10,10 @@ import Glibc
 struct ControlSocketAccessDaemonTests {
     @Test func aProcessRunningAsTheDaemonsOwnUserIsRefusedAndRootIsServed() async throws {
         // The daemon runs as an unprivileged user, as under systemd (User=tenantsync); a hook runs as that user too.
-        let (uid, gid) = try await OutsiderAccount.ensure()
+        let (uid, gid) = try await TestUsers.ensure(TestUsers.outsider)
         // The control group is the daemon user's own primary group, as under the shipped unit (User= and
         // Group=tenantsync, control_group = "tenantsync"): being in the group must not let the daemon's user in.
-        let group = try await ChildProcess.shell("id -gn \(OutsiderAccount.name)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let group = try await ChildProcess.shell("id -gn \(TestUsers.outsider)").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let sandbox = try DaemonSandbox()
         try sandbox.writeConfig("control_group = \"\(group)\"")
         try await ChildProcess.shell("chown -R \(uid):\(gid) \(sandbox.path)")
@@ -25,7 +25,7 @@ struct ControlSocketAccessDaemonTests {
         #expect(await daemon.waitUntilServing(socket: socket), "never started: \(daemon.log)")
         let ctl = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl").path
 
-        let sameUser = try await OutsiderAccount.run([ctl, "--socket", socket, "status"])
+        let sameUser = try await TestUsers.run(as: TestUsers.outsider, [ctl, "--socket", socket, "status"])
         #expect(sameUser.status == 77, "a process of the daemon's own (non-root) user, in the control group, was served: \(sameUser.all)")
         #expect(sameUser.stderr.contains("PermissionDenied"), "\(sameUser.all)")
         let root = try await ChildProcess.run(ctl, ["--socket", socket, "status"])
