@@ -14,7 +14,7 @@ struct TenantSyncCtl: AsyncParsableCommand {
         version: TenantSyncVersion.current,
         subcommands: [
             StatusCommand.self, AccountsCommand.self, AccountCommand.self, ProvisionCommand.self, RenewCommand.self,
-            DeprovisionCommand.self, UpgradeOutboundCommand.self, GrantActivityDataCommand.self, SyncCommand.self, ExtendCommand.self, TargetsCommand.self, AlertsCommand.self,
+            DeprovisionCommand.self, UpgradeOutboundCommand.self, GrantActivityDataCommand.self, SyncCommand.self, ExtendCommand.self, TargetsCommand.self, DirectoryCommand.self, AlertsCommand.self,
             ReloadCommand.self, ManPageCommand.self,
         ]
     )
