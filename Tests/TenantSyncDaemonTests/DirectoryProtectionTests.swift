@@ -61,7 +61,10 @@ struct DirectoryProtectionTests {
 
             let table = try await Self.ctl(h, ["directory", "--tenant", domain])
             #expect(table.status == 0, "\(table.all)")
-            #expect(table.stdout.contains("Users:       \(active.count)\n") && table.stdout.contains("Groups:      \(groups.count)\n"), "\(table.stdout)")
+            let disabled = active.filter { !$0.accountEnabled }.count
+            #expect(summary["disabled_users"] as? Int == disabled, "\(summary)")
+            let usersLine = "Users:       \(active.count)" + (disabled > 0 ? " (\(disabled) disabled)" : "")
+            #expect(table.stdout.contains(usersLine + "\n") && table.stdout.contains("Groups:      \(groups.count)\n"), "\(table.stdout)")
             #expect(table.stdout.contains("Scope:       all (every user of the directory)"), "\(table.stdout)")
             #expect(table.stdout.contains("  full  ") && table.stdout.contains("provision") && table.stdout.contains("  delta  -    never"), "\(table.stdout)")
 
@@ -72,8 +75,8 @@ struct DirectoryProtectionTests {
             #expect(answer["protected"] as? Bool == true && answer["reason"] == nil, "\(answer)")
             #expect(answer["via"] as? String == "all" && answer["user_principal_name"] as? String == alice.userPrincipalName, "\(answer)")
             #expect(answer["user_id"] as? String == alice.id && answer["services"] as? [String] == ["exchange-online"])
-            let since = try #require(answer["since"] as? String, "\(answer)")
-            #expect(since >= (provisionRun["started_at"] as? String ?? "~"), "first synced by the provisioning run: \(since)")
+            let since = answer["since"] as? String ?? ""
+            #expect(!since.isEmpty && since >= (provisionRun["started_at"] as? String ?? "~"), "first synced by the provisioning run: \(answer)")
             let memberOf = try #require(answer["groups"] as? [[String: Any]])
             let direct = Dictionary(uniqueKeysWithValues: memberOf.compactMap { g in (g["id"] as? String).map { ($0, g["direct"] as? Bool) } })
             #expect(direct[inner.id] == true && direct[outer.id] == false, "inner direct, outer nested: \(memberOf)")
@@ -100,14 +103,19 @@ struct DirectoryProtectionTests {
             let limit = try await Self.ctl(h, ["directory", "--tenant", domain, "--user", alice.userPrincipalName, "--groups-limit", "0"])
             #expect(limit.status == 64, "\(limit.all)")
 
-            // Bob is deleted in Entra ID; the next (delta) sync takes him out of protection.
+            // Bob is deleted in Entra ID; the next (delta) sync takes him out of protection. Alice is renamed:
+            // her change is recorded, her "since" stays the first sync.
             try h.emulator.deleteUser(tenant: t, user: bob.id)
+            try h.emulator.updateUser(tenant: t, user: alice.id, UserDraft(displayName: "Alice Renamed"))
             #expect(try await Self.ctl(h, ["--json", "directory", "--tenant", domain, "--user", bob.userPrincipalName]).status == 0, "protected until a sync sees it")
             let delta = try await Self.ctl(h, ["sync", "--tenant", domain, "--wait"])
             #expect(delta.status == 0 && delta.stdout.contains("(delta)"), "\(delta.all)")
             let gone = try await Self.ctl(h, ["--json", "directory", "--tenant", domain, "--user", bob.userPrincipalName])
             #expect(gone.status == 67, "\(gone.all)")
             #expect(try Self.object(gone)["reason"] as? String == "not-in-directory", "\(gone.stdout)")
+            let renamed = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain, "--user", alice.userPrincipalName]))
+            #expect(renamed["display_name"] as? String == "Alice Renamed" && renamed["since"] as? String == since, "\(renamed)")
+            #expect((renamed["changed_at"] as? String ?? "") > since, "the rename is a later change: \(renamed)")
             let afterDelta = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain]))
             #expect(afterDelta["users"] as? Int == active.count - 1, "\(afterDelta)")
             #expect((afterDelta["last_delta"] as? [String: Any])?["state"] as? String == "succeeded", "\(afterDelta)")
