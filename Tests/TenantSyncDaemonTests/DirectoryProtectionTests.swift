@@ -1,5 +1,6 @@
 import ControlPlane
 import Foundation
+import GRDB
 import M365Emulator
 import Testing
 import TestSupport
@@ -103,6 +104,11 @@ struct DirectoryProtectionTests {
             let limit = try await Self.ctl(h, ["directory", "--tenant", domain, "--user", alice.userPrincipalName, "--groups-limit", "0"])
             #expect(limit.status == 64, "\(limit.all)")
 
+            let firstSynced = try DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
+                try String.fetchOne($0, sql: "SELECT first_synced_at FROM directory_users WHERE id = ?", arguments: [alice.id])
+            }
+            #expect(firstSynced != nil)
+
             // Bob is deleted in Entra ID; the next (delta) sync takes him out of protection. Alice is renamed:
             // her change is recorded, her "since" stays the first sync.
             try h.emulator.deleteUser(tenant: t, user: bob.id)
@@ -115,7 +121,12 @@ struct DirectoryProtectionTests {
             #expect(try Self.object(gone)["reason"] as? String == "not-in-directory", "\(gone.stdout)")
             let renamed = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain, "--user", alice.userPrincipalName]))
             #expect(renamed["display_name"] as? String == "Alice Renamed" && renamed["since"] as? String == since, "\(renamed)")
-            #expect((renamed["changed_at"] as? String ?? "") > since, "the rename is a later change: \(renamed)")
+            // The reply has whole seconds; the database's milliseconds tell the two times apart.
+            let stored = try DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
+                try Row.fetchOne($0, sql: "SELECT first_synced_at, synced_at FROM directory_users WHERE id = ?", arguments: [alice.id])
+            }
+            let (first, changed): (String?, String?) = (stored?["first_synced_at"], stored?["synced_at"])
+            #expect(first == firstSynced && (changed ?? "") > (first ?? "~"), "the rename moved the last change, not the first sync: \(String(describing: stored))")
             let afterDelta = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain]))
             #expect(afterDelta["users"] as? Int == active.count - 1, "\(afterDelta)")
             #expect((afterDelta["last_delta"] as? [String: Any])?["state"] as? String == "succeeded", "\(afterDelta)")
