@@ -125,8 +125,8 @@ struct DirectoryProtectionTests {
             let stored = try DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
                 try Row.fetchOne($0, sql: "SELECT first_synced_at, synced_at FROM directory_users WHERE id = ?", arguments: [alice.id])
             }
-            let (first, changed): (String?, String?) = (stored?["first_synced_at"], stored?["synced_at"])
-            #expect(first == firstSynced && (changed ?? "") > (first ?? "~"), "the rename moved the last change, not the first sync: \(String(describing: stored))")
+            let (firstAt, changedAt): (String?, String?) = (stored?["first_synced_at"], stored?["synced_at"])
+            #expect(firstAt == firstSynced && (changedAt ?? "") > (firstAt ?? "~"), "the rename moved the last change, not the first sync: \(String(describing: stored))")
             let afterDelta = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain]))
             #expect(afterDelta["users"] as? Int == active.count - 1, "\(afterDelta)")
             #expect((afterDelta["last_delta"] as? [String: Any])?["state"] as? String == "succeeded", "\(afterDelta)")
