@@ -104,7 +104,7 @@ struct DirectoryProtectionTests {
             let limit = try await Self.ctl(h, ["directory", "--tenant", domain, "--user", alice.userPrincipalName, "--groups-limit", "0"])
             #expect(limit.status == 64, "\(limit.all)")
 
-            let firstSynced = try DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
+            let firstSynced = try await DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
                 try String.fetchOne($0, sql: "SELECT first_synced_at FROM directory_users WHERE id = ?", arguments: [alice.id])
             }
             #expect(firstSynced != nil)
@@ -122,7 +122,7 @@ struct DirectoryProtectionTests {
             let renamed = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain, "--user", alice.userPrincipalName]))
             #expect(renamed["display_name"] as? String == "Alice Renamed" && renamed["since"] as? String == since, "\(renamed)")
             // The reply has whole seconds; the database's milliseconds tell the two times apart.
-            let stored = try DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
+            let stored = try await DatabaseQueue(path: h.directory + "/state/tenantsync.sqlite").read {
                 try Row.fetchOne($0, sql: "SELECT first_synced_at, synced_at FROM directory_users WHERE id = ?", arguments: [alice.id])
             }
             let (firstAt, changedAt): (String?, String?) = (stored?["first_synced_at"], stored?["synced_at"])
