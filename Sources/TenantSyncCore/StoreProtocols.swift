@@ -108,6 +108,12 @@ public protocol DirectoryStore: Sendable {
     func discardHeldSyncRun(runID: Int64, at: Date) async throws
     /// The tenant's runs waiting in state `held`, newest first.
     func heldSyncRuns(tenantID: String) async throws -> [SyncRun]
+
+    /// Counts, newest full and delta runs, and delta link ages of the tenant's synced directory.
+    func directorySummary(tenantID: String) async throws -> DirectorySummary
+    /// The synced user with this user principal name (case-insensitive) and one page of its groups,
+    /// those with an id after `groupsAfter`, at most `groupsLimit`; `nil` when the directory has no such user.
+    func directoryUserRecord(tenantID: String, userPrincipalName: String, groupsAfter: String?, groupsLimit: Int) async throws -> DirectoryUserRecord?
 }
 
 /// Alerts and the per-channel outbox.

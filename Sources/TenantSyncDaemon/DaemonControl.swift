@@ -106,14 +106,17 @@ struct DaemonControl: ControlHandler {
         let tenantID = try await operations.tenant(request.tenant).id
         // Listen before submitting so no progress is missed.
         let stream = await coordinator.progress(tenantID: tenantID)
-        let (tenant, coalesced) = try await operations.requestManualSync(tenant: request.tenant, service: request.service)
-        context.logger.info("Sync requested over the control socket", metadata: ["tenant.id": "\(tenant.id)", "sync.coalesced": "\(coalesced)"])
+        let full = request.full ?? false
+        let (tenant, coalesced) = try await operations.requestManualSync(tenant: request.tenant, service: request.service, forceFull: full)
+        context.logger.info("Sync requested over the control socket", metadata: ["tenant.id": "\(tenant.id)", "sync.coalesced": "\(coalesced)", "sync.full": "\(full)"])
         guard updates.isStreaming else {
             let placeholder = SyncRun(
-                id: 0, tenantID: tenant.id, service: request.service, trigger: .manual, mode: .delta, state: .running,
+                id: 0, tenantID: tenant.id, service: request.service, trigger: .manual, mode: full ? .full : .delta, state: .running,
                 startedAt: Date(), finishedAt: nil, pages: 0, counts: DirectoryChangeCounts(), error: nil
             )
-            let current = try await store.syncRuns(tenantID: tenant.id, limit: 1).first ?? placeholder
+            // A full request is answered only by a full run going now, never by an older or a delta run.
+            let latest = try await store.syncRuns(tenantID: tenant.id, limit: 1).first
+            let current = latest.flatMap { full && ($0.mode != .full || $0.state != .running) ? nil : $0 } ?? placeholder
             return ControlPlane.SyncProgress(run: SyncRunInfo(current), done: false, message: coalesced ? "joined the sync already running" : "sync queued")
         }
         for await progress in stream {

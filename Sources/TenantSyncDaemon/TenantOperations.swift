@@ -38,9 +38,13 @@ public struct TenantOperations: Sendable {
 
     /// Queues a manual sync; refused for a selected-scope tenant.
     ///
+    /// `forceFull` reads everything again: the stored delta links are not used (the run's own replace
+    /// them when it commits, so a run that fails midway leaves them as they were). A full request does
+    /// not join a delta run already going; it queues behind it.
+    ///
     /// - Returns: whether the request joined a run already going.
     @discardableResult
-    public func requestManualSync(tenant idOrDomain: String, service: ServiceKind?) async throws -> (tenant: Tenant, coalesced: Bool) {
+    public func requestManualSync(tenant idOrDomain: String, service: ServiceKind?, forceFull: Bool = false) async throws -> (tenant: Tenant, coalesced: Bool) {
         let tenant = try await tenant(idOrDomain)
         do {
             try ScopeRules.checkSyncAllowed(tenantScope: tenant.syncScope, tenantDomain: tenant.domain)
@@ -56,8 +60,8 @@ public struct TenantOperations: Sendable {
                 )
             }
         }
-        let coalesced = await coordinator.submit(.init(tenantID: tenant.id, service: service, trigger: .manual))
-        logger.info("Manual sync requested", metadata: ["tenant.id": "\(tenant.id)", "sync.coalesced": "\(coalesced)"])
+        let coalesced = await coordinator.submit(.init(tenantID: tenant.id, service: service, trigger: .manual, forceFull: forceFull))
+        logger.info("Manual sync requested", metadata: ["tenant.id": "\(tenant.id)", "sync.coalesced": "\(coalesced)", "sync.full": "\(forceFull)"])
         return (tenant, coalesced)
     }
 

@@ -46,8 +46,8 @@ struct DirectoryRowWriter: ~Copyable {
 
     private static let insertUserSQL = """
         INSERT OR IGNORE INTO directory_users
-            (tenant_id, id, user_principal_name, display_name, mail, account_enabled, synced_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            (tenant_id, id, user_principal_name, display_name, mail, account_enabled, synced_at, first_synced_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)
         """
     private static let updateUserSQL = """
         UPDATE directory_users SET user_principal_name = ?3, display_name = ?4, mail = ?5,

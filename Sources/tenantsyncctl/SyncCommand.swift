@@ -16,6 +16,9 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
     @Flag(help: "Wait for the run to end, showing progress.")
     var wait = false
 
+    @Flag(help: "Read everything again instead of a delta (the stored delta links are not used); the mass-deletion guard still applies.")
+    var full = false
+
     @Flag(help: "Apply the removals of the tenant's sync run held by the mass-deletion guard (no new run).")
     var confirmHeld = false
 
@@ -24,7 +27,7 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
 
     func validate() throws {
         if confirmHeld && discardHeld { throw ValidationError("use either --confirm-held or --discard-held, not both") }
-        if (confirmHeld || discardHeld) && (wait || service != nil) {
+        if (confirmHeld || discardHeld) && (wait || full || service != nil) {
             throw ValidationError("--confirm-held and --discard-held take only --tenant")
         }
         if let service, ServiceKind(argument: service) == nil {
@@ -34,7 +37,7 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
 
     func run() async throws {
         if confirmHeld || discardHeld { return try await settleHeldRun() }
-        let request = SyncRequest(tenant: tenant, service: service.flatMap(ServiceKind.init(argument:)))
+        let request = SyncRequest(tenant: tenant, service: service.flatMap(ServiceKind.init(argument:)), full: full ? true : nil)
         try await global.withClient { client in
             let display = ProgressDisplay(json: global.json, interactive: Terminal.isInteractive)
             let last: SyncProgress
@@ -132,7 +135,7 @@ final class ProgressDisplay {
         if json {
             print(try ControlJSON.encode(progress, pretty: !waited))
         } else if waited || progress.done {
-            print("Sync run \(run.id) \(run.state.rawValue): \(Self.counts(run))\(run.error.map { " — \($0)" } ?? "")")
+            print("Sync run \(run.id) \(run.state.rawValue): \(Self.counts(run)) (\(run.mode.rawValue))\(run.error.map { " — \($0)" } ?? "")")
         } else {
             print("Sync run \(run.id) started (\(run.mode.rawValue)); follow it with --wait or `tenantsyncctl account`.")
         }

@@ -254,3 +254,57 @@ struct CtlCommandTests {
         #expect(groff.stderr.isEmpty, "groff warnings: \(groff.stderr)")
     }
 }
+
+extension CtlCommandTests {
+    @Test("directory prints counts, runs and delta link ages; --user answers, pages groups, and exits 67 when not protected; sync --full shows the mode")
+    func directory() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let shown = try await Self.run(["--socket", path, "directory", "--tenant", "contoso.example"])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            let lines = shown.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            #expect(lines.contains("Users:       1200 (3 disabled)"), "\(shown.stdout)")
+            #expect(lines.contains("Memberships: 5310"), "\(shown.stdout)")
+            #expect(lines.contains("Services:    exchange-online (token-invalid, account 7)"), "\(shown.stdout)")
+            #expect(lines.contains { $0.hasPrefix("  full   4    succeeded  provision") && $0.hasSuffix("users +1200 ~0 -0, groups +40 ~0 -0") }, "\(shown.stdout)")
+            #expect(lines.contains { $0.hasPrefix("  delta  -    never") }, "\(shown.stdout)")
+            #expect(lines.contains { $0.hasPrefix("  groups  ") && $0.hasSuffix("  1d 2h") }, "\(shown.stdout)")
+            #expect(lines.contains { $0.hasPrefix("  users  ") && $0.hasSuffix("  45s") }, "\(shown.stdout)")
+
+            let json = try #require(try Self.json(try await Self.run(["--socket", path, "--json", "directory", "--tenant", "contoso.example"]).stdout) as? [String: Any])
+            #expect(json["memberships"] as? Int == 5310 && json["last_delta"] == nil)
+            #expect((json["delta_links"] as? [[String: Any]])?.first?["age_seconds"] as? Int == 93_780, "\(json)")
+
+            let unknown = try await Self.run(["--socket", path, "directory", "--tenant", "nowhere.example"])
+            #expect(unknown.status == 65 && unknown.stderr.contains("TenantNotFound"), "\(unknown.all)")
+
+            let user = try await Self.run(["--socket", path, "directory", "--tenant", "contoso.example", "--user", "adele@contoso.example"])
+            #expect(user.status == 0, "\(user.stderr)")
+            #expect(user.stdout.hasPrefix("Adele@contoso.example: protected\n"), "\(user.stdout)")
+            #expect(user.stdout.contains("Through:     scope all (every user of the directory)"), "\(user.stdout)")
+            #expect(user.stdout.contains("(first synced)") && user.stdout.contains("Services:    exchange-online"), "\(user.stdout)")
+            // A display name from the tenant cannot drive the operator's terminal.
+            #expect(!user.stdout.contains("\u{1B}") && !user.stdout.contains("\u{202E}") && user.stdout.contains("Adele \u{FFFD}[31mVance\u{FFFD}"), "\(user.stdout.debugDescription)")
+            #expect(user.stdout.contains("Groups (5):") && user.stdout.contains("nested") && user.stdout.contains("More groups: --groups-after g2"), "\(user.stdout)")
+
+            let missing = try await Self.run(["--socket", path, "directory", "--tenant", "contoso.example", "--user", "nobody@contoso.example"])
+            #expect(missing.status == 67, "not protected is EX_NOUSER: \(missing.all)")
+            #expect(missing.stdout.hasPrefix("nobody@contoso.example: NOT protected (not-in-directory)\n"), "\(missing.stdout)")
+            #expect(!missing.stdout.contains("Groups ("), "no groups for a user the directory does not have")
+            let missingJSON = try await Self.run(["--socket", path, "--json", "directory", "--tenant", "contoso.example", "--user", "nobody@contoso.example"])
+            #expect(missingJSON.status == 67)
+            let answer = try #require(try Self.json(missingJSON.stdout) as? [String: Any])
+            #expect(answer["protected"] as? Bool == false && answer["reason"] as? String == "not-in-directory", "\(answer)")
+
+            let misuse = try await Self.run(["--socket", path, "directory", "--tenant", "contoso.example", "--groups-limit", "5"])
+            #expect(misuse.status == 64, "\(misuse.all)")
+
+            let full = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example", "--full", "--wait"])
+            #expect(full.status == 0, "\(full.stderr)")
+            #expect(full.stdout.split(separator: "\n").last == "Sync run 11 succeeded: page 3: users +30 ~0 -0, groups +0 ~0 -0 (full)", "\(full.stdout)")
+            let delta = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example", "--wait"])
+            #expect(delta.stdout.split(separator: "\n").last?.hasSuffix("(delta)") == true, "\(delta.stdout)")
+            let held = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example", "--full", "--confirm-held"])
+            #expect(held.status == 64, "\(held.all)")
+        }
+    }
+}

@@ -81,7 +81,7 @@ struct TestControlHandler: ControlHandler {
         if request.tenant == "selected.example" {
             throw TenantSyncError(.syncNotAllowedForSelectedScope, "selected-scope tenants are not synced", context: ["tenant.id": "t-selected"])
         }
-        var run = SyncRun(id: 11, tenantID: Self.tenantID, service: request.service, trigger: .manual, mode: .delta, state: .running, startedAt: Self.now, finishedAt: nil, pages: 0, counts: DirectoryChangeCounts(), error: nil)
+        var run = SyncRun(id: 11, tenantID: Self.tenantID, service: request.service, trigger: .manual, mode: request.full == true ? .full : .delta, state: .running, startedAt: Self.now, finishedAt: nil, pages: 0, counts: DirectoryChangeCounts(), error: nil)
         for page in 1...3 {
             run.pages = page
             run.counts.usersAdded = page * 10

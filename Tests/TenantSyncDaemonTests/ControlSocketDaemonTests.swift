@@ -52,7 +52,7 @@ struct ControlSocketDaemonTests {
             #expect(seen["interfaces"] as? [String] == ["org.varlink.service", "io.tenantsync.Control"])
             #expect(seen["product"] as? String == "tenantsyncd")
             let members = try #require(seen["parsed_members"] as? [String])
-            for name in ["Status", "ListAccounts", "GetAccount", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "AccountNotFound", "SyncNotAllowedForSelectedScope", "GroupPrefixTooShort"] {
+            for name in ["Status", "ListAccounts", "GetAccount", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "GetDirectory", "GetDirectoryUser", "DirectoryInfo", "DirectoryUser", "AccountNotFound", "SyncNotAllowedForSelectedScope", "GroupPrefixTooShort"] {
                 #expect(members.contains(name), "the IDL served by the daemon, parsed by the Python library, lacks \(name)")
             }
             #expect(seen["status_total"] as? Int == 1 && seen["status_active"] as? Int == 1, "\(seen)")

@@ -147,4 +147,16 @@ public struct ControlClient {
         let reply: ReloadReply = try await connection.call(method("Reload"), parameters: VarlinkEmpty())
         return reply.changed
     }
+
+    /// The tenant's synced directory: counts, newest runs, delta link ages.
+    public func directory(tenant: String) async throws -> DirectoryInfo {
+        let reply: DirectoryReply = try await connection.call(method("GetDirectory"), parameters: TenantParameters(tenant: tenant))
+        return reply.directory
+    }
+
+    /// Whether a user is protected, with one page of its groups.
+    public func directoryUser(_ request: DirectoryUserRequest) async throws -> DirectoryUserInfo {
+        let reply: DirectoryUserReply = try await connection.call(method("GetDirectoryUser"), parameters: request)
+        return reply.user
+    }
 }

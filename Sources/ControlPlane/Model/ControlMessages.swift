@@ -20,3 +20,5 @@ struct AlertsReply: Codable, Sendable { var alerts: [AlertInfo] }
 struct AlertReply: Codable, Sendable { var alert: AlertInfo }
 struct ReloadReply: Codable, Sendable { var changed: [String] }
 struct RunReply: Codable, Sendable { var run: SyncRunInfo }
+struct DirectoryReply: Codable, Sendable { var directory: DirectoryInfo }
+struct DirectoryUserReply: Codable, Sendable { var user: DirectoryUserInfo }

@@ -49,10 +49,13 @@ public struct SyncRequest: Codable, Sendable, Equatable {
     public var tenant: String
     /// One service, or `nil` for the whole tenant.
     public var service: ServiceKind?
+    /// Read everything again instead of a delta (`nil`: false).
+    public var full: Bool?
 
-    public init(tenant: String, service: ServiceKind? = nil) {
+    public init(tenant: String, service: ServiceKind? = nil, full: Bool? = nil) {
         self.tenant = tenant
         self.service = service
+        self.full = full
     }
 }
 

@@ -245,6 +245,12 @@ extension ControlDispatcher {
             try await writer.reply(AlertReply(alert: handler.acknowledgeAlert(id: parameters.id, context: context)))
         case "Reload":
             try await writer.reply(ReloadReply(changed: handler.reload(context: context)))
+        case "GetDirectory":
+            let parameters = try call.parameters(TenantParameters.self)
+            try await writer.reply(DirectoryReply(directory: handler.directory(tenant: parameters.tenant, context: context)))
+        case "GetDirectoryUser":
+            let request = try call.parameters(DirectoryUserRequest.self)
+            try await writer.reply(DirectoryUserReply(user: handler.directoryUser(request, context: context)))
         default:
             throw VarlinkError.methodNotFound(context.method)
         }

@@ -42,6 +42,10 @@ public protocol ControlHandler: Sendable {
     func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo
     /// Re-reads the configuration; returns what changed, in words.
     func reload(context: ControlContext) async throws -> [String]
+    /// The tenant's synced directory: counts, newest full and delta runs, delta link ages.
+    func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo
+    /// Whether a user is protected; "not protected" is an answer, not an error.
+    func directoryUser(_ request: DirectoryUserRequest, context: ControlContext) async throws -> DirectoryUserInfo
 }
 
 /// Who is calling and how to log about it.
@@ -107,4 +111,6 @@ extension ControlHandler {
     public func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] { throw notImplemented(context) }
     public func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo { throw notImplemented(context) }
     public func reload(context: ControlContext) async throws -> [String] { throw notImplemented(context) }
+    public func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo { throw notImplemented(context) }
+    public func directoryUser(_ request: DirectoryUserRequest, context: ControlContext) async throws -> DirectoryUserInfo { throw notImplemented(context) }
 }
