@@ -88,8 +88,8 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
 
     static func show(_ answer: DirectoryUserInfo) {
         let name = clean(answer.userPrincipalName)
-        Swift.print(answer.isProtected ? "\(name): protected" : "\(name): NOT protected (\(answer.reason?.rawValue ?? "unknown"))")
-        Swift.print(clean(answer.message))
+        print(answer.isProtected ? "\(name): protected" : "\(name): NOT protected (\(answer.reason?.rawValue ?? "unknown"))")
+        print(clean(answer.message))
         var facts: [(String, String)] = [("Tenant", "\(answer.tenantDomain) (\(answer.tenantID))"), ("Scope", answer.scope.rawValue)]
         if let via = answer.via { facts.append(("Through", via == "all" ? "scope all (every user of the directory)" : "selected target, added by \(via)")) }
         if let since = answer.since { facts.append(("Since", Show.time(since) + (answer.via == "all" ? " (first synced)" : " (added)"))) }
@@ -102,20 +102,20 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
         if let run = answer.pendingRemovalRun { facts.append(("Held removal", "sync run \(run)")) }
         Self.facts(facts)
         guard answer.userID != nil else { return }
-        Swift.print("Groups (\(answer.groupsTotal)):")
+        print("Groups (\(answer.groupsTotal)):")
         if !answer.groups.isEmpty {
             var table = TextTable("ID", "NAME", "MAIL", "MEMBERSHIP")
             for group in answer.groups {
                 table.add(group.id, clean(Show.text(group.displayName)), clean(Show.text(group.mail)), group.direct ? "direct" : "nested")
             }
-            Swift.print(indent(table.render()))
+            print(indent(table.render()))
         }
-        if let next = answer.groupsNext { Swift.print("More groups: --groups-after \(next)") }
+        if let next = answer.groupsNext { print("More groups: --groups-after \(next)") }
     }
 
     static func facts(_ facts: [(String, String)]) {
         let width = facts.map(\.0.count).max() ?? 0
-        for (key, value) in facts { Swift.print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }
+        for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }
     }
 
     /// `3d 4h`, `12m`, `40s`: the age of a delta link at a glance.
@@ -127,14 +127,6 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
         return "\(seconds)s"
     }
 
-    /// Directory names come from the tenant: control and format characters (terminal escapes,
-    /// bidirectional overrides) are shown as U+FFFD instead of acting on the operator's terminal.
-    static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map {
-            switch $0.properties.generalCategory {
-            case .control, .format: "\u{FFFD}"
-            default: $0
-            }
-        }))
-    }
+    /// Directory names come from the tenant: one value on one line, escaped like every other (``TerminalText``).
+    static func clean(_ text: String) -> String { TerminalText.line(text) }
 }

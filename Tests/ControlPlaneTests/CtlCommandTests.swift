@@ -283,7 +283,7 @@ extension CtlCommandTests {
             #expect(user.stdout.contains("Through:     scope all (every user of the directory)"), "\(user.stdout)")
             #expect(user.stdout.contains("(first synced)") && user.stdout.contains("Services:    exchange-online"), "\(user.stdout)")
             // A display name from the tenant cannot drive the operator's terminal.
-            #expect(!user.stdout.contains("\u{1B}") && !user.stdout.contains("\u{202E}") && user.stdout.contains("Adele \u{FFFD}[31mVance\u{FFFD}"), "\(user.stdout.debugDescription)")
+            #expect(!user.stdout.contains("\u{1B}") && !user.stdout.contains("\u{202E}") && user.stdout.contains(#"Adele \u001b[31mVance\u202e"#), "\(user.stdout.debugDescription)")
             #expect(user.stdout.contains("Groups (5):") && user.stdout.contains("nested") && user.stdout.contains("More groups: --groups-after g2"), "\(user.stdout)")
 
             let missing = try await Self.run(["--socket", path, "directory", "--tenant", "contoso.example", "--user", "nobody@contoso.example"])
