@@ -68,6 +68,7 @@ let package = Package(
                 .embedInCode("0002_sync_holds.sql"),
                 .embedInCode("0003_directory_members_index.sql"),
                 .embedInCode("0004_inline_mail_flow.sql"),
+                .embedInCode("0006_fleet_indexes.sql"),
             ]
         ),
 

@@ -15,6 +15,7 @@ public enum SchemaMigrations {
         migration("0002_sync_holds.sql", PackageResources._002_sync_holds_sql),
         migration("0003_directory_members_index.sql", PackageResources._003_directory_members_index_sql),
         migration("0004_inline_mail_flow.sql", PackageResources._004_inline_mail_flow_sql),
+        migration("0006_fleet_indexes.sql", PackageResources._006_fleet_indexes_sql),
     ]
 
     /// The newest schema version this binary knows.

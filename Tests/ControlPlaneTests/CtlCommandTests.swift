@@ -44,7 +44,7 @@ struct CtlCommandTests {
             #expect(lines[2].contains("teams-chat") && lines[2].contains("active"))
 
             let accountsJSON = try await Self.run(["--socket", path, "--json", "accounts", "--tenant", "contoso.example"])
-            let list = try #require(try Self.json(accountsJSON.stdout) as? [[String: Any]])
+            let list = try #require((try Self.json(accountsJSON.stdout) as? [String: Any])?["accounts"] as? [[String: Any]])
             #expect(list.map { $0["id"] as? Int } == [7, 8])
 
             let account = try await Self.run(["--socket", path, "account", "7"])
