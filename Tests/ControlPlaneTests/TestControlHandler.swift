@@ -28,11 +28,17 @@ struct TestControlHandler: ControlHandler {
             AccountSummary(id: 7, tenantID: Self.tenantID, tenantDomain: "contoso.example", service: .exchangeOnline, state: .tokenInvalid, scope: .all, lastSyncAt: Self.now, nextSyncAt: Self.now.addingTimeInterval(86_400), nextRefreshAt: nil, openIncidents: 1),
             AccountSummary(id: 8, tenantID: Self.tenantID, tenantDomain: "contoso.example", service: .teamsChat, state: .active, scope: nil, lastSyncAt: nil, nextSyncAt: nil, nextRefreshAt: Self.now.addingTimeInterval(1800), openIncidents: 0),
         ]
-        guard let tenant = request.tenant else { return AccountPage(accounts: all, next: nil) }
-        guard tenant == Self.tenantID || tenant == "contoso.example" else {
+        if let tenant = request.tenant, tenant != Self.tenantID, tenant != "contoso.example" {
             throw TenantSyncError(.tenantNotFound, "no tenant \(tenant)", context: ["tenant": tenant])
         }
-        return AccountPage(accounts: all, next: nil)
+        if let state = request.state, AccountState(rawValue: state) == nil {
+            throw ControlError.invalidArgument("state", message: "unknown state \(state)")
+        }
+        // Enough of the daemon's filtering and paging to see the CLI pass its flags through.
+        var selected = all.filter { request.state == nil || $0.state.rawValue == request.state }
+        selected = selected.filter { request.after == nil || $0.id > Int64(request.after!)! }
+        let page = Array(selected.prefix(request.limit ?? selected.count))
+        return AccountPage(accounts: page, next: page.count < selected.count ? page.last.map { String($0.id) } : nil)
     }
 
     func account(id: Int64, context: ControlContext) async throws -> AccountDetail {

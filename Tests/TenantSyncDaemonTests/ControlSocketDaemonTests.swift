@@ -138,6 +138,24 @@ struct ControlSocketDaemonTests {
             let unknownTenant = try await Self.ctl(h, ["accounts", "--tenant", "nowhere.example"])
             #expect(unknownTenant.status == 65 && unknownTenant.stderr.contains("TenantNotFound"), "\(unknownTenant.all)")
 
+            // accounts filtered in the daemon's store: by state, by service; a bad value is InvalidArgument (65).
+            let tokenInvalid = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--state", "token-invalid"]).stdout) as? [String: Any])
+            #expect((tokenInvalid["accounts"] as? [Any])?.isEmpty == true && tokenInvalid["next"] == nil, "\(tokenInvalid)")
+            let active = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--state", "active", "--service", "exchange-online", "--limit", "1"]).stdout) as? [String: Any])
+            #expect((active["accounts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [Int(id)], "\(active)")
+            let otherService = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--service", "teams-chat"]).stdout) as? [String: Any])
+            #expect((otherService["accounts"] as? [Any])?.isEmpty == true, "\(otherService)")
+            let afterLast = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--after", "\(id)"]).stdout) as? [String: Any])
+            #expect((afterLast["accounts"] as? [Any])?.isEmpty == true, "nothing after the last account: \(afterLast)")
+            let badState = try await Self.ctl(h, ["accounts", "--state", "broken"])
+            #expect(badState.status == 65 && badState.stderr.contains("InvalidArgument") && badState.stderr.contains("token-invalid"), "\(badState.all)")
+            let badAccountService = try await Self.ctl(h, ["accounts", "--service", "fax"])
+            #expect(badAccountService.status == 65 && badAccountService.stderr.contains("InvalidArgument"), "\(badAccountService.all)")
+            let badCursor = try await Self.ctl(h, ["accounts", "--after", "yesterday"])
+            #expect(badCursor.status == 65 && badCursor.stderr.contains("InvalidArgument"), "\(badCursor.all)")
+            let badLimit = try await Self.ctl(h, ["accounts", "--limit", "0"])
+            #expect(badLimit.status == 65 && badLimit.stderr.contains("InvalidArgument"), "\(badLimit.all)")
+
             let account = try await Self.ctl(h, ["account", "\(id)"])
             #expect(account.status == 0, "\(account.all)")
             #expect(account.stdout.contains("Service:") && account.stdout.contains("Exchange Online (exchange-online)"), "\(account.stdout)")
@@ -226,6 +244,21 @@ struct ControlSocketDaemonTests {
             #expect(ackJSON["acknowledged_at"] is String, "\(ackJSON)")
             let unacknowledged = try #require((try Self.json(try await Self.ctl(h, ["--json", "alerts"]).stdout) as? [String: Any])?["alerts"] as? [[String: Any]])
             #expect(!unacknowledged.contains { $0["id"] as? Int == protected })
+            // alerts page newest first: --limit 1 gives a cursor, --after it the next older alert, until none is left.
+            var seenIDs: [Int] = []
+            var cursor: String?
+            repeat {
+                let page = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--limit", "1"] + (cursor.map { ["--after", $0] } ?? [])).stdout) as? [String: Any])
+                seenIDs += ((page["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? Int }
+                cursor = page["next"] as? String
+            } while cursor != nil && seenIDs.count <= alertsJSON.count
+            #expect(seenIDs == alertsJSON.compactMap { $0["id"] as? Int }, "paging one by one reads every alert once, newest first")
+            let ofTenant = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--tenant", domain, "--service", "exchange-online"]).stdout) as? [String: Any])
+            #expect((ofTenant["alerts"] as? [[String: Any]])?.contains { $0["id"] as? Int == protected } == true, "\(ofTenant)")
+            let ofOtherService = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--service", "teams-chat"]).stdout) as? [String: Any])
+            #expect((ofOtherService["alerts"] as? [Any])?.isEmpty == true, "\(ofOtherService)")
+            let badAlertService = try await Self.ctl(h, ["alerts", "--service", "fax"])
+            #expect(badAlertService.status == 65 && badAlertService.stderr.contains("InvalidArgument"), "\(badAlertService.all)")
             let all = try await Self.ctl(h, ["alerts", "--all", "--limit", "50"])
             #expect(all.status == 0 && all.stdout.contains("Exchange Online protected."), "\(all.all)")
             let ackMissing = try await Self.ctl(h, ["alerts", "ack", "987654"])
