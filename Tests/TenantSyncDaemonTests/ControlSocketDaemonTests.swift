@@ -286,7 +286,7 @@ struct ControlSocketDaemonTests {
             // deprovision, then the account is gone.
             let removed = try await Self.ctl(h, ["deprovision", "\(id)"])
             #expect(removed.status == 0 && removed.stdout.contains("Removed account \(id): Exchange Online of \(domain)"), "\(removed.all)")
-            let none = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts"]).stdout) as? [Any])
+            let none = try #require((try Self.json(try await Self.ctl(h, ["--json", "accounts"]).stdout) as? [String: Any])?["accounts"] as? [Any])
             #expect(none.isEmpty)
             let gone = try await Self.ctl(h, ["deprovision", "\(id)"])
             #expect(gone.status == 65, "\(gone.all)")
