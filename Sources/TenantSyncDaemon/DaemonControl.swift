@@ -243,12 +243,13 @@ struct DaemonControl: ControlHandler {
     /// One page of alerts: three queries at most (the tenant named, the page, its deliveries), whatever the number of tenants.
     func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage {
         let service = try ListingArguments.service(request.service)
+        let acknowledgement = try ListingArguments.alertState(request.state, all: request.all ?? false)
         let limit = try ListingArguments.limit(request.limit, default: 100, maximum: 1_000)
         let before = try ListingArguments.cursor(request.after)
         var tenantID: String?
         if let tenant = request.tenant { tenantID = try await operations.tenant(tenant).id }
         var alerts = try await store.alerts(
-            AlertQuery(includeAcknowledged: request.all ?? false, tenantID: tenantID, service: service, beforeID: before, limit: limit + 1)
+            AlertQuery(acknowledgement: acknowledgement, tenantID: tenantID, service: service, beforeID: before, limit: limit + 1)
         )
         let more = alerts.count > limit
         if more { alerts.removeLast() }

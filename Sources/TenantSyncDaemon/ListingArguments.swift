@@ -21,6 +21,15 @@ enum ListingArguments {
         return service
     }
 
+    /// An alert's state: `unacknowledged` or `acknowledged`; `any` for both.
+    static func alertState(_ text: String?, all: Bool) throws -> AlertQuery.Acknowledgement {
+        guard let text else { return all ? .any : .unacknowledged }
+        guard let state = AlertQuery.Acknowledgement(rawValue: text) else {
+            throw invalid("state", "Unknown alert state '\(text.prefix(64))'; use one of: \(AlertQuery.Acknowledgement.allCases.map(\.rawValue).joined(separator: ", ")).")
+        }
+        return state
+    }
+
     static func limit(_ value: Int?, default defaultValue: Int, maximum: Int) throws -> Int {
         guard let value else { return defaultValue }
         guard (1...maximum).contains(value) else {

@@ -144,7 +144,11 @@ extension SQLiteStore {
     public func alerts(_ query: AlertQuery) async throws -> [Alert] {
         var conditions: [String] = []
         var arguments: [String: DatabaseValue] = ["limit": max(query.limit, 0).databaseValue]
-        if !query.includeAcknowledged { conditions.append("acknowledged_at IS NULL") }
+        switch query.acknowledgement {
+        case .unacknowledged: conditions.append("acknowledged_at IS NULL")
+        case .acknowledged: conditions.append("acknowledged_at IS NOT NULL")
+        case .any: break
+        }
         if let tenantID = query.tenantID {
             conditions.append("tenant_id = :tenant")
             arguments["tenant"] = tenantID.databaseValue

@@ -19,6 +19,9 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Show at most this many (1-1000; default 100).", valueName: "n"))
         var limit: Int?
 
+        @Option(help: ArgumentHelp("Only alerts in this state: unacknowledged, acknowledged or any (overrides --all).", valueName: "state"))
+        var state: String?
+
         @Option(help: ArgumentHelp("Only alerts about this tenant (id or primary domain).", valueName: "tenant"))
         var tenant: String?
 
@@ -32,7 +35,7 @@ struct AlertsCommand: AsyncParsableCommand {
         func run() async throws {
             try await global.withClient { client in
                 let page = try await client.listAlerts(
-                    ListAlertsRequest(all: all ? true : nil, limit: limit, tenant: tenant, service: service, after: after)
+                    ListAlertsRequest(all: all ? true : nil, limit: limit, state: state, tenant: tenant, service: service, after: after)
                 )
                 if global.json { return print(try ControlJSON.encode(page)) }
                 let alerts = page.alerts
