@@ -163,5 +163,19 @@ struct ControlQueryBoundTests {
             alertCursor = page.next
         } while alertCursor != nil && alertIDs.count < 40
         #expect(alertIDs.count == 20 && alertIDs == alertIDs.sorted(by: >), "alerts page newest first: \(alertIDs)")
+
+        // By state, tenant and service, in the store.
+        for id in alertIDs.prefix(3) { try await fleet.store.acknowledgeAlert(id: id, at: Date()) }
+        let acknowledged = try await fleet.control.listAlerts(ListAlertsRequest(state: "acknowledged"), context: context)
+        #expect(acknowledged.alerts.map(\.id) == Array(alertIDs.prefix(3)), "only the acknowledged alerts")
+        let open = try await fleet.control.listAlerts(ListAlertsRequest(limit: 1_000), context: context)
+        #expect(open.alerts.map(\.id) == Array(alertIDs.dropFirst(3)) && open.next == nil, "unacknowledged by default")
+        let any = try await fleet.control.listAlerts(ListAlertsRequest(all: false, state: "any"), context: context)
+        #expect(any.alerts.count == 20, "state any overrides all")
+        let ofTenant = try await fleet.control.listAlerts(ListAlertsRequest(all: true, tenant: "tenant4.example"), context: context)
+        #expect(ofTenant.alerts.map(\.subject) == ["s4"])
+        let ofTeams = try await fleet.control.listAlerts(ListAlertsRequest(all: true, service: "teams-chat"), context: context)
+        #expect(ofTeams.alerts.isEmpty, "no alert is about a Teams Chat account")
+        await #expect(throws: TenantSyncError.self) { try await fleet.control.listAlerts(ListAlertsRequest(state: "read"), context: context) }
     }
 }

@@ -259,6 +259,8 @@ struct ControlSocketDaemonTests {
             #expect((ofOtherService["alerts"] as? [Any])?.isEmpty == true, "\(ofOtherService)")
             let acknowledged = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--state", "acknowledged"]).stdout) as? [String: Any])
             #expect((acknowledged["alerts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [protected], "only the acknowledged alert: \(acknowledged)")
+            let unacknowledgedOnly = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--state", "unacknowledged"]).stdout) as? [String: Any])
+            #expect((unacknowledgedOnly["alerts"] as? [[String: Any]])?.contains { $0["id"] as? Int == protected } == false, "\(unacknowledgedOnly)")
             let badAlertState = try await Self.ctl(h, ["alerts", "--state", "read"])
             #expect(badAlertState.status == 65 && badAlertState.stderr.contains("InvalidArgument") && badAlertState.stderr.contains("acknowledged"), "\(badAlertState.all)")
             let badAlertService = try await Self.ctl(h, ["alerts", "--service", "fax"])
