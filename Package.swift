@@ -69,6 +69,7 @@ let package = Package(
                 .embedInCode("0003_directory_members_index.sql"),
                 .embedInCode("0004_inline_mail_flow.sql"),
                 .embedInCode("0005_store_write_probe.sql"),
+                .embedInCode("0006_fleet_indexes.sql"),
                 .embedInCode("0007_directory_summary.sql"),
             ]
         ),

@@ -16,6 +16,7 @@ public enum SchemaMigrations {
         migration("0003_directory_members_index.sql", PackageResources._003_directory_members_index_sql),
         migration("0004_inline_mail_flow.sql", PackageResources._004_inline_mail_flow_sql),
         migration("0005_store_write_probe.sql", PackageResources._005_store_write_probe_sql),
+        migration("0006_fleet_indexes.sql", PackageResources._006_fleet_indexes_sql),
         migration("0007_directory_summary.sql", PackageResources._007_directory_summary_sql),
     ]
 

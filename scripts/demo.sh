@@ -83,7 +83,7 @@ provision 1 onedrive --scope all --confirm-app-principal
 provision 0 teams-chat --app-id 0c7b9a52-4f2e-4d3a-9b1c-2e3f4a5b6c7d --secret-file "$demo/teams-secret" --licensing-model A
 provision 2 exchange-online-inline
 # Inline Mode's optional permission to read activity data: one more consent.
-inline_id=$("$bin/tenantsyncctl" --json accounts | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin) if a["service"] == "exchange-online-inline"][0])')
+inline_id=$("$bin/tenantsyncctl" --json accounts | python3 -c 'import json,sys; print([a["id"] for a in json.load(sys.stdin)["accounts"] if a["service"] == "exchange-online-inline"][0])')
 approve 1 &
 "$bin/tenantsyncctl" grant-activity-data "$inline_id" --device-code
 wait $!

@@ -18,6 +18,12 @@ public protocol AccountStore: Sendable {
     func account(id: Int64) async throws -> ServiceAccount?
     func account(tenantID: String, service: ServiceKind) async throws -> ServiceAccount?
     func accounts() async throws -> [ServiceAccount]
+    /// The accounts the query selects, ordered by id, each with its tenant, last run, next refresh and open incidents.
+    ///
+    /// One query, whatever the number of tenants: the control socket's `accounts` and `status` read through it.
+    func accountOverviews(_ query: AccountQuery) async throws -> [AccountOverview]
+    /// How many accounts are in each state.
+    func accountStateCounts() async throws -> AccountStateCounts
     func setAccountState(id: Int64, state: AccountState, provisioningStep: String?, provisioningError: String?) async throws
     func setAccountDetails(id: Int64, detailsJSON: String) async throws
     /// Stores (sealed) the client secret of the account's own app.
@@ -61,6 +67,8 @@ public protocol IncidentStore: Sendable {
     /// - Returns: the incident and whether it is new (only a new one raises an alert).
     func reportIncident(_ report: IncidentReport) async throws -> (incident: Incident, isNew: Bool)
     func openIncidents() async throws -> [Incident]
+    /// The account's open incidents, oldest first.
+    func openIncidents(accountID: Int64) async throws -> [Incident]
     func incidents(grantID: Int64) async throws -> [Incident]
     /// Resolves every open incident of the grant.
     func resolveIncidents(grantID: Int64, at: Date) async throws
@@ -77,6 +85,8 @@ public protocol DirectoryStore: Sendable {
     func directoryUser(tenantID: String, userPrincipalName: String) async throws -> DirectoryUser?
     func directoryGroups(tenantID: String) async throws -> [DirectoryGroup]
     func groupMemberships(tenantID: String) async throws -> [GroupMembership]
+    /// How many stored members each of these groups has (absent: none), counted in the store.
+    func memberCounts(tenantID: String, groupIDs: [String]) async throws -> [String: Int]
 
     func selectedTargets(tenantID: String) async throws -> [SelectedTarget]
     func addSelectedTargets(_ targets: [SelectedTarget]) async throws
@@ -108,6 +118,11 @@ public protocol DirectoryStore: Sendable {
     func discardHeldSyncRun(runID: Int64, at: Date) async throws
     /// The tenant's runs waiting in state `held`, newest first.
     func heldSyncRuns(tenantID: String) async throws -> [SyncRun]
+    /// The runs of every tenant waiting in state `held`, by tenant domain, newest first within a tenant.
+    func heldSyncRunsOfAllTenants() async throws -> [SyncRun]
+    /// Every tenant the daily sync applies to (scope `all`, an account past provisioning of a service
+    /// that syncs the directory), or only `tenantID` when given, with its newest run's start. One query.
+    func scheduledTenants(onlyTenantID tenantID: String?) async throws -> [ScheduledTenant]
 
     /// Counts, newest full and delta runs, and delta link ages of the tenant's synced directory.
     func directorySummary(tenantID: String) async throws -> DirectorySummary
@@ -122,8 +137,16 @@ public protocol AlertStore: Sendable {
     func enqueueAlert(_ alert: NewAlert, channels: [String], at: Date) async throws -> Alert
     func alert(id: Int64) async throws -> Alert?
     func alerts(includeAcknowledged: Bool, limit: Int) async throws -> [Alert]
+    /// The alerts the query selects, newest first.
+    func alerts(_ query: AlertQuery) async throws -> [Alert]
+    /// How many alerts no operator has acknowledged yet.
+    func unacknowledgedAlertCount() async throws -> Int
     func acknowledgeAlert(id: Int64, at: Date) async throws
     func deliveries(alertID: Int64) async throws -> [AlertDelivery]
+    /// The deliveries of these alerts, by alert id, in one query.
+    func deliveries(alertIDs: [Int64]) async throws -> [Int64: [AlertDelivery]]
+    /// Pending deliveries per channel: how many and the oldest next attempt.
+    func pendingDeliveriesByChannel() async throws -> [ChannelBacklog]
     /// Pending deliveries whose next attempt is due at `date`, oldest first.
     func dueDeliveries(at date: Date, limit: Int) async throws -> [AlertDelivery]
     func markDelivered(alertID: Int64, channel: String, at: Date) async throws

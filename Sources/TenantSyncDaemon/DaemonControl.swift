@@ -19,38 +19,48 @@ struct DaemonControl: ControlHandler {
         try await status.daemonStatus(startedAt: startedAt)
     }
 
-    func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary] {
-        let tenants = Dictionary(uniqueKeysWithValues: try await store.tenants().map { ($0.id, $0) })
-        var filter: String?
-        if let tenant { filter = try await operations.tenant(tenant).id }
-        let open = try await store.openIncidents()
-        var summaries: [AccountSummary] = []
-        for account in try await store.accounts() where filter == nil || account.tenantID == filter {
-            let tenant = tenants[account.tenantID]
-            var nextRefresh: Date?
-            for grant in try await store.grants(accountID: account.id) where grant.state == .valid {
-                if let next = try await store.tokenStatus(grantID: grant.id)?.nextRefreshAt, nextRefresh.map({ next < $0 }) ?? true {
-                    nextRefresh = next
-                }
-            }
-            let lastSync = try await store.syncRuns(tenantID: account.tenantID, limit: 1).first
-            summaries.append(AccountSummary(
-                id: account.id, tenantID: account.tenantID, tenantDomain: tenant?.domain ?? account.tenantID, service: account.service,
-                state: account.state, scope: account.service.sharesDirectoryScope ? tenant?.syncScope : nil,
-                lastSyncAt: lastSync?.finishedAt ?? lastSync?.startedAt,
-                nextSyncAt: try await nextSync(tenant, account.service),
-                nextRefreshAt: nextRefresh, openIncidents: open.filter { $0.accountID == account.id }.count
-            ))
+    /// Accounts listed when the caller names no limit; `--limit` goes up to ``maximumAccountPage``.
+    static let defaultAccountPage = 1_000
+    static let maximumAccountPage = 10_000
+
+    /// One page of accounts: two queries at most (the tenant named, then the page), whatever the number of tenants.
+    func listAccounts(_ request: ListAccountsRequest, context: ControlContext) async throws -> AccountPage {
+        let state = try ListingArguments.state(request.state)
+        let service = try ListingArguments.service(request.service)
+        let limit = try ListingArguments.limit(request.limit, default: Self.defaultAccountPage, maximum: Self.maximumAccountPage)
+        let after = try ListingArguments.cursor(request.after)
+        var tenantID: String?
+        if let tenant = request.tenant { tenantID = try await operations.tenant(tenant).id }
+        // One more than asked tells whether another page follows.
+        var rows = try await store.accountOverviews(
+            AccountQuery(tenantID: tenantID, state: state, service: service, afterID: after, limit: limit + 1)
+        )
+        let more = rows.count > limit
+        if more { rows.removeLast() }
+        let now = Date()
+        let accounts = rows.map { row in
+            let account = row.account
+            let directory = account.service.sharesDirectoryScope
+            return AccountSummary(
+                id: account.id, tenantID: account.tenantID, tenantDomain: row.tenant.domain, service: account.service,
+                state: account.state, scope: directory ? row.tenant.syncScope : nil,
+                lastSyncAt: row.lastRun?.finishedAt ?? row.lastRun?.startedAt,
+                nextSyncAt: directory && row.tenantIsScheduled ? scheduler.nextDue(
+                    ScheduledTenant(tenantID: row.tenant.id, domain: row.tenant.domain, lastRunStartedAt: row.lastRun?.startedAt), now: now
+                ) : nil,
+                nextRefreshAt: row.nextRefreshAt, openIncidents: row.openIncidentKinds.count
+            )
         }
-        return summaries
+        return AccountPage(accounts: accounts, next: more ? accounts.last.map { ListingArguments.cursor(for: $0.id) } : nil)
     }
 
+    /// One account: a bounded number of queries (its grants' token states, at most one per grant), whatever the number of tenants.
     func account(id: Int64, context: ControlContext) async throws -> AccountDetail {
         guard let account = try await store.account(id: id) else {
             throw TenantSyncError(.accountNotFound, "No service account \(id); 'tenantsyncctl accounts' lists them.", context: ["account.id": "\(id)"])
         }
         let tenant = try await store.tenant(idOrDomain: account.tenantID)
-        let open = try await store.openIncidents()
+        let open = try await store.openIncidents(accountID: account.id)
         var grants: [GrantInfo] = []
         for grant in try await store.grants(accountID: account.id) {
             grants.append(GrantInfo(
@@ -227,19 +237,30 @@ struct DaemonControl: ControlHandler {
 
     func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch] {
         let tenantID = try await operations.tenant(tenant).id
-        let memberships = try await store.groupMemberships(tenantID: tenantID)
-        let counts = Dictionary(grouping: memberships, by: \.groupID).mapValues(\.count)
-        return try await operations.searchGroups(tenant: tenant, prefix: prefix).map {
-            GroupMatch(id: $0.id, displayName: $0.displayName, mail: $0.mail, members: counts[$0.id] ?? 0)
-        }
+        let groups = try await operations.searchGroups(tenant: tenant, prefix: prefix)
+        // Counted in the store for the matched groups only, not by loading the tenant's memberships.
+        let counts = try await store.memberCounts(tenantID: tenantID, groupIDs: groups.map(\.id))
+        return groups.map { GroupMatch(id: $0.id, displayName: $0.displayName, mail: $0.mail, members: counts[$0.id] ?? 0) }
     }
 
-    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] {
-        var result: [AlertInfo] = []
-        for alert in try await store.alerts(includeAcknowledged: request.all ?? false, limit: min(max(request.limit ?? 100, 1), 1_000)) {
-            result.append(AlertInfo(alert, deliveries: try await store.deliveries(alertID: alert.id)))
-        }
-        return result
+    /// One page of alerts: three queries at most (the tenant named, the page, its deliveries), whatever the number of tenants.
+    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage {
+        let service = try ListingArguments.service(request.service)
+        let acknowledgement = try ListingArguments.alertState(request.state, all: request.all ?? false)
+        let limit = try ListingArguments.limit(request.limit, default: 100, maximum: 1_000)
+        let before = try ListingArguments.cursor(request.after)
+        var tenantID: String?
+        if let tenant = request.tenant { tenantID = try await operations.tenant(tenant).id }
+        var alerts = try await store.alerts(
+            AlertQuery(acknowledgement: acknowledgement, tenantID: tenantID, service: service, beforeID: before, limit: limit + 1)
+        )
+        let more = alerts.count > limit
+        if more { alerts.removeLast() }
+        let deliveries = try await store.deliveries(alertIDs: alerts.map(\.id))
+        return AlertPage(
+            alerts: alerts.map { AlertInfo($0, deliveries: deliveries[$0.id] ?? []) },
+            next: more ? alerts.last.map { ListingArguments.cursor(for: $0.id) } : nil
+        )
     }
 
     func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo {

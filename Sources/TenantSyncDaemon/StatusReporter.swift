@@ -50,64 +50,50 @@ final class StatusReporter: Service, Sendable {
         }
     }
 
-    /// The status line as of now.
+    /// The status line as of now: a bounded number of queries, whatever the number of tenants.
     func line() async throws -> StatusLine {
-        let accounts = try await store.accounts()
-        let tenants = Dictionary(uniqueKeysWithValues: try await store.tenants().map { ($0.id, $0.domain) })
-        let open = try await store.openIncidents()
-        var degraded: [StatusLine.DegradedAccount] = []
-        for account in accounts {
-            let domain = tenants[account.tenantID] ?? account.tenantID
-            if account.state == .tokenInvalid || open.contains(where: { $0.accountID == account.id && $0.kind == .tokenInvalid }) {
-                degraded.append(.init(tenantDomain: domain, service: account.service, state: "token invalid"))
-            } else if open.contains(where: { $0.accountID == account.id && $0.kind == .tokenRefreshFailing }) {
-                degraded.append(.init(tenantDomain: domain, service: account.service, state: "token refresh failing"))
+        let counts = try await store.accountStateCounts()
+        let degraded: [StatusLine.DegradedAccount] = try await store.accountOverviews(AccountQuery(needsAttention: true)).compactMap { row in
+            let domain = row.tenant.domain
+            if row.account.state == .tokenInvalid || row.openIncidentKinds.contains(.tokenInvalid) {
+                return .init(tenantDomain: domain, service: row.account.service, state: "token invalid")
+            } else if row.openIncidentKinds.contains(.tokenRefreshFailing) {
+                return .init(tenantDomain: domain, service: row.account.service, state: "token refresh failing")
             }
+            return nil
         }
         return StatusLine(
-            accounts: accounts.count, provisioning: accounts.filter { $0.state == .provisioning }.count, degraded: degraded,
+            accounts: counts.total, provisioning: counts[.provisioning], degraded: degraded,
             nextSync: try await scheduler.nextDueDate(after: Date()),
             failingDeliveries: deliveryHealth().failingChannels.count, storeUnwritableSince: storeWriteFailure()?.failingSince
         )
     }
 
-    /// The `Status` reply of the control socket.
+    /// The `Status` reply of the control socket: one query per table it needs, whatever the number of tenants.
     func daemonStatus(startedAt: Date) async throws -> DaemonStatus {
-        let accounts = try await store.accounts()
-        let tenants = Dictionary(uniqueKeysWithValues: try await store.tenants().map { ($0.id, $0) })
-        let open = try await store.openIncidents()
-        let degraded = accounts.filter { account in
-            account.state == .tokenInvalid || open.contains { $0.accountID == account.id }
-        }.map { AccountRef(id: $0.id, tenantID: $0.tenantID, tenantDomain: tenants[$0.tenantID]?.domain ?? $0.tenantID, service: $0.service, state: $0.state) }
-        var nextSync: NextSync?
-        for tenant in tenants.values {
-            if let due = try await scheduler.nextDueDate(tenantID: tenant.id, after: Date()), nextSync.map({ due < $0.at }) ?? true {
-                nextSync = NextSync(tenantID: tenant.id, tenantDomain: tenant.domain, at: due)
-            }
+        let counts = try await store.accountStateCounts()
+        let degraded = try await store.accountOverviews(AccountQuery(needsAttention: true)).map {
+            AccountRef(id: $0.account.id, tenantID: $0.account.tenantID, tenantDomain: $0.tenant.domain, service: $0.account.service, state: $0.account.state)
         }
-        var held: [SyncRun] = []
-        for tenant in tenants.values.sorted(by: { $0.domain < $1.domain }) {
-            held += try await store.heldSyncRuns(tenantID: tenant.id)
+        let nextSync = try await scheduler.firstDue(now: Date()).map {
+            NextSync(tenantID: $0.tenant.tenantID, tenantDomain: $0.tenant.domain, at: $0.at)
         }
+        let held = try await store.heldSyncRunsOfAllTenants()
         let health = deliveryHealth()
-        let pendingDeliveries = try await store.dueDeliveries(at: .distantFuture, limit: 10_000)
-        var channels: [ChannelHealth] = []
-        for name in Set(pendingDeliveries.map(\.channel)).union(health.failingChannels.keys).sorted() {
-            let pending = pendingDeliveries.filter { $0.channel == name }
-            channels.append(ChannelHealth(
-                channel: name, pending: pending.count, oldestPendingAt: pending.map(\.nextAttemptAt).min(),
+        let backlog = Dictionary(uniqueKeysWithValues: try await store.pendingDeliveriesByChannel().map { ($0.channel, $0) })
+        let channels = Set(backlog.keys).union(health.failingChannels.keys).sorted().map { name in
+            ChannelHealth(
+                channel: name, pending: backlog[name]?.pending ?? 0, oldestPendingAt: backlog[name]?.oldestPendingAt,
                 lastError: health.failingChannels[name]?.lastError, lastDeliveredAt: health.lastDeliveredAt
-            ))
+            )
         }
         return DaemonStatus(
             version: TenantSyncVersion.current, startedAt: startedAt,
             accounts: AccountCounts(
-                total: accounts.count, active: accounts.filter { $0.state == .active }.count,
-                provisioning: accounts.filter { $0.state == .provisioning }.count,
-                tokenInvalid: accounts.filter { $0.state == .tokenInvalid }.count
+                total: counts.total, active: counts[.active], provisioning: counts[.provisioning], tokenInvalid: counts[.tokenInvalid]
             ),
             degraded: degraded, nextSync: nextSync, alertDelivery: channels,
-            unacknowledgedAlerts: try await store.alerts(includeAcknowledged: false, limit: 10_000).count,
+            unacknowledgedAlerts: try await store.unacknowledgedAlertCount(),
             heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure()
         )
     }

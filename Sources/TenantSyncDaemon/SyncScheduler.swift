@@ -68,11 +68,12 @@ public final class SyncScheduler: Service, Sendable {
             var wait: Duration = .seconds(60)
             do {
                 let current = now()
-                for request in try await dueRequests(now: current) {
+                let plan = try await plan(now: current)
+                for request in plan.due {
                     logger.info("Daily sync due", metadata: ["tenant.id": "\(request.tenantID)"])
                     await coordinator.submit(request)
                 }
-                if let next = try await nextDueDate(after: current) {
+                if let next = plan.next {
                     let seconds = max(next.timeIntervalSince(current), 1)
                     wait = min(.seconds(seconds), .seconds(60))
                 }
@@ -83,35 +84,56 @@ public final class SyncScheduler: Service, Sendable {
         }
     }
 
+    /// One planning pass: the daily syncs due at `now` and the earliest due time after it.
+    public struct Plan: Sendable, Equatable {
+        public var due: [SyncCoordinator.Request]
+        public var next: Date?
+    }
+
+    /// Plans from one store query, whatever the number of tenants: the due dates are a pure function
+    /// of each tenant's last run start and its jitter.
+    public func plan(now: Date) async throws -> Plan {
+        var plan = Plan(due: [], next: nil)
+        for tenant in try await store.scheduledTenants(onlyTenantID: nil) {
+            let due = nextDue(tenant, now: now)
+            if due <= now {
+                if await !coordinator.isBusy(tenantID: tenant.tenantID) { plan.due.append(.init(tenantID: tenant.tenantID, trigger: .daily)) }
+            } else if plan.next.map({ due < $0 }) ?? true {
+                plan.next = due
+            }
+        }
+        return plan
+    }
+
     /// Tenants whose daily sync is due at `now`: scope `all`, at least one active account that syncs the
     /// directory, not running already.
     public func dueRequests(now: Date) async throws -> [SyncCoordinator.Request] {
-        var requests: [SyncCoordinator.Request] = []
-        for (tenant, lastRun) in try await scheduledTenants() {
-            let due = schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
-            if due <= now, await !coordinator.isBusy(tenantID: tenant.id) {
-                requests.append(.init(tenantID: tenant.id, trigger: .daily))
-            }
-        }
-        return requests
+        try await plan(now: now).due
     }
 
     /// The earliest daily due time after `now`, if any tenant is scheduled.
     public func nextDueDate(after now: Date) async throws -> Date? {
-        var earliest: Date?
-        for (tenant, lastRun) in try await scheduledTenants() {
-            let due = schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
-            if due > now, earliest.map({ due < $0 }) ?? true { earliest = due }
-        }
-        return earliest
+        try await plan(now: now).next
     }
 
     /// The tenant's next daily due time after `now`, if it is scheduled at all.
     public func nextDueDate(tenantID: String, after now: Date) async throws -> Date? {
-        for (tenant, lastRun) in try await scheduledTenants() where tenant.id == tenantID {
-            return schedule.nextDue(tenantID: tenant.id, lastRun: lastRun, now: now, jitter: jitter(tenantID: tenant.id, on: now))
+        try await store.scheduledTenants(onlyTenantID: tenantID).first.map { nextDue($0, now: now) }
+    }
+
+    /// The scheduled tenant whose daily sync comes first (possibly already due), and when. One query.
+    public func firstDue(now: Date) async throws -> (tenant: ScheduledTenant, at: Date)? {
+        var first: (tenant: ScheduledTenant, at: Date)?
+        for tenant in try await store.scheduledTenants(onlyTenantID: nil) {
+            let due = nextDue(tenant, now: now)
+            if first.map({ due < $0.at }) ?? true { first = (tenant, due) }
         }
-        return nil
+        return first
+    }
+
+    /// The tenant's daily due time as of `now`: a pure function of its last run start and its jitter.
+    func nextDue(_ tenant: ScheduledTenant, now: Date) -> Date {
+        schedule.nextDue(tenantID: tenant.tenantID, lastRun: tenant.lastRunStartedAt, now: now, jitter: jitter(tenantID: tenant.tenantID, on: now))
     }
 
     var schedule: DailySyncSchedule {
@@ -126,16 +148,5 @@ public final class SyncScheduler: Service, Sendable {
         for byte in tenantID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
         let bound = UInt64(max(schedule.maximumJitter.wholeSeconds, 0)) + 1
         return .seconds(Int64(hash % bound))
-    }
-
-    private func scheduledTenants() async throws -> [(Tenant, Date?)] {
-        let accounts = try await store.accounts()
-        let syncing = Set(accounts.filter { $0.service.sharesDirectoryScope && $0.state != .provisioning }.map(\.tenantID))
-        var result: [(Tenant, Date?)] = []
-        for tenant in try await store.tenants() where tenant.syncScope == .all && syncing.contains(tenant.id) {
-            let last = try await store.syncRuns(tenantID: tenant.id, limit: 1).first
-            result.append((tenant, last?.startedAt))
-        }
-        return result
     }
 }

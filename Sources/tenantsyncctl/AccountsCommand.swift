@@ -2,17 +2,35 @@ import ArgumentParser
 import ControlPlane
 
 struct AccountsCommand: AsyncParsableCommand, ControlSubcommand {
-    static let configuration = CommandConfiguration(commandName: "accounts", abstract: "List the service accounts.")
+    static let configuration = CommandConfiguration(
+        commandName: "accounts", abstract: "List the service accounts, filtered and one page at a time."
+    )
 
     @ParentCommand var root: TenantSyncCtl
 
     @Option(help: ArgumentHelp("Only this tenant (id or primary domain).", valueName: "tenant"))
     var tenant: String?
 
+    // Filter values are checked by the daemon, which answers InvalidArgument with the accepted values.
+    @Option(help: ArgumentHelp("Only accounts in this state: provisioning, active or token-invalid.", valueName: "state"))
+    var state: String?
+
+    @Option(help: ArgumentHelp("Only accounts of this service (e.g. exchange-online).", valueName: "service"))
+    var service: String?
+
+    @Option(help: ArgumentHelp("Show at most this many (1-10000; default 1000).", valueName: "n"))
+    var limit: Int?
+
+    @Option(help: ArgumentHelp("Start after this cursor (the 'next' of the previous page).", valueName: "cursor"))
+    var after: String?
+
     func run() async throws {
         try await global.withClient { client in
-            let accounts = try await client.listAccounts(tenant: tenant)
-            if global.json { return print(try ControlJSON.encode(accounts)) }
+            let page = try await client.listAccounts(
+                ListAccountsRequest(tenant: tenant, state: state, service: service, limit: limit, after: after)
+            )
+            if global.json { return print(try ControlJSON.encode(page)) }
+            let accounts = page.accounts
             var table = TextTable("ID", "TENANT", "SERVICE", "STATE", "SCOPE", "LAST SYNC", "NEXT SYNC", "NEXT REFRESH", "INCIDENTS")
             for account in accounts {
                 table.add(
@@ -22,6 +40,7 @@ struct AccountsCommand: AsyncParsableCommand, ControlSubcommand {
                 )
             }
             print(table.render())
+            if let next = page.next { print("More accounts follow: add --after \(next)") }
         }
     }
 }

@@ -45,7 +45,7 @@ struct ControlServerTests {
                 #expect(detail.grants.first?.incident?.aadstsCode == 700082)
                 #expect(detail.grants.first?.token?.consecutiveFailures == 1)
                 #expect(detail.details["note"] == .string("test"))
-                let accounts = try await client.listAccounts(tenant: "contoso.example")
+                let accounts = try await client.listAccounts(ListAccountsRequest(tenant: "contoso.example")).accounts
                 #expect(accounts.map(\.id) == [7, 8])
                 let value3 = try await client.reload()
                 #expect(value3 == ["smtp.host"])

@@ -44,7 +44,7 @@ struct CtlCommandTests {
             #expect(lines[2].contains("teams-chat") && lines[2].contains("active"))
 
             let accountsJSON = try await Self.run(["--socket", path, "--json", "accounts", "--tenant", "contoso.example"])
-            let list = try #require(try Self.json(accountsJSON.stdout) as? [[String: Any]])
+            let list = try #require((try Self.json(accountsJSON.stdout) as? [String: Any])?["accounts"] as? [[String: Any]])
             #expect(list.map { $0["id"] as? Int } == [7, 8])
 
             let account = try await Self.run(["--socket", path, "account", "7"])
@@ -60,6 +60,20 @@ struct CtlCommandTests {
             let unknownTenant = try await Self.run(["--socket", path, "accounts", "--tenant", "nowhere.example"])
             #expect(unknownTenant.status == 65)
             #expect(unknownTenant.stderr.contains("TenantNotFound"))
+
+            // Filters and paging go to the daemon; the next cursor is in --json and named under the table.
+            let firstPage = try await Self.run(["--socket", path, "--json", "accounts", "--limit", "1"])
+            let first = try #require(try Self.json(firstPage.stdout) as? [String: Any])
+            #expect((first["accounts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [7] && first["next"] as? String == "7", "\(first)")
+            let secondPage = try #require(try Self.json(try await Self.run(["--socket", path, "--json", "accounts", "--limit", "1", "--after", "7"]).stdout) as? [String: Any])
+            #expect((secondPage["accounts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [8] && secondPage["next"] == nil, "\(secondPage)")
+            let table = try await Self.run(["--socket", path, "accounts", "--limit", "1"])
+            #expect(table.stdout.contains("More accounts follow: add --after 7"), "\(table.stdout)")
+            let invalid = try await Self.run(["--socket", path, "--json", "accounts", "--state", "token-invalid"])
+            let invalidIDs = ((try Self.json(invalid.stdout) as? [String: Any])?["accounts"] as? [[String: Any]])?.map { $0["id"] as? Int }
+            #expect(invalidIDs == [7], "\(invalid.stdout)")
+            let badState = try await Self.run(["--socket", path, "accounts", "--state", "broken"])
+            #expect(badState.status == 65 && badState.stderr.contains("InvalidArgument"), "\(badState.stderr)")
         }
     }
 

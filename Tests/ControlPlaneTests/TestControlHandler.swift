@@ -23,16 +23,22 @@ struct TestControlHandler: ControlHandler {
         )
     }
 
-    func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary] {
+    func listAccounts(_ request: ListAccountsRequest, context: ControlContext) async throws -> AccountPage {
         let all = [
             AccountSummary(id: 7, tenantID: Self.tenantID, tenantDomain: "contoso.example", service: .exchangeOnline, state: .tokenInvalid, scope: .all, lastSyncAt: Self.now, nextSyncAt: Self.now.addingTimeInterval(86_400), nextRefreshAt: nil, openIncidents: 1),
             AccountSummary(id: 8, tenantID: Self.tenantID, tenantDomain: "contoso.example", service: .teamsChat, state: .active, scope: nil, lastSyncAt: nil, nextSyncAt: nil, nextRefreshAt: Self.now.addingTimeInterval(1800), openIncidents: 0),
         ]
-        guard let tenant else { return all }
-        guard tenant == Self.tenantID || tenant == "contoso.example" else {
+        if let tenant = request.tenant, tenant != Self.tenantID, tenant != "contoso.example" {
             throw TenantSyncError(.tenantNotFound, "no tenant \(tenant)", context: ["tenant": tenant])
         }
-        return all
+        if let state = request.state, AccountState(rawValue: state) == nil {
+            throw ControlError.invalidArgument("state", message: "unknown state \(state)")
+        }
+        // Enough of the daemon's filtering and paging to see the CLI pass its flags through.
+        var selected = all.filter { request.state == nil || $0.state.rawValue == request.state }
+        selected = selected.filter { request.after == nil || $0.id > Int64(request.after!)! }
+        let page = Array(selected.prefix(request.limit ?? selected.count))
+        return AccountPage(accounts: page, next: page.count < selected.count ? page.last.map { String($0.id) } : nil)
     }
 
     func account(id: Int64, context: ControlContext) async throws -> AccountDetail {
@@ -114,15 +120,15 @@ struct TestControlHandler: ControlHandler {
         ])
     }
 
-    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] {
+    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage {
         let alert = Alert(id: 3, kind: "token-invalid", severity: .critical, tenantID: Self.tenantID, accountID: 7, grantID: 70, incidentID: 5, subject: "Exchange Online token invalid", body: "Re-create the token.", facts: AlertFacts(), createdAt: Self.now, acknowledgedAt: nil)
         let delivery = AlertDelivery(alertID: 3, channel: "smtp", state: .pending, attempts: 2, nextAttemptAt: Self.now, lastError: "connection refused", deliveredAt: nil)
-        return [AlertInfo(alert, deliveries: [delivery])]
+        return AlertPage(alerts: [AlertInfo(alert, deliveries: [delivery])], next: nil)
     }
 
     func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo {
         guard id == 3 else { throw ControlError.invalidArgument("id", message: "no alert \(id)") }
-        var alert = try await listAlerts(ListAlertsRequest(), context: context)[0]
+        var alert = try await listAlerts(ListAlertsRequest(), context: context).alerts[0]
         alert.acknowledgedAt = Self.now
         return alert
     }

@@ -133,10 +133,28 @@ struct ControlSocketDaemonTests {
             let rows = accounts.stdout.split(separator: "\n")
             #expect(rows.first?.hasPrefix("ID  TENANT") == true && rows.count == 2, "\(accounts.stdout)")
             #expect(rows.last?.contains("\(id)") == true && rows.last?.contains("exchange-online") == true && rows.last?.contains("selected") == true)
-            let accountsJSON = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--tenant", domain]).stdout) as? [[String: Any]])
+            let accountsJSON = try #require((try Self.json(try await Self.ctl(h, ["--json", "accounts", "--tenant", domain]).stdout) as? [String: Any])?["accounts"] as? [[String: Any]])
             #expect(accountsJSON.map { $0["id"] as? Int } == [Int(id)])
             let unknownTenant = try await Self.ctl(h, ["accounts", "--tenant", "nowhere.example"])
             #expect(unknownTenant.status == 65 && unknownTenant.stderr.contains("TenantNotFound"), "\(unknownTenant.all)")
+
+            // accounts filtered in the daemon's store: by state, by service; a bad value is InvalidArgument (65).
+            let tokenInvalid = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--state", "token-invalid"]).stdout) as? [String: Any])
+            #expect((tokenInvalid["accounts"] as? [Any])?.isEmpty == true && tokenInvalid["next"] == nil, "\(tokenInvalid)")
+            let active = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--state", "active", "--service", "exchange-online", "--limit", "1"]).stdout) as? [String: Any])
+            #expect((active["accounts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [Int(id)], "\(active)")
+            let otherService = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--service", "teams-chat"]).stdout) as? [String: Any])
+            #expect((otherService["accounts"] as? [Any])?.isEmpty == true, "\(otherService)")
+            let afterLast = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts", "--after", "\(id)"]).stdout) as? [String: Any])
+            #expect((afterLast["accounts"] as? [Any])?.isEmpty == true, "nothing after the last account: \(afterLast)")
+            let badState = try await Self.ctl(h, ["accounts", "--state", "broken"])
+            #expect(badState.status == 65 && badState.stderr.contains("InvalidArgument") && badState.stderr.contains("token-invalid"), "\(badState.all)")
+            let badAccountService = try await Self.ctl(h, ["accounts", "--service", "fax"])
+            #expect(badAccountService.status == 65 && badAccountService.stderr.contains("InvalidArgument"), "\(badAccountService.all)")
+            let badCursor = try await Self.ctl(h, ["accounts", "--after", "yesterday"])
+            #expect(badCursor.status == 65 && badCursor.stderr.contains("InvalidArgument"), "\(badCursor.all)")
+            let badLimit = try await Self.ctl(h, ["accounts", "--limit", "0"])
+            #expect(badLimit.status == 65 && badLimit.stderr.contains("InvalidArgument"), "\(badLimit.all)")
 
             let account = try await Self.ctl(h, ["account", "\(id)"])
             #expect(account.status == 0, "\(account.all)")
@@ -218,14 +236,35 @@ struct ControlSocketDaemonTests {
             // alerts: list, --all, --json, ack.
             let alerts = try await Self.ctl(h, ["alerts"])
             #expect(alerts.status == 0 && alerts.stdout.contains("account-protected") && alerts.stdout.contains("Exchange Online protected."), "\(alerts.all)")
-            let alertsJSON = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all"]).stdout) as? [[String: Any]])
+            let alertsJSON = try #require((try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all"]).stdout) as? [String: Any])?["alerts"] as? [[String: Any]])
             let protected = try #require(alertsJSON.first { $0["kind"] as? String == "account-protected" }?["id"] as? Int, "\(alertsJSON)")
             let ack = try await Self.ctl(h, ["alerts", "ack", "\(protected)"])
             #expect(ack.status == 0 && ack.stdout.contains("Acknowledged alert \(protected): Exchange Online protected."), "\(ack.all)")
             let ackJSON = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "ack", "\(protected)"]).stdout) as? [String: Any])
             #expect(ackJSON["acknowledged_at"] is String, "\(ackJSON)")
-            let unacknowledged = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts"]).stdout) as? [[String: Any]])
+            let unacknowledged = try #require((try Self.json(try await Self.ctl(h, ["--json", "alerts"]).stdout) as? [String: Any])?["alerts"] as? [[String: Any]])
             #expect(!unacknowledged.contains { $0["id"] as? Int == protected })
+            // alerts page newest first: --limit 1 gives a cursor, --after it the next older alert, until none is left.
+            var seenIDs: [Int] = []
+            var cursor: String?
+            repeat {
+                let page = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--limit", "1"] + (cursor.map { ["--after", $0] } ?? [])).stdout) as? [String: Any])
+                seenIDs += ((page["alerts"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? Int }
+                cursor = page["next"] as? String
+            } while cursor != nil && seenIDs.count <= alertsJSON.count
+            #expect(seenIDs == alertsJSON.compactMap { $0["id"] as? Int }, "paging one by one reads every alert once, newest first")
+            let ofTenant = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--tenant", domain, "--service", "exchange-online"]).stdout) as? [String: Any])
+            #expect((ofTenant["alerts"] as? [[String: Any]])?.contains { $0["id"] as? Int == protected } == true, "\(ofTenant)")
+            let ofOtherService = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--all", "--service", "teams-chat"]).stdout) as? [String: Any])
+            #expect((ofOtherService["alerts"] as? [Any])?.isEmpty == true, "\(ofOtherService)")
+            let acknowledged = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--state", "acknowledged"]).stdout) as? [String: Any])
+            #expect((acknowledged["alerts"] as? [[String: Any]])?.map { $0["id"] as? Int } == [protected], "only the acknowledged alert: \(acknowledged)")
+            let unacknowledgedOnly = try #require(try Self.json(try await Self.ctl(h, ["--json", "alerts", "--state", "unacknowledged"]).stdout) as? [String: Any])
+            #expect((unacknowledgedOnly["alerts"] as? [[String: Any]])?.contains { $0["id"] as? Int == protected } == false, "\(unacknowledgedOnly)")
+            let badAlertState = try await Self.ctl(h, ["alerts", "--state", "read"])
+            #expect(badAlertState.status == 65 && badAlertState.stderr.contains("InvalidArgument") && badAlertState.stderr.contains("acknowledged"), "\(badAlertState.all)")
+            let badAlertService = try await Self.ctl(h, ["alerts", "--service", "fax"])
+            #expect(badAlertService.status == 65 && badAlertService.stderr.contains("InvalidArgument"), "\(badAlertService.all)")
             let all = try await Self.ctl(h, ["alerts", "--all", "--limit", "50"])
             #expect(all.status == 0 && all.stdout.contains("Exchange Online protected."), "\(all.all)")
             let ackMissing = try await Self.ctl(h, ["alerts", "ack", "987654"])
@@ -254,7 +293,7 @@ struct ControlSocketDaemonTests {
             // deprovision, then the account is gone.
             let removed = try await Self.ctl(h, ["deprovision", "\(id)"])
             #expect(removed.status == 0 && removed.stdout.contains("Removed account \(id): Exchange Online of \(domain)"), "\(removed.all)")
-            let none = try #require(try Self.json(try await Self.ctl(h, ["--json", "accounts"]).stdout) as? [Any])
+            let none = try #require((try Self.json(try await Self.ctl(h, ["--json", "accounts"]).stdout) as? [String: Any])?["accounts"] as? [Any])
             #expect(none.isEmpty)
             let gone = try await Self.ctl(h, ["deprovision", "\(id)"])
             #expect(gone.status == 65, "\(gone.all)")

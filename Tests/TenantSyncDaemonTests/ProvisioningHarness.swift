@@ -158,7 +158,7 @@ struct ProvisioningHarness: Sendable {
     }
 
     func account(_ service: String) async throws -> AccountSummary? {
-        try await withClient { try await $0.listAccounts() }.first { $0.service.rawValue == service }
+        try await withClient { try await $0.listAccounts() }.accounts.first { $0.service.rawValue == service }
     }
 
     func detail(_ id: Int64) async throws -> AccountDetail {
@@ -184,7 +184,7 @@ struct ProvisioningHarness: Sendable {
     }
 
     func alerts() async throws -> [AlertInfo] {
-        try await withClient { try await $0.listAlerts(ListAlertsRequest(all: true, limit: 100)) }
+        try await withClient { try await $0.listAlerts(ListAlertsRequest(all: true, limit: 100)).alerts }
     }
 
     /// The daemon's configuration file (a test may rewrite it and reload).

@@ -38,9 +38,9 @@ public struct ControlClient {
         try await connection.call(method("Status"), parameters: VarlinkEmpty())
     }
 
-    public func listAccounts(tenant: String? = nil) async throws -> [AccountSummary] {
-        let reply: AccountsReply = try await connection.call(method("ListAccounts"), parameters: OptionalTenantParameters(tenant: tenant))
-        return reply.accounts
+    /// One page of the accounts the request selects; `next` reads the following one.
+    public func listAccounts(_ request: ListAccountsRequest = ListAccountsRequest()) async throws -> AccountPage {
+        try await connection.call(method("ListAccounts"), parameters: request)
     }
 
     public func account(id: Int64) async throws -> AccountDetail {
@@ -133,9 +133,9 @@ public struct ControlClient {
         return reply.groups
     }
 
-    public func listAlerts(_ request: ListAlertsRequest = ListAlertsRequest()) async throws -> [AlertInfo] {
-        let reply: AlertsReply = try await connection.call(method("ListAlerts"), parameters: request)
-        return reply.alerts
+    /// One page of the alerts the request selects, newest first; `next` reads the following one.
+    public func listAlerts(_ request: ListAlertsRequest = ListAlertsRequest()) async throws -> AlertPage {
+        try await connection.call(method("ListAlerts"), parameters: request)
     }
 
     public func acknowledgeAlert(id: Int64) async throws -> AlertInfo {

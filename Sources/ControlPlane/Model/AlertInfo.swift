@@ -45,14 +45,27 @@ public struct DeliveryInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// The parameters of `ListAlerts`.
+/// The parameters of `ListAlerts`: filters applied by the daemon's store, and the page to return.
 public struct ListAlertsRequest: Codable, Sendable, Equatable {
     /// Include acknowledged alerts.
     public var all: Bool?
+    /// At most this many (1–1,000; 100 when absent).
     public var limit: Int?
+    /// `unacknowledged`, `acknowledged` or `any`; when absent, `any` with `all`, else `unacknowledged`.
+    public var state: String?
+    /// Only alerts about this tenant (id or primary domain).
+    public var tenant: String?
+    /// Only alerts about an account of this service; anything but a service name is refused with `InvalidArgument`.
+    public var service: String?
+    /// The `next` cursor of the previous page.
+    public var after: String?
 
-    public init(all: Bool? = nil, limit: Int? = nil) {
+    public init(all: Bool? = nil, limit: Int? = nil, state: String? = nil, tenant: String? = nil, service: String? = nil, after: String? = nil) {
         self.all = all
         self.limit = limit
+        self.state = state
+        self.tenant = tenant
+        self.service = service
+        self.after = after
     }
 }

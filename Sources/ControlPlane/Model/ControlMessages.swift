@@ -3,20 +3,17 @@
 
 struct InterfaceParameters: Codable, Sendable { var interface: String }
 struct DescriptionReply: Codable, Sendable { var description: String }
-struct OptionalTenantParameters: Codable, Sendable { var tenant: String? }
 struct TenantParameters: Codable, Sendable { var tenant: String }
 struct IDParameters: Codable, Sendable { var id: Int64 }
 struct SearchGroupsParameters: Codable, Sendable {
     var tenant: String
     var prefix: String
 }
-struct AccountsReply: Codable, Sendable { var accounts: [AccountSummary] }
 struct AccountReply: Codable, Sendable { var account: AccountDetail }
 struct StepReply: Codable, Sendable { var step: ProvisionStep }
 struct DeprovisionReply: Codable, Sendable { var account: AccountRef }
 struct ProgressReply: Codable, Sendable { var progress: SyncProgress }
 struct GroupsReply: Codable, Sendable { var groups: [GroupMatch] }
-struct AlertsReply: Codable, Sendable { var alerts: [AlertInfo] }
 struct AlertReply: Codable, Sendable { var alert: AlertInfo }
 struct ReloadReply: Codable, Sendable { var changed: [String] }
 struct RunReply: Codable, Sendable { var run: SyncRunInfo }

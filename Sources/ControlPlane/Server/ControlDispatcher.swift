@@ -184,8 +184,8 @@ extension ControlDispatcher {
         case "Status":
             try await writer.reply(handler.status(context: context))
         case "ListAccounts":
-            let parameters = try call.parameters(OptionalTenantParameters.self)
-            try await writer.reply(AccountsReply(accounts: handler.listAccounts(tenant: parameters.tenant, context: context)))
+            let request = try call.parameters(ListAccountsRequest.self)
+            try await writer.reply(handler.listAccounts(request, context: context))
         case "GetAccount":
             let parameters = try call.parameters(IDParameters.self)
             try await writer.reply(AccountReply(account: handler.account(id: parameters.id, context: context)))
@@ -239,7 +239,7 @@ extension ControlDispatcher {
             try await writer.reply(GroupsReply(groups: handler.searchGroups(tenant: parameters.tenant, prefix: parameters.prefix, context: context)))
         case "ListAlerts":
             let request = try call.parameters(ListAlertsRequest.self)
-            try await writer.reply(AlertsReply(alerts: handler.listAlerts(request, context: context)))
+            try await writer.reply(handler.listAlerts(request, context: context))
         case "AcknowledgeAlert":
             let parameters = try call.parameters(IDParameters.self)
             try await writer.reply(AlertReply(alert: handler.acknowledgeAlert(id: parameters.id, context: context)))

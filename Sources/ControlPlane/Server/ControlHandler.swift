@@ -18,7 +18,8 @@ import TenantSyncCore
 /// `org.varlink.service.MethodNotImplemented`.
 public protocol ControlHandler: Sendable {
     func status(context: ControlContext) async throws -> DaemonStatus
-    func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary]
+    /// One page of the accounts the request's filters select.
+    func listAccounts(_ request: ListAccountsRequest, context: ControlContext) async throws -> AccountPage
     func account(id: Int64, context: ControlContext) async throws -> AccountDetail
     func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
     func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep
@@ -38,7 +39,8 @@ public protocol ControlHandler: Sendable {
     func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded
     func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved
     func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch]
-    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo]
+    /// One page of the alerts the request's filters select, newest first.
+    func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage
     func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo
     /// Re-reads the configuration; returns what changed, in words.
     func reload(context: ControlContext) async throws -> [String]
@@ -92,7 +94,7 @@ extension ControlHandler {
     }
 
     public func status(context: ControlContext) async throws -> DaemonStatus { throw notImplemented(context) }
-    public func listAccounts(tenant: String?, context: ControlContext) async throws -> [AccountSummary] { throw notImplemented(context) }
+    public func listAccounts(_ request: ListAccountsRequest, context: ControlContext) async throws -> AccountPage { throw notImplemented(context) }
     public func account(id: Int64, context: ControlContext) async throws -> AccountDetail { throw notImplemented(context) }
     public func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
     public func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
@@ -108,7 +110,7 @@ extension ControlHandler {
     public func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded { throw notImplemented(context) }
     public func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved { throw notImplemented(context) }
     public func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch] { throw notImplemented(context) }
-    public func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> [AlertInfo] { throw notImplemented(context) }
+    public func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage { throw notImplemented(context) }
     public func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo { throw notImplemented(context) }
     public func reload(context: ControlContext) async throws -> [String] { throw notImplemented(context) }
     public func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo { throw notImplemented(context) }
