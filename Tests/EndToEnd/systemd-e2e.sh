@@ -186,7 +186,7 @@ if make -C "$ROOT" --no-print-directory install DESTDIR="$STAGE" PREFIX=/usr CON
     && [ -x "$STAGE/usr/bin/tenantsyncd" ] && [ -f "$STAGE/usr/lib/sysusers.d/tenantsync.conf" ] \
     && [ -f "$STAGE/usr/lib/systemd/catalog/tenantsync.catalog" ] && [ -f "$STAGE/etc/tenantsync/tenantsyncd.toml" ] \
     && grep -q '^ExecStart=/usr/bin/tenantsyncd ' "$STAGE/usr/lib/systemd/system/tenantsyncd.service" \
-    && grep -q '^ExecReload=/usr/bin/tenantsyncctl ' "$STAGE/usr/lib/systemd/system/tenantsyncd.service" \
+    && grep -q '^ExecReload=+/usr/bin/tenantsyncctl ' "$STAGE/usr/lib/systemd/system/tenantsyncd.service" \
     && ! grep -qE '^(journalctl|systemd-sysusers|if \[ -d /run/systemd)' "$LOGDIR/stage.log"; then
     pass 0 "make install DESTDIR=... PREFIX=/usr stages everything below DESTDIR with /usr/bin paths in the units, runs nothing"
 else
