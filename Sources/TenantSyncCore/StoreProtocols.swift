@@ -155,6 +155,8 @@ public protocol AlertStore: Sendable {
     func nextDeliveryDate() async throws -> Date?
     /// Deletes the channel's pending deliveries (the channel was removed); returns how many.
     func discardPendingDeliveries(channel: String) async throws -> Int
+    /// Deletes one pending delivery (its channel does not take alerts of that kind); a delivered one stays.
+    func discardPendingDelivery(alertID: Int64, channel: String) async throws
     /// Makes the channel's pending deliveries due at `date` (the channel was reconfigured); returns how many.
     func retryPendingDeliveries(channel: String, at date: Date) async throws -> Int
 }

@@ -88,6 +88,14 @@ extension SQLiteStore: AlertStore {
         }
     }
 
+    public func discardPendingDelivery(alertID: Int64, channel: String) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM alert_deliveries WHERE alert_id = ? AND channel = ? AND state = 'pending'", arguments: [alertID, channel]
+            )
+        }
+    }
+
     public func retryPendingDeliveries(channel: String, at date: Date) async throws -> Int {
         try await pool.write { db in
             try db.execute(

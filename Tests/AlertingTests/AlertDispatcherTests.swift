@@ -93,6 +93,32 @@ struct AlertDispatcherTests {
         #expect(FileManager.default.fileExists(atPath: directory + "/new-ok.json"))
     }
 
+    @Test("a hook filtered by `events` runs only for those kinds; its delivery of another kind is dropped, not left pending")
+    func hookEventsFilterTheKinds() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let store = try TestAlerts.makeStore(directory: directory)
+        let onlyProtected = HookAlertChannel(command: HookCommand(
+            name: "protected", arguments: [HookRunnerTests.script, directory + "/protected.json", "ok"], kinds: ["account-protected"]
+        ))
+        let every = HookAlertChannel(command: HookCommand(name: "every", arguments: [HookRunnerTests.script, directory + "/every.json", "ok"]))
+        let dispatcher = AlertDispatcher(store: store, channels: [onlyProtected, every], logger: Logger(label: "test"))
+        // Producers queue every alert for every channel name in force.
+        let invalid = try await store.enqueueAlert(TestAlerts.tokenInvalid(), channels: dispatcher.channels.names, at: Date())
+        try await dispatcher.deliverDueRound()
+        let deliveries = try await store.deliveries(alertID: invalid.id)
+        #expect(deliveries.map(\.channel) == ["hook:every"] && deliveries.allSatisfy { $0.state == .delivered }, "\(deliveries)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/protected.json"), "the hook ran for a kind outside its events")
+        #expect(FileManager.default.fileExists(atPath: directory + "/every.json"))
+        #expect(try await store.dueDeliveries(at: .distantFuture, limit: 10).isEmpty, "a filtered delivery stayed pending")
+
+        var protected = TestAlerts.tokenInvalid()
+        protected.kind = "account-protected"
+        let wanted = try await store.enqueueAlert(protected, channels: dispatcher.channels.names, at: Date())
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: wanted.id).filter { $0.state == .delivered }.map(\.channel).sorted() == ["hook:every", "hook:protected"])
+        #expect(FileManager.default.fileExists(atPath: directory + "/protected.json"), "the hook did not run for its own kind")
+    }
+
     @Test func smtpOutageAndDaemonRestartLoseNothing() async throws {
         let directory = try TestAlerts.temporaryDirectory()
         let server = try await SMTPServer.make(mode: .starttls)

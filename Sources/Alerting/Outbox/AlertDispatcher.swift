@@ -116,6 +116,12 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
                 try await store.discardPendingDeliveries(channel: channelName)
                 continue
             }
+            if let channel = channels.channel(named: channelName), !channel.accepts(kind: alert.kind) {
+                // Producers queue an alert for every channel in force; a channel filtered to other kinds
+                // (a hook's `events`) never gets it, and its delivery is not left pending for ever.
+                try await store.discardPendingDelivery(alertID: alert.id, channel: channelName)
+                continue
+            }
             do {
                 guard let channel = channels.channel(named: channelName) else {
                     throw TenantSyncError(.invalidConfiguration, "Alert channel \(channelName) is not configured; its deliveries wait until it is.")
