@@ -141,14 +141,7 @@ struct SystemdIntegrationDaemonTests {
     func outboxAcrossARestart() async throws {
         let smtp = try PlainSMTPServer()
         defer { smtp.stop() }
-        let extra = """
-            [smtp]
-            host = "127.0.0.1"
-            port = \(smtp.port)
-            security = "none"
-            from = "tenantsync@example.org"
-            to = ["admin@example.org"]
-            """
+        let extra = AlertChannelProbe.smtpConfig(smtp)
         try await ProvisioningHarness.with(extraConfig: extra) { h in
             // Nobody listens on the SMTP port yet.
             let provisioned = try await h.provision("teams-chat")
