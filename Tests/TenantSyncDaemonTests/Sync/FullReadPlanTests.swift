@@ -64,8 +64,10 @@ struct FullReadPlanTests {
             #expect(groupRequests >= fewest && groupRequests <= fewest + (memberEntries + 999) / 1_000,
                     "\(groups.count) groups with \(memberEntries) members took \(groupRequests) group requests; fewest \(fewest)")
             #expect(groupRequests * 10 < groups.count, "\(groupRequests) group requests for \(groups.count) groups")
-            // One users page (600 < 999), one request for the users' delta position, the group round.
+            // One users page (600 < 999), one request for the users' delta position, and the group round's pages:
+            // nothing else (no separate position request for groups, no per-group listing).
             let usage = try fixture.emulator.usage(tenant: tenant)
+            #expect(groupRequests == run.pages - 1, "\(groupRequests) group requests for \(run.pages - 1) group pages read")
             #expect(usage.total.requests == 1 + 1 + groupRequests, "requests: \(usage.total.requests), paths: \(graphPaths)")
             #expect(usage.total.resourceUnits == usage.total.requests, "every request of the plan costs 1 RU with $select")
             #expect(Set(try await fixture.store.groupMemberships(tenantID: tenant)) == (try await Self.directoryMemberships(fixture)))

@@ -1,4 +1,4 @@
-import MicrosoftCloud
+@testable import MicrosoftCloud
 import Testing
 import TenantSyncCore
 @testable import TenantSyncDaemon
