@@ -65,6 +65,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// Share of a tenant's targets a run may remove before it is held (0...1).
         public var massDeletionThreshold: Double
         public var maxConcurrentTenants: Int
+        /// Share (0 < x ≤ 1) of each tenant's and the app's Graph resource-unit budget the syncs may use; the rest
+        /// stays for the protection service's scanning under the same app id.
+        public var graphBudgetShare: Double = 0.25
     }
 
     public struct TokensSection: Sendable, Equatable {

@@ -89,7 +89,8 @@ public struct Daemon: Sendable {
         let identity = try IdentityPlatformClient(
             httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
         )
-        let graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        var graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        graph.pacer = GraphPacer(share: configuration.sync.graphBudgetShare)
         let productApp = OAuthClientCredentials(clientID: configuration.microsoft.clientID, clientSecret: configuration.microsoft.clientSecret)
 
         // Alerts: the outbox first, then one dispatcher delivering to every channel.

@@ -58,7 +58,7 @@ public struct DirectorySynchronizer: Sendable {
     static let userFields = "id,userPrincipalName,displayName,mail,accountEnabled"
 
     let store: any DirectoryStore
-    let graph: GraphClient
+    var graph: GraphClient
     let tokens: any GraphTokenSource
     let settings: Settings
     /// Counts the Graph calls for metered (evaluation-mode) accounts.
@@ -94,6 +94,19 @@ public struct DirectorySynchronizer: Sendable {
     public func run(
         tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool = false,
         progress: @escaping @Sendable (SyncProgress) async -> Void = { _ in }
+    ) async throws -> SyncRun {
+        // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
+        var synchronizer = self
+        synchronizer.graph = graph.paced(GraphPacing(
+            tenantID: tenantID, users: try await store.directoryUserIDs(tenantID: tenantID).count,
+            priority: trigger == .daily ? .low : .normal
+        ))
+        return try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
+    }
+
+    private func runPaced(
+        tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool,
+        progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws -> SyncRun {
         let links = forceFull ? [:] : [
             "users": try await store.deltaLink(tenantID: tenantID, resource: "users"),
