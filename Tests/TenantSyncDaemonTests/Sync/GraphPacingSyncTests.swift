@@ -1,0 +1,79 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import M365Emulator
+import MicrosoftCloud
+import Testing
+import TenantSyncCore
+import TenantSyncDaemon
+import TestSupport
+
+/// Pacing against the emulator with its resource-unit buckets enforced, on one clock shared with the pacer.
+@Suite("Graph pacing against the emulator", .serialized)
+struct GraphPacingSyncTests {
+    /// A clock whose sleeps move time, for the pacer and the emulator's buckets alike: whoever sleeps until a
+    /// deadline finds the time there when it wakes, and the emulator has refilled for exactly that long.
+    final class LockstepClock: Clock, Sendable {
+        typealias Instant = ManualClock.Instant
+        let manual = ManualClock()
+        let emulator: M365Emulator
+
+        init(emulator: M365Emulator) { self.emulator = emulator }
+
+        var now: Instant { manual.now }
+        var minimumResolution: Duration { .zero }
+
+        func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+            let step = manual.now.duration(to: deadline)
+            guard step > .zero else { return }
+            manual.advance(by: step)
+            try emulator.advanceClock(by: Double(step.components.seconds) + Double(step.components.attoseconds) / 1e18)
+        }
+    }
+
+    static func synchronizer(_ fixture: SyncFixture, pacer: (any GraphRequestPacer)?) -> DirectorySynchronizer {
+        var graph = GraphClient(graphRoot: fixture.url.absoluteString, http: HTTPClient.shared, requestTimeout: .seconds(10), logger: Logger(label: "test"))
+        graph.pacer = pacer
+        return DirectorySynchronizer(store: fixture.store, graph: graph, tokens: fixture.tokens, settings: .init(), logger: Logger(label: "test"))
+    }
+
+    static func withEmulator(_ body: @Sendable (SyncFixture) async throws -> Void) async throws {
+        // Throttling enforced (the emulator's default), on a clock that moves only when the pacer sleeps.
+        let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: 60, groupsPerTenant: 12, seed: 11, manualClockStart: 1_800_000_000)
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let fixture = try await SyncFixture(emulator: emulator, url: url)
+            defer { fixture.cleanUp() }
+            try await body(fixture)
+        }
+    }
+
+    @Test func aTenantWithASmallBudgetIsNeverThrottledByOurTraffic() async throws {
+        try await Self.withEmulator { fixture in
+            let tenant = fixture.tenant.id
+            // 10 RU per 10 s for this tenant, and a group round of many small pages: about twice the bucket.
+            _ = try fixture.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(resourceUnitsPer10Seconds: 10, deltaMembersPerPage: 5))
+            let clock = LockstepClock(emulator: fixture.emulator)
+            // The pacer knows only the documented size class (3,500 RU before the first sync counts the users):
+            // a share of 5 / 3,500 gives 5 RU per 10 s, half of what this tenant allows.
+            let pacer = GraphPacer(share: 5.0 / 3_500, clock: clock)
+            let run = try await Self.synchronizer(fixture, pacer: pacer).run(tenantID: tenant, service: nil, trigger: .daily)
+            #expect(run.state == .succeeded)
+            let usage = try fixture.emulator.usage(tenant: tenant)
+            #expect(usage.total.requests > 10, "the run must need more than one bucket: \(usage.total.requests) requests")
+            #expect(usage.total.throttled == 0, "\(usage.total.throttled) of \(usage.total.requests) requests were throttled")
+            #expect(clock.now.offset >= .seconds(Int64(usage.total.resourceUnits - 5) * 2), "5 RU per 10 s: \(usage.total.resourceUnits) RU need time")
+            #expect(usage.total.requestsByPriority == ["low": usage.total.requests], "a daily run is background work: \(usage.total.requestsByPriority)")
+        }
+    }
+
+    @Test func anOperatorTriggeredRunSendsNormalPriority() async throws {
+        try await Self.withEmulator { fixture in
+            let tenant = fixture.tenant.id
+            _ = try fixture.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(throttlingEnabled: false))
+            let run = try await Self.synchronizer(fixture, pacer: nil).run(tenantID: tenant, service: nil, trigger: .manual)
+            #expect(run.state == .succeeded)
+            let usage = try fixture.emulator.usage(tenant: tenant)
+            #expect(usage.total.requests > 0 && usage.total.requestsByPriority == ["normal": usage.total.requests], "\(usage.total.requestsByPriority)")
+        }
+    }
+}
