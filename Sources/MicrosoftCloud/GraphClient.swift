@@ -112,7 +112,9 @@ public struct GraphClient: Sendable {
             do {
                 return try await sendOnce(method, url, json: json, accessToken: accessToken, eventualConsistency: eventualConsistency)
             } catch let error as GraphError where error.kind == .transient && attempt < maximumAttempts {
-                let delay = min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
+                // A paced 429 has already paused its tenant in the pacer, which the retry's admission waits out.
+                let pacedThrottle = pacer != nil && pacing != nil && error.status == 429
+                let delay = pacedThrottle ? .zero : min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
                 logger.debug(
                     "Graph request failed transiently; retrying",
                     metadata: ["graph.path": "\(error.path)", "http.status": "\(error.status ?? 0)", "retry.delay": "\(delay)", "retry.attempt": "\(attempt)"]

@@ -66,6 +66,44 @@ struct GraphPacingSyncTests {
         }
     }
 
+    @Test func a429PausesOnlyItsTenant() async throws {
+        var settings = TenantSettings()
+        settings.throttlingEnabled = false
+        let configuration = EmulatorConfiguration(tenants: 2, usersPerTenant: 60, groupsPerTenant: 5, seed: 13, tenantSettings: settings)
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let fixture = try await SyncFixture(emulator: emulator, url: url)
+            defer { fixture.cleanUp() }
+            let (a, b) = (emulator.tenants()[0], emulator.tenants()[1])
+            try await fixture.store.upsertTenant(id: b.id, domain: b.domain, displayName: b.displayName)
+            _ = try emulator.addFault(FaultRule(tenant: a.id, path: "/groups/delta", kind: .status, status: 429, retryAfterSeconds: 30, times: 1))
+            let clock = ManualClock()
+            let synchronizer = Self.synchronizer(fixture, pacer: GraphPacer(share: 0.25, clock: clock))
+
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let run = try await synchronizer.run(tenantID: a.id, service: nil, trigger: .daily)
+                    #expect(run.state == .succeeded)
+                }
+                // Tenant a is paused on the pacer's clock, which stands still until the test moves it.
+                #expect(try await eventually("tenant a waits out its Retry-After") { clock.sleeperCount == 1 })
+                let pausedAt = clock.now
+                let other = try await synchronizer.run(tenantID: b.id, service: nil, trigger: .daily)
+                #expect(other.state == .succeeded, "tenant b syncs while a is paused")
+                #expect(clock.now == pausedAt && clock.sleeperCount == 1, "a is still paused after b finished")
+                #expect(try await fixture.store.syncRuns(tenantID: a.id, limit: 1).first?.state == .running)
+                clock.advance(by: .seconds(30))
+                // After its pause a resumes from an empty bucket at half rate: move the clock whenever it waits.
+                while try await fixture.store.syncRuns(tenantID: a.id, limit: 1).first?.state == .running {
+                    if clock.sleeperCount > 0 { clock.advance(by: .milliseconds(100)) } else { await Task.yield() }
+                }
+                try await group.waitForAll()
+            }
+            #expect(clock.requestedSleeps.first == .seconds(30), "a waited its Retry-After first: \(clock.requestedSleeps)")
+            #expect(emulator.requestLog(tenant: a.id).filter { $0.status == 429 }.count == 1, "a's one 429, retried after the pause")
+            #expect(emulator.requestLog(tenant: b.id).allSatisfy { $0.status != 429 })
+        }
+    }
+
     @Test func anOperatorTriggeredRunSendsNormalPriority() async throws {
         try await Self.withEmulator { fixture in
             let tenant = fixture.tenant.id
