@@ -87,13 +87,19 @@ struct GraphPacingSyncTests {
                 // Tenant a is paused on the pacer's clock, which stands still until the test moves it.
                 #expect(try await eventually("tenant a waits out its Retry-After") { clock.sleeperCount == 1 })
                 let pausedAt = clock.now
-                let other = try await synchronizer.run(tenantID: b.id, service: nil, trigger: .daily)
-                #expect(other.state == .succeeded, "tenant b syncs while a is paused")
+                group.addTask {
+                    let other = try await synchronizer.run(tenantID: b.id, service: nil, trigger: .daily)
+                    #expect(other.state == .succeeded)
+                }
+                // Bounded, so that a b wrongly paused with a fails here instead of hanging the suite.
+                #expect(try await eventually(timeout: .seconds(10), "tenant b syncs while a is paused") {
+                    try await fixture.store.syncRuns(tenantID: b.id, limit: 1).first?.state == .succeeded
+                })
                 #expect(clock.now == pausedAt && clock.sleeperCount == 1, "a is still paused after b finished")
                 #expect(try await fixture.store.syncRuns(tenantID: a.id, limit: 1).first?.state == .running)
                 clock.advance(by: .seconds(30))
                 // After its pause a resumes from an empty bucket at half rate: move the clock whenever it waits.
-                while try await fixture.store.syncRuns(tenantID: a.id, limit: 1).first?.state == .running {
+                while try await [a.id, b.id].asyncContains({ try await fixture.store.syncRuns(tenantID: $0, limit: 1).first?.state == .running }) {
                     if clock.sleeperCount > 0 { clock.advance(by: .milliseconds(100)) } else { await Task.yield() }
                 }
                 try await group.waitForAll()
@@ -113,5 +119,12 @@ struct GraphPacingSyncTests {
             let usage = try fixture.emulator.usage(tenant: tenant)
             #expect(usage.total.requests > 0 && usage.total.requestsByPriority == ["normal": usage.total.requests], "\(usage.total.requestsByPriority)")
         }
+    }
+}
+
+extension Array {
+    fileprivate func asyncContains(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
+        for element in self where try await predicate(element) { return true }
+        return false
     }
 }
