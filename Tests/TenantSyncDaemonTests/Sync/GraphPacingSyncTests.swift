@@ -66,6 +66,35 @@ struct GraphPacingSyncTests {
         }
     }
 
+    @Test func thePerAppBudgetCapsTheSumOfTwoTenantsAndNeitherIsThrottled() async throws {
+        // 20 RU per 20 s for the whole app; two tenants whose group rounds need about twice that together.
+        let configuration = EmulatorConfiguration(
+            tenants: 2, usersPerTenant: 60, groupsPerTenant: 12, seed: 11, applicationResourceUnitsPer20Seconds: 20,
+            manualClockStart: 1_800_000_000
+        )
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let fixture = try await SyncFixture(emulator: emulator, url: url)
+            defer { fixture.cleanUp() }
+            let tenants = emulator.tenants()
+            for tenant in tenants {
+                try await fixture.store.upsertTenant(id: tenant.id, domain: tenant.domain, displayName: tenant.displayName)
+                _ = try emulator.updateSettings(tenant: tenant.id, TenantSettingsPatch(deltaMembersPerPage: 5))
+            }
+            let clock = LockstepClock(emulator: emulator)
+            let synchronizer = Self.synchronizer(fixture, pacer: GraphPacer(share: 0.5, applicationResourceUnitsPer20Seconds: 20, clock: clock))
+            try await withThrowingTaskGroup(of: SyncRun.self) { group in
+                for tenant in tenants {
+                    group.addTask { try await synchronizer.run(tenantID: tenant.id, service: nil, trigger: .daily) }
+                }
+                for try await run in group { #expect(run.state == .succeeded) }
+            }
+            let usage = emulator.usage()
+            #expect(usage.total.requests > 20, "the two runs must need more than the app's bucket: \(usage.total.requests)")
+            #expect(usage.total.throttled == 0, "\(usage.total.throttled) of \(usage.total.requests) requests were throttled")
+            #expect(usage.tenants.count == 2 && usage.tenants.values.allSatisfy { $0.requests > 0 })
+        }
+    }
+
     @Test func a429PausesOnlyItsTenant() async throws {
         var settings = TenantSettings()
         settings.throttlingEnabled = false
