@@ -28,6 +28,10 @@ public struct GraphClient: Sendable {
     public var logger: Logger
     /// Where every request of this client goes; `nil` when `graphRoot` is not an http(s) URL (every request then fails).
     let origin: HTTPOrigin?
+    /// Paces every request that carries ``pacing``; shared by all tenants (one per daemon).
+    public var pacer: (any GraphRequestPacer)?
+    /// The tenant and priority of this client's requests; set per run with ``paced(_:)``.
+    public var pacing: GraphPacing?
 
     public init(
         graphRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(30), maximumAttempts: Int = 5,
@@ -40,6 +44,13 @@ public struct GraphClient: Sendable {
         self.maximumAttempts = maximumAttempts
         self.maximumRetryAfter = maximumRetryAfter
         self.logger = logger
+    }
+
+    /// This client for one tenant's run: its requests are paced and carry `x-ms-throttle-priority`.
+    public func paced(_ pacing: GraphPacing) -> GraphClient {
+        var client = self
+        client.pacing = pacing
+        return client
     }
 
     /// The absolute URL of a v1.0 path such as `/users?$top=999`.
@@ -101,7 +112,9 @@ public struct GraphClient: Sendable {
             do {
                 return try await sendOnce(method, url, json: json, accessToken: accessToken, eventualConsistency: eventualConsistency)
             } catch let error as GraphError where error.kind == .transient && attempt < maximumAttempts {
-                let delay = min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
+                // A paced 429 has already paused its tenant in the pacer, which the retry's admission waits out.
+                let pacedThrottle = pacer != nil && pacing != nil && error.status == 429
+                let delay = pacedThrottle ? .zero : min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
                 logger.debug(
                     "Graph request failed transiently; retrying",
                     metadata: ["graph.path": "\(error.path)", "http.status": "\(error.status ?? 0)", "retry.delay": "\(delay)", "retry.attempt": "\(attempt)"]
@@ -112,8 +125,11 @@ public struct GraphClient: Sendable {
     }
 
     private func sendOnce(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> ByteBuffer {
+        let reserved = GraphResourceUnits.estimate(url)
+        if let pacer, let pacing { try await pacer.admit(pacing, cost: reserved) }
         var request = HTTPClientRequest(url: url)
         request.method = method
+        if let pacing { request.headers.add(name: "x-ms-throttle-priority", value: pacing.priority.rawValue) }
         if let json {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: json))
@@ -135,6 +151,17 @@ public struct GraphClient: Sendable {
             )
         }
         let status = Int(response.status.code)
+        if let pacer, let pacing {
+            if status == 429 {
+                let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int64.init).map { Duration.seconds($0) }
+                pacer.throttled(pacing, retryAfter: retryAfter ?? .seconds(1))
+            } else {
+                pacer.answered(
+                    pacing, reserved: reserved, charged: response.headers.first(name: "x-ms-resource-unit").flatMap(Int.init),
+                    limitPercentage: response.headers.first(name: "x-ms-throttle-limit-percentage").flatMap(Double.init)
+                )
+            }
+        }
         if (200..<300).contains(status) { return body }
         if (300..<400).contains(status) {
             throw Self.redirectError(status: status, location: response.headers.first(name: "Location"), path: Self.path(of: url))

@@ -125,7 +125,7 @@ public struct ConfigurationLoader: Sendable {
 
         if let sync = try reader.table(table, "sync", path: "sync") {
             try reader.allowOnly(
-                ["daily_window_start", "daily_window_length", "mass_deletion_threshold", "max_concurrent_tenants"], in: sync, path: "sync"
+                ["daily_window_start", "daily_window_length", "mass_deletion_threshold", "max_concurrent_tenants", "graph_budget_share"], in: sync, path: "sync"
             )
             if let value = try reader.string(sync, "daily_window_start", path: "sync.daily_window_start") {
                 guard let minutes = Self.minutesAfterMidnight(value) else {
@@ -147,6 +147,12 @@ public struct ConfigurationLoader: Sendable {
             }
             if let value = try reader.int(sync, "max_concurrent_tenants", path: "sync.max_concurrent_tenants", range: 1...256) {
                 configuration.sync.maxConcurrentTenants = value
+            }
+            if let value = try reader.number(sync, "graph_budget_share", path: "sync.graph_budget_share") {
+                guard value > 0, value <= 1 else {
+                    throw reader.error("sync.graph_budget_share", "graph_budget_share must be a share above 0 and at most 1, e.g. 0.25 for 25% of the Graph budget")
+                }
+                configuration.sync.graphBudgetShare = value
             }
         }
 

@@ -65,6 +65,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         /// Share of a tenant's targets a run may remove before it is held (0...1).
         public var massDeletionThreshold: Double
         public var maxConcurrentTenants: Int
+        /// Share (0 < x ≤ 1) of each tenant's and the app's Graph resource-unit budget the syncs may use; the rest
+        /// stays for the protection service's scanning under the same app id.
+        public var graphBudgetShare: Double = 0.25
     }
 
     public struct TokensSection: Sendable, Equatable {
@@ -155,6 +158,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if microsoft.requestTimeout != next.microsoft.requestTimeout { keys.append("microsoft.request_timeout") }
         if provisioning != next.provisioning { keys.append("provisioning.consent_timeout") }
         if teams != next.teams { keys.append("teams.evaluation_monthly_calls") }
+        // One Graph pacer is built at start with it; its buckets hold the traffic already spent.
+        if sync.graphBudgetShare != next.sync.graphBudgetShare { keys.append("sync.graph_budget_share") }
         return keys
     }
 }

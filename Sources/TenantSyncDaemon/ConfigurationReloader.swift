@@ -79,6 +79,7 @@ public actor ConfigurationReloader: Service {
         merged.microsoft.requestTimeout = running.microsoft.requestTimeout
         merged.provisioning = running.provisioning
         merged.teams = running.teams
+        merged.sync.graphBudgetShare = running.sync.graphBudgetShare
         let applied = Self.changedKeys(running, merged)
         settings.replace(with: merged)
         // Applied means in force in every object that uses it, so the listeners run before the report.

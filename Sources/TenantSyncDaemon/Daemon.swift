@@ -73,7 +73,9 @@ public struct Daemon: Sendable {
         let identity = try IdentityPlatformClient(
             httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
         )
-        let graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        var graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        // One pacer for the whole daemon: every tenant's bucket and the app's bucket live in it.
+        graph.pacer = GraphPacer(share: configuration.sync.graphBudgetShare)
         // Reloadable keys are read from `settings` where they are used (the expressions passed as autoclosures
         // below are evaluated at each use), or pushed into their objects by the reload listener at the end.
         let productApp = { @Sendable in

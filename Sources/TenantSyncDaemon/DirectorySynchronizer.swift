@@ -16,9 +16,10 @@ public struct DirectorySynchronizer: Sendable {
     public struct Settings: Sendable {
         /// Share of a tenant's users a run may remove before it is held for an operator.
         public var massDeletionThreshold: Double
-        /// Group member listings fetched at once during a full sync.
+        /// Unused: a full sync no longer lists members group by group (one `/groups/delta` round reads them all).
+        /// Kept so existing callers compile; remove with them.
         public var membershipConcurrency: Int
-        /// Groups whose members are written in one transaction (at least; more when the writer lags).
+        /// Unused for the same reason: the group round writes one transaction per page.
         public var groupsPerTransaction: Int
         /// Users written in one transaction during a full sync (whole pages, so up to 998 more).
         ///
@@ -55,10 +56,9 @@ public struct DirectorySynchronizer: Sendable {
     }
 
     static let userFields = "id,userPrincipalName,displayName,mail,accountEnabled"
-    static let groupFields = "id,displayName,mail"
 
     let store: any DirectoryStore
-    let graph: GraphClient
+    var graph: GraphClient
     let tokens: any GraphTokenSource
     private let currentSettings: @Sendable () -> Settings
     /// The settings in force, read afresh by each run and each step (the threshold is reloadable).
@@ -101,6 +101,19 @@ public struct DirectorySynchronizer: Sendable {
     public func run(
         tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool = false,
         progress: @escaping @Sendable (SyncProgress) async -> Void = { _ in }
+    ) async throws -> SyncRun {
+        // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
+        var synchronizer = self
+        synchronizer.graph = graph.paced(GraphPacing(
+            tenantID: tenantID, users: try await store.directoryUserIDs(tenantID: tenantID).count,
+            priority: trigger == .daily ? .low : .normal
+        ))
+        return try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
+    }
+
+    private func runPaced(
+        tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool,
+        progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws -> SyncRun {
         let links = forceFull ? [:] : [
             "users": try await store.deltaLink(tenantID: tenantID, resource: "users"),
@@ -171,23 +184,25 @@ public struct DirectorySynchronizer: Sendable {
         let token = RunReader(tenantID: tenantID, source: tokens, budget: RunReadBudget(limit: settings.maximumObjectsPerRun))
         let tally = RunTally(run: run, now: now)
 
-        // Take the delta position first: whatever changes while we read is replayed by the next delta run.
+        // Take the users' delta position first: whatever changes while we read is replayed by the next delta run.
+        // The groups' link is the end of the group round itself, which reads the memberships too.
         async let usersLinkRead = latestDeltaLink("/users/delta?$select=\(Self.userFields)&$deltatoken=latest", token: token)
-        async let groupsLinkRead = latestDeltaLink("/groups/delta?$select=displayName,mail,members&$deltatoken=latest", token: token)
         let usersBefore = try await store.directoryUserIDs(tenantID: tenantID)
         let groupsBefore = try await store.directoryGroupIDs(tenantID: tenantID)
-        let links = ["users": try await usersLinkRead, "groups": try await groupsLinkRead]
+        let usersLink = try await usersLinkRead
 
-        // Users on one side, groups then their members on the other: the two streams overlap, and the
+        // Users on one side, groups with their members on the other: the two streams overlap, and the
         // store serializes their transactions. The order of the data commits does not matter for a
         // full read; the delta links commit only at the end, with the removals.
-        let (seenUsers, seenGroups): (Set<String>, Set<String>) = try await withThrowingTaskGroup(of: Set<String>.self) { group in
+        let (seenUsers, groupRound): (Set<String>, GroupRoundResult) = try await withThrowingTaskGroup(of: Set<String>.self) { group in
             group.addTask { try await readUsers(tenantID: tenantID, token: token, tally: tally, progress: progress) }
-            let groupIDs = try await readGroups(tenantID: tenantID, token: token, tally: tally, progress: progress)
-            try await readMembers(of: groupIDs, tenantID: tenantID, token: token, tally: tally, progress: progress)
+            let round = try await readGroupRound(tenantID: tenantID, token: token, tally: tally, progress: progress)
             let users = try await group.next() ?? []
-            return (users, Set(groupIDs))
+            return (users, round)
         }
+        let links = ["users": usersLink, "groups": groupRound.deltaLink]
+        logIgnoredMembers(groupRound.ignoredMembers, run: run)
+        let seenGroups = groupRound.seenGroups
 
         let removedUsers = usersBefore.subtracting(seenUsers).sorted()
         let removedGroups = groupsBefore.subtracting(seenGroups).sorted()
@@ -224,21 +239,43 @@ public struct DirectorySynchronizer: Sendable {
         return seen
     }
 
-    /// Reads every group page (fetching ahead as for users); returns the group ids in directory order.
-    private func readGroups(
+    /// What a full group round read.
+    private struct GroupRoundResult: Sendable {
+        var seenGroups: Set<String>
+        var ignoredMembers: [String: Int]
+        var deltaLink: String
+    }
+
+    /// Reads every group with its members in one `/groups/delta` round (fetching ahead as for users).
+    ///
+    /// ``GroupRoundAssembler`` decides when a group's membership is complete enough to write.
+    private func readGroupRound(
         tenantID: String, token: RunReader, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
-    ) async throws -> [String] {
-        var groupIDs: [String] = []
-        try await forEachPage(graph.url("/groups?$select=\(Self.groupFields)&$top=999"), GraphGroup.self, token: token) { page, _ in
-            var batch = DirectoryBatch()
-            for group in page.value {
-                groupIDs.append(group.id)
-                batch.upsertedGroups.append(DirectoryGroup(id: group.id, displayName: group.displayName, mail: group.mail))
-            }
+    ) async throws -> GroupRoundResult {
+        let first = graph.url("/groups/delta?$select=displayName,mail,members")
+        var assembler = GroupRoundAssembler()
+        var deltaLink: String?
+        try await forEachPage(first, GraphGroup.self, token: token) { page, _ in
+            let batch = assembler.add(page.value, isLastPage: page.nextLink == nil)
+            if page.nextLink == nil { deltaLink = page.deltaLink }
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
         }
-        return groupIDs
+        guard let deltaLink else { throw malformed("a groups delta round without @odata.deltaLink", url: first) }
+        return GroupRoundResult(seenGroups: assembler.seenGroups, ignoredMembers: assembler.ignoredMembers, deltaLink: deltaLink)
+    }
+
+    /// Says how many group members of kinds tenantsync does not protect (contacts, devices, ...) a run skipped.
+    private func logIgnoredMembers(_ ignored: [String: Int], run: SyncRun) {
+        guard !ignored.isEmpty else { return }
+        logger.info(
+            "Group members that are neither users nor groups were not stored",
+            metadata: [
+                "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)",
+                "sync.ignored_members": "\(ignored.values.reduce(0, +))",
+                "sync.ignored_member_types": "\(ignored.keys.sorted().joined(separator: ","))",
+            ]
+        )
     }
 
     /// Calls `body` with each page of a collection while the next page is already being fetched.
@@ -263,85 +300,6 @@ public struct DirectorySynchronizer: Sendable {
         return try await fetch(url, type, token: token)
     }
 
-    /// What a member-listing window reports back.
-    private enum MemberEvent: Sendable {
-        case fetched(groupID: String, members: [GroupMembership], pages: Int)
-        case written(DirectoryChangeCounts, pages: Int)
-    }
-
-    /// Lists the direct members of every group through one sliding window of requests.
-    ///
-    /// `membershipConcurrency` listings stay in flight continuously; finished groups are handed to
-    /// one writer at a time, in batches of at least `groupsPerTransaction` (larger when the writer
-    /// lags, which saves write amplification). At most two batches wait, so memory stays bounded.
-    private func readMembers(
-        of groupIDs: [String], tenantID: String, token: RunReader, tally: RunTally,
-        progress: @escaping @Sendable (SyncProgress) async -> Void
-    ) async throws {
-        let window = max(settings.membershipConcurrency, 1)
-        let perTransaction = max(settings.groupsPerTransaction, 1)
-        try await withThrowingTaskGroup(of: MemberEvent.self) { taskGroup in
-            var nextIndex = 0
-            var fetching = 0
-            var writing = false
-            var ready: [String: [GroupMembership]] = [:]
-            var readyPages = 0
-
-            func fill() {
-                while fetching < window, nextIndex < groupIDs.count, ready.count < 2 * perTransaction {
-                    let groupID = groupIDs[nextIndex]
-                    nextIndex += 1
-                    fetching += 1
-                    taskGroup.addTask {
-                        var memberships: [GroupMembership] = []
-                        var pages = 0
-                        let first = graph.url("/groups/\(try GraphPathSegment.groupID(groupID))/members?$select=id&$top=999")
-                        var trail = GraphPageTrail(first: first, maximumPages: settings.maximumPagesPerRead)
-                        var next: String? = first
-                        while let url = next {
-                            let page = try await fetch(url, GraphDirectoryObject.self, token: token)
-                            pages += 1
-                            memberships.reserveCapacity(memberships.count + page.value.count)
-                            for member in page.value {
-                                memberships.append(GroupMembership(groupID: groupID, memberID: member.id, memberType: Self.memberType(member.odataType)))
-                            }
-                            next = try trail.next(after: page.nextLink, from: url)
-                        }
-                        return .fetched(groupID: groupID, members: memberships, pages: pages)
-                    }
-                }
-            }
-            func flush() {
-                let last = nextIndex == groupIDs.count && fetching == 0
-                guard !writing, !ready.isEmpty, ready.count >= perTransaction || last else { return }
-                var batch = DirectoryBatch()
-                batch.replacedMembershipsOfGroups = ready
-                let pages = readyPages
-                ready = [:]
-                readyPages = 0
-                writing = true
-                taskGroup.addTask {
-                    .written(try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now()), pages: pages)
-                }
-            }
-
-            fill()
-            while let event = try await taskGroup.next() {
-                switch event {
-                case .fetched(let groupID, let members, let pages):
-                    fetching -= 1
-                    ready[groupID] = members
-                    readyPages += pages
-                case .written(let counts, let pages):
-                    writing = false
-                    try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "memberships")
-                }
-                flush()
-                fill()
-            }
-        }
-    }
-
     private func latestDeltaLink(_ path: String, token: RunReader) async throws -> String {
         var next: String? = graph.url(path)
         var trail = GraphPageTrail(first: graph.url(path), maximumPages: settings.maximumPagesPerRead)
@@ -363,6 +321,7 @@ public struct DirectorySynchronizer: Sendable {
         var removedUsers = Set<String>()
         var removedGroups = Set<String>()
         var newLinks: [String: String] = [:]
+        var ignoredMembers: [String: Int] = [:]
 
         var next: String? = links["users"]
         var trail = GraphPageTrail(first: links["users"]!, maximumPages: settings.maximumPagesPerRead)
@@ -405,7 +364,11 @@ public struct DirectorySynchronizer: Sendable {
                     batch.upsertedGroups.append(DirectoryGroup(id: group.id, displayName: group.displayName, mail: group.mail))
                 }
                 for member in group.membersDelta ?? [] {
-                    let membership = GroupMembership(groupID: group.id, memberID: member.id, memberType: Self.memberType(member.odataType))
+                    guard let type = Self.protectedMemberType(member.odataType) else {
+                        ignoredMembers[member.odataType ?? "unknown", default: 0] += 1
+                        continue
+                    }
+                    let membership = GroupMembership(groupID: group.id, memberID: member.id, memberType: type)
                     if member.removed != nil {
                         batch.removedMemberships.append(membership)
                     } else {
@@ -419,6 +382,7 @@ public struct DirectorySynchronizer: Sendable {
             next = try trail.next(after: page.nextLink, from: url)
         }
         guard newLinks["groups"] != nil else { throw malformed("a groups delta round without @odata.deltaLink", url: links["groups"]!) }
+        logIgnoredMembers(ignoredMembers, run: run)
 
         try await commitEnd(
             run: run, tally: tally, removedUsers: removedUsers.intersection(usersBefore).sorted(), removedGroups: removedGroups.sorted(),
@@ -513,11 +477,12 @@ public struct DirectorySynchronizer: Sendable {
         )
     }
 
-    static func memberType(_ odataType: String?) -> GroupMembership.MemberType {
+    /// The stored type of a group member, or `nil` for kinds protection ignores (contacts, service principals, devices).
+    static func protectedMemberType(_ odataType: String?) -> GroupMembership.MemberType? {
         switch odataType {
         case "#microsoft.graph.user": .user
         case "#microsoft.graph.group": .group
-        default: .other
+        default: nil
         }
     }
 }

@@ -140,6 +140,12 @@ struct ConfigurationLoaderTests {
         #expect(error?.message.contains("is not a duration") == true)
     }
 
+    @Test func graphBudgetShareDefaultsToAQuarterAndIsRead() throws {
+        #expect(try parse("").sync.graphBudgetShare == 0.25)
+        #expect(try parse("[sync]\ngraph_budget_share = 0.5\n").sync.graphBudgetShare == 0.5)
+        #expect(try parse("[sync]\ngraph_budget_share = 1\n").sync.graphBudgetShare == 1)
+    }
+
     @Test func syntaxErrorCarriesTheParsersLine() {
         let error = failure("[daemon]\nstate_directory = \"/srv\n")
         #expect(error?.line == 2, "got \(String(describing: error))")
@@ -161,6 +167,9 @@ struct ConfigurationLoaderTests {
         ("[smtp]\nport = 70000\n", 2, "between 1 and 65535"),
         ("[sync]\ndaily_window_start = \"25:00\"\n", 2, "HH:MM"),
         ("[sync]\nmass_deletion_threshold = 20\n", 2, "between 0 and 1"),
+        ("[sync]\ngraph_budget_share = 0\n", 2, "above 0 and at most 1"),
+        ("[sync]\ngraph_budget_share = 1.5\n", 2, "above 0 and at most 1"),
+        ("[sync]\ngraph_budget_share = \"25%\"\n", 2, "graph_budget_share"),
         ("[tokens]\nrefresh_margin = \"5s\"\n", 2, "at least"),
         ("[teams]\nevaluation_monthly_calls = 0\n", 2, "evaluation_monthly_calls"),
         ("[teams]\nevaluation_monthly_call = 10\n", 2, "evaluation_monthly_call"),
@@ -199,5 +208,11 @@ struct ConfigurationLoaderTests {
         let running = try parse("[daemon]\ncontrol_socket = \"/run/a\"\n[tokens]\nrefresh_margin = \"10m\"\n")
         let next = try parse("[daemon]\ncontrol_socket = \"/run/b\"\n[tokens]\nrefresh_margin = \"20m\"\n")
         #expect(running.keysNeedingRestart(comparedTo: next) == ["daemon.control_socket"])
+    }
+
+    @Test func aChangedGraphBudgetShareNeedsARestart() throws {
+        let running = try parse("[sync]\ngraph_budget_share = 0.25\n")
+        let next = try parse("[sync]\ngraph_budget_share = 0.5\n")
+        #expect(running.keysNeedingRestart(comparedTo: next) == ["sync.graph_budget_share"], "the pacer is built once; a reload must not claim the new share")
     }
 }
