@@ -25,9 +25,13 @@ public struct LoopbackRedirectListener: Sendable {
     public let port: Int
     private let redirects: AsyncStream<AuthorizationRedirect>
     private let refusals: RefusalCounter
+    private let connections: OpenConnections
 
     /// Redirects refused so far because their `state` was missing or not the expected one.
     public var refusedRedirects: Int { refusals.count }
+
+    /// Connections admitted and still open.
+    public var openConnections: Int { connections.count }
 
     /// Binds the listener, runs `body`, and closes the listener and every connection still open whether `body`
     /// returns or throws.
@@ -72,7 +76,9 @@ public struct LoopbackRedirectListener: Sendable {
             .get()
         let port = channel.localAddress?.port ?? 0
         portBox.withLock { $0 = port }
-        let listener = LoopbackRedirectListener(redirectURI: "http://127.0.0.1:\(port)\(path)", port: port, redirects: stream, refusals: refusals)
+        let listener = LoopbackRedirectListener(
+            redirectURI: "http://127.0.0.1:\(port)\(path)", port: port, redirects: stream, refusals: refusals, connections: connections
+        )
         logger.info("Loopback redirect listener open", metadata: ["listener.port": "\(port)"])
         let result: Result<T, any Error>
         do {
@@ -129,6 +135,8 @@ private final class OpenConnections: Sendable {
     private let limit: Int
 
     init(limit: Int) { self.limit = limit }
+
+    var count: Int { state.withLock { $0.open.count } }
 
     /// Records a new connection; false when the listener is closing or `limit` connections are open.
     func admit(_ channel: any Channel) -> Bool {

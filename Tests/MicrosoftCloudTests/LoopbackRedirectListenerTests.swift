@@ -87,6 +87,10 @@ struct LoopbackRedirectListenerTests {
         try await LoopbackRedirectListener.withListener(expectedState: "s", maximumConnections: 2, logger: Self.logger) { listener in
             let first = try LoopbackTCPConnection(port: listener.port)
             let second = try LoopbackTCPConnection(port: listener.port)
+            // Accepted connections are admitted on the event loop each lands on, not in connect order: wait until
+            // the first two are admitted, or the third could be admitted before one of them.
+            let admitted = try await eventually(timeout: .seconds(10), "two connections admitted") { listener.openConnections == 2 }
+            #expect(admitted, "\(listener.openConnections) connections admitted")
             await #expect(throws: (any Error).self, "a third connection was served") { _ = try await Self.get(listener.redirectURI + "?code=a&state=s") }
             withExtendedLifetime((first, second)) {}
         }

@@ -20,7 +20,9 @@ struct DirectoryProtectionTests {
     /// The Graph list reads of a full run in the emulator's request log: `/users` and `/groups` themselves, not their delta.
     static func fullListRequests(_ h: ProvisioningHarness) -> [RequestLogEntry] {
         h.emulator.requestLog(tenant: h.tenant.id).filter {
-            $0.kind == "graph" && $0.method == "GET" && ($0.path.hasSuffix("/v1.0/users") || $0.path.hasSuffix("/v1.0/groups"))
+            // A full read lists `/users`; a delta run reads `/users/delta`. (Groups go through `/groups/delta` in
+            // both: a full read starts a new round, which the request log cannot tell from a delta by path.)
+            $0.kind == "graph" && $0.method == "GET" && $0.path.hasSuffix("/v1.0/users")
         }
     }
 
@@ -138,7 +140,8 @@ struct DirectoryProtectionTests {
             #expect(full.status == 0, "\(full.all)")
             #expect(full.stdout.split(separator: "\n").last?.hasSuffix("(full)") == true, "\(full.stdout)")
             let reads = Self.fullListRequests(h)
-            #expect(reads.contains { $0.path.hasSuffix("/users") } && reads.contains { $0.path.hasSuffix("/groups") }, "the full run listed users and groups: \(h.emulator.requestLog(tenant: t).map(\.path))")
+            #expect(!reads.isEmpty, "the full run listed the users: \(h.emulator.requestLog(tenant: t).map(\.path))")
+            #expect(h.emulator.requestLog(tenant: t).contains { $0.path.hasSuffix("/v1.0/groups/delta") }, "the full run read the groups")
             let afterFull = try Self.object(try await Self.ctl(h, ["--json", "directory", "--tenant", domain]))
             let fullRun = try #require(afterFull["last_full"] as? [String: Any])
             #expect(fullRun["mode"] as? String == "full" && fullRun["trigger"] as? String == "manual" && fullRun["state"] as? String == "succeeded", "\(fullRun)")

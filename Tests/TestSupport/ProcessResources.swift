@@ -26,7 +26,12 @@ public struct ProcessResources: Sendable, CustomStringConvertible {
     /// How many of `pid`'s descriptors are Unix sockets bound to `path`: a server's listener and the connections
     /// it accepted on it (an accepted socket carries the listener's address in `/proc/net/unix`).
     public static func unixSockets(boundTo path: String, heldBy pid: pid_t) throws -> Int {
-        let table = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8)
+        // Read to the end: procfs files report size 0, and the table runs to many pages on a busy machine.
+        guard let handle = FileHandle(forReadingAtPath: "/proc/net/unix") else {
+            throw CocoaError(.fileReadNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "cannot open /proc/net/unix"])
+        }
+        defer { try? handle.close() }
+        let table = String(decoding: handle.readAllRetryingInterrupts(), as: UTF8.self)
         var inodes: Set<String> = []
         for line in table.split(separator: "\n").dropFirst() {
             let columns = line.split(separator: " ", omittingEmptySubsequences: true)
