@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "tenantsync",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tenantsyncd", targets: ["tenantsyncd"]),
         .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
@@ -171,6 +170,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
 
@@ -190,7 +190,7 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig"]),
+        .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig", "TenantSyncCore"]),
         .testTarget(
             name: "MicrosoftCloudTests",
             dependencies: [
@@ -210,6 +210,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
@@ -262,6 +263,11 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Systemd",
+                "TenantSyncConfig",
+                "TenantSyncCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ]
         ),
     ]
