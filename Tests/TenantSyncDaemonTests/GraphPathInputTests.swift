@@ -19,25 +19,13 @@ struct GraphPathInputTests {
             .json(#"{"id":"0f3c1d2e-4b5a-6978-8a9b-0c1d2e3f4a5b","userPrincipalName":"\#(upn)"}"#)
         }
         defer { graph.stop() }
-        let directory = NSTemporaryDirectory() + "tenantsync-paths-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(
-            path: directory + "/tenantsync.sqlite", sealer: SecretSealer(keyBytes: Array(repeating: 5, count: 32)), logger: Logger(label: "test")
-        )
-        try await store.upsertTenant(id: tenantID, domain: "contoso.com", displayName: "Contoso")
-        let http = MicrosoftHTTPClient.make()
-        let operations = TenantOperations(
-            store: store, graph: GraphClient(graphRoot: graph.origin, http: http, logger: Logger(label: "test")),
-            tokens: HostileGraphSyncTests.FixedToken(), coordinator: SyncCoordinator(), logger: Logger(label: "test")
-        )
-        do {
+        try await ContosoStore.with(tenantID: tenantID) { store, http in
+            let operations = TenantOperations(
+                store: store, graph: GraphClient(graphRoot: graph.origin, http: http, logger: Logger(label: "test")),
+                tokens: HostileGraphSyncTests.FixedToken(), coordinator: SyncCoordinator(), logger: Logger(label: "test")
+            )
             try await body(operations, graph)
-        } catch {
-            try await http.shutdown()
-            throw error
         }
-        try await http.shutdown()
     }
 
     @Test(arguments: [

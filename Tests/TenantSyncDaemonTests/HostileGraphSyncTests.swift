@@ -47,29 +47,21 @@ struct HostileGraphSyncTests {
     static func sync(
         against server: ScriptedHTTPServer, settings: DirectorySynchronizer.Settings = .init()
     ) async throws -> (error: (any Error)?, run: SyncRun?, usersLink: String?) {
-        let directory = NSTemporaryDirectory() + "tenantsync-hostile-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try SQLiteStore(
-            path: directory + "/tenantsync.sqlite", sealer: SecretSealer(keyBytes: Array(repeating: 5, count: 32)), logger: Logger(label: "test")
-        )
-        try await store.upsertTenant(id: tenantID, domain: "contoso.com", displayName: "Contoso")
-        let http = MicrosoftHTTPClient.make()
-        let synchronizer = DirectorySynchronizer(
-            store: store, graph: GraphClient(graphRoot: server.origin, http: http, requestTimeout: .seconds(10), logger: Logger(label: "test")),
-            tokens: FixedToken(), settings: settings, logger: Logger(label: "test")
-        )
-        var thrown: (any Error)?
-        do {
-            try await synchronizer.run(tenantID: tenantID, service: nil, trigger: .manual)
-        } catch {
-            thrown = error
+        try await ContosoStore.with(tenantID: tenantID) { store, http in
+            let synchronizer = DirectorySynchronizer(
+                store: store, graph: GraphClient(graphRoot: server.origin, http: http, requestTimeout: .seconds(10), logger: Logger(label: "test")),
+                tokens: FixedToken(), settings: settings, logger: Logger(label: "test")
+            )
+            var thrown: (any Error)?
+            do {
+                try await synchronizer.run(tenantID: tenantID, service: nil, trigger: .manual)
+            } catch {
+                thrown = error
+            }
+            let run = try await store.syncRuns(tenantID: tenantID, limit: 1).first
+            let link = try await store.deltaLink(tenantID: tenantID, resource: "users")
+            return (thrown, run, link)
         }
-        try await http.shutdown()
-        let run = try await store.syncRuns(tenantID: tenantID, limit: 1).first
-        let link = try await store.deltaLink(tenantID: tenantID, resource: "users")
-        try store.close()
-        return (thrown, run, link)
     }
 
     /// The checks every hostile run shares: failed with `message`, nothing committed as complete.
