@@ -35,7 +35,6 @@ enum SyncCommand {
         let url = try arguments.value("--url")
         let tenant = try arguments.value("--tenant")
         let databasePath = try arguments.value("--db")
-        let concurrency = Int(arguments.optional("--concurrency") ?? "8") ?? 8
 
         var logger = Logger(label: "tenantsync-bench")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -54,7 +53,7 @@ enum SyncCommand {
             graph: GraphClient(graphRoot: url, http: http, requestTimeout: .seconds(60), logger: logger),
             tokens: tokens,
             // The benchmark measures speed, not the guard: a delta never removes 100%.
-            settings: .init(massDeletionThreshold: 1.0, membershipConcurrency: concurrency),
+            settings: .init(massDeletionThreshold: 1.0),
             logger: logger
         )
 

@@ -1,7 +1,7 @@
 import Foundation
 
 // tenantsync-bench: the measured side of the benchmarks (Benchmarks/run.sh drives it).
-//   tenantsync-bench sync full|delta --url URL --tenant ID --db PATH [--concurrency N]
+//   tenantsync-bench sync full|delta --url URL --tenant ID --db PATH
 //   tenantsync-bench tokens --url URL --dir DIR [--grants 10000] [--idle-seconds 60] [--max-in-flight 32]
 let arguments = Arguments(all: Array(CommandLine.arguments.dropFirst()))
 do {
