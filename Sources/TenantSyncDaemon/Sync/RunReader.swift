@@ -3,13 +3,17 @@ import TenantSyncCore
 
 /// What a run's requests share: the access token, refreshed once per rejected token however many
 /// requests saw it rejected, and the run's read budget.
+///
+/// At most one token fetch is under way at a time: callers that find one running wait for its
+/// answer instead of fetching their own. Two overlapping fetches could end in either order across
+/// the actor's suspension, and the one that started first (the older token) would be stored last.
 actor RunReader {
     let tenantID: String
     let source: any GraphTokenSource
     nonisolated let budget: RunReadBudget
     var token: Secret?
-    /// Requests waiting for a refresh already under way.
-    var waiting: [CheckedContinuation<Secret, any Error>]?
+    /// Callers waiting for the fetch already under way; `nil` when none is.
+    private var waiting: [CheckedContinuation<Secret, any Error>]?
 
     init(tenantID: String, source: any GraphTokenSource, budget: RunReadBudget) {
         self.tenantID = tenantID
@@ -17,23 +21,34 @@ actor RunReader {
         self.budget = budget
     }
 
+    /// How many callers wait for the fetch under way (the one that started it not counted).
+    var waitingCallers: Int { waiting?.count ?? 0 }
+
     func current() async throws -> Secret {
         if let token { return token }
-        let fresh = try await source.graphAccessToken(tenantID: tenantID, forceRefresh: false)
-        token = fresh
-        return fresh
+        return try await fetchOnce(forceRefresh: false)
     }
 
     /// A token other than `stale`: the one another request already fetched, or a fresh one.
     func refreshed(replacing stale: Secret) async throws -> Secret {
         if let token, token != stale { return token }
         if waiting != nil {
+            // A refresh under way answers this caller too; a plain first fetch may return `stale` itself.
+            let joined = try await withCheckedThrowingContinuation { waiting?.append($0) }
+            if joined != stale { return joined }
+        }
+        return try await fetchOnce(forceRefresh: true)
+    }
+
+    /// Fetches a token, or waits for the fetch already under way; stores and returns its answer.
+    private func fetchOnce(forceRefresh: Bool) async throws -> Secret {
+        if waiting != nil {
             return try await withCheckedThrowingContinuation { waiting?.append($0) }
         }
         waiting = []
         let result: Result<Secret, any Error>
         do {
-            result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: true))
+            result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: forceRefresh))
         } catch {
             result = .failure(error)
         }
