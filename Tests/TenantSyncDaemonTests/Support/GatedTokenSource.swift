@@ -7,8 +7,11 @@ import TenantSyncCore
 final class GatedTokenSource: GraphTokenSource {
     private struct State {
         var started = 0
+        /// Fetches that have started and wait for an answer (or had it).
+        var answerable = 0
         var forced: [Bool] = []
         var pending: [Int: CheckedContinuation<Secret, any Error>] = [:]
+        var cancelled: Set<Int> = []
     }
 
     private let state = Mutex(State())
@@ -20,20 +23,39 @@ final class GatedTokenSource: GraphTokenSource {
         (starts, startsContinuation) = AsyncStream.makeStream(of: Int.self)
     }
 
-    /// How many fetches have started.
-    var startedCount: Int { state.withLock { $0.started } }
+    /// How many fetches have started and can be answered.
+    var startedCount: Int { state.withLock { $0.answerable } }
     /// Whether each fetch, in order, asked for a refreshed token.
     var forcedRefreshes: [Bool] { state.withLock { $0.forced } }
 
     func graphAccessToken(tenantID: String, forceRefresh: Bool) async throws -> Secret {
-        try await withCheckedThrowingContinuation { continuation in
-            let number = state.withLock { state in
-                state.started += 1
-                state.forced.append(forceRefresh)
-                state.pending[state.started] = continuation
-                return state.started
+        let number = state.withLock { state in
+            state.started += 1
+            state.forced.append(forceRefresh)
+            return state.started
+        }
+        // A cancelled fetch ends at once, so a test that fails before answering cannot hang.
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let cancelled = state.withLock { state in
+                    if state.cancelled.remove(number) != nil { return true }
+                    state.pending[number] = continuation
+                    state.answerable += 1
+                    return false
+                }
+                if cancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    startsContinuation.yield(number)
+                }
             }
-            startsContinuation.yield(number)
+        } onCancel: {
+            let continuation = state.withLock { state in
+                let waiting = state.pending.removeValue(forKey: number)
+                if waiting == nil { state.cancelled.insert(number) }
+                return waiting
+            }
+            continuation?.resume(throwing: CancellationError())
         }
     }
 
