@@ -15,11 +15,14 @@ final class StatusReporter: Service, Sendable {
     let storeWriteFailure: @Sendable () -> StoreWriteFailure?
     let notifier: SystemdNotifier
     let interval: Duration
+    /// Times the pauses between status lines; a test passes a manual clock.
+    let clock: any Clock<Duration>
     let logger: Logger
 
     init(
         store: any TenantSyncStorage, scheduler: SyncScheduler, deliveryHealth: @escaping @Sendable () -> DeliveryHealth,
-        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil }, notifier: SystemdNotifier, interval: Duration = .seconds(15), logger: Logger
+        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil }, notifier: SystemdNotifier, interval: Duration = .seconds(15),
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) {
         self.store = store
         self.scheduler = scheduler
@@ -27,6 +30,7 @@ final class StatusReporter: Service, Sendable {
         self.storeWriteFailure = storeWriteFailure
         self.notifier = notifier
         self.interval = interval
+        self.clock = clock
         self.logger = logger
     }
 
@@ -43,7 +47,7 @@ final class StatusReporter: Service, Sendable {
                 logger.warning("Status line could not be computed", metadata: ["error": "\(error)"])
             }
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+                try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: self.interval) }
             } catch {
                 return
             }

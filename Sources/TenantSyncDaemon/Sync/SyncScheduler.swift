@@ -6,21 +6,20 @@ import TenantSyncCore
 /// Runs sync requests (a bounded number of tenants at once) and submits each
 /// tenant's daily sync when its slot in the window comes.
 public final class SyncScheduler: Service, Sendable {
-    public typealias Sleep = @Sendable (Duration) async throws -> Void
-
     let coordinator: SyncCoordinator
     let synchronizer: DirectorySynchronizer
     let store: any AccountStore & DirectoryStore
     let settings: RuntimeSettings
     let now: @Sendable () -> Date
-    let sleep: Sleep
+    /// Times the pauses of the daily loop; a test passes a manual clock.
+    let clock: any Clock<Duration>
     let heartbeat: Heartbeat
     let logger: Logger
 
     public init(
         coordinator: SyncCoordinator, synchronizer: DirectorySynchronizer, store: any AccountStore & DirectoryStore,
         settings: RuntimeSettings, heartbeat: Heartbeat, now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping Sleep = { try await Task.sleep(for: $0) }, logger: Logger
+        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) {
         self.coordinator = coordinator
         self.synchronizer = synchronizer
@@ -28,7 +27,7 @@ public final class SyncScheduler: Service, Sendable {
         self.settings = settings
         self.heartbeat = heartbeat
         self.now = now
-        self.sleep = sleep
+        self.clock = clock
         self.logger = logger
     }
 
@@ -80,7 +79,7 @@ public final class SyncScheduler: Service, Sendable {
             } catch {
                 logger.error("Daily sync planning failed", metadata: ["error": "\(error)"])
             }
-            do { try await sleep(wait) } catch { return }
+            do { try await clock.sleep(for: wait) } catch { return }
         }
     }
 
