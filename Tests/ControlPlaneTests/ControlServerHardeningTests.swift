@@ -41,7 +41,7 @@ struct ControlServerHardeningTests {
     @Test("a streaming call whose client stops reading is dropped after the write timeout")
     func nonReadingStreamIsDropped() async throws {
         /// Streams 16 KiB progress replies until a send fails, then reports how the call ended.
-        struct Firehose: ControlHandler {
+        struct Firehose: PartialControlHandler {
             let ended: AsyncStream<String>.Continuation
             func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress {
                 let run = SyncRun(

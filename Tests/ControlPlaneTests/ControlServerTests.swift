@@ -283,7 +283,7 @@ struct ControlServerTests {
     @Test("a streaming call outlasting the idle timeout sixty times over is not cut off")
     func idleDuringCall() async throws {
         /// Streams one page, then holds the call open until the test releases it.
-        struct GatedSync: ControlHandler {
+        struct GatedSync: PartialControlHandler {
             let started: AsyncStream<Void>.Continuation
             let release: AsyncStream<Void>
             func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress {
@@ -342,7 +342,7 @@ struct ControlServerTests {
 
     @Test("graceful shutdown lets a running call finish and closes the listener")
     func gracefulDrain() async throws {
-        struct SlowHandler: ControlHandler {
+        struct SlowHandler: PartialControlHandler {
             let started: AsyncStream<Void>.Continuation
             func reload(context: ControlContext) async throws -> [String] {
                 started.yield()

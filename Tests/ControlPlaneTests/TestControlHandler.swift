@@ -3,7 +3,7 @@ import Foundation
 import TenantSyncCore
 
 /// A handler with fixed data for a few methods; the rest answer MethodNotImplemented.
-struct TestControlHandler: ControlHandler {
+struct TestControlHandler: PartialControlHandler {
     static let tenantID = "6b1c1f35-3a43-4f31-9c2e-0d3f0a9e6a10"
     static let now = Date(timeIntervalSince1970: 1_760_000_000)
 

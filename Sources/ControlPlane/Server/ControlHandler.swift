@@ -14,8 +14,9 @@ import TenantSyncCore
 /// value is the last reply. When it did not, `send` does nothing and the
 /// method should return the current state at once instead of waiting.
 ///
-/// Every method has a default that answers
-/// `org.varlink.service.MethodNotImplemented`.
+/// No method has a default body: a handler that lacks one does not compile. A
+/// method the daemon cannot serve in some setup throws
+/// `VarlinkError.methodNotImplemented` itself.
 public protocol ControlHandler: Sendable {
     func status(context: ControlContext) async throws -> DaemonStatus
     /// One page of the accounts the request's filters select.
@@ -86,33 +87,4 @@ public struct ControlUpdates<Value: Encodable & Sendable>: Sendable {
     public static var discarding: ControlUpdates<Value> {
         ControlUpdates(isStreaming: false) { _ in }
     }
-}
-
-extension ControlHandler {
-    private func notImplemented(_ context: ControlContext) -> VarlinkError {
-        VarlinkError.methodNotImplemented(context.method)
-    }
-
-    public func status(context: ControlContext) async throws -> DaemonStatus { throw notImplemented(context) }
-    public func listAccounts(_ request: ListAccountsRequest, context: ControlContext) async throws -> AccountPage { throw notImplemented(context) }
-    public func account(id: Int64, context: ControlContext) async throws -> AccountDetail { throw notImplemented(context) }
-    public func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
-    public func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
-    public func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
-    public func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef { throw notImplemented(context) }
-    public func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep { throw notImplemented(context) }
-    public func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep { throw notImplemented(context) }
-    public func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<SyncProgress>) async throws -> SyncProgress { throw notImplemented(context) }
-    public func extend(tenant: String, context: ControlContext, updates: ControlUpdates<ExtendProgress>) async throws -> ExtendProgress { throw notImplemented(context) }
-    public func confirmHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo { throw notImplemented(context) }
-    public func discardHeldSync(tenant: String, context: ControlContext) async throws -> SyncRunInfo { throw notImplemented(context) }
-    public func listTargets(tenant: String, context: ControlContext) async throws -> TargetList { throw notImplemented(context) }
-    public func addTargets(_ request: AddTargetsRequest, context: ControlContext) async throws -> TargetsAdded { throw notImplemented(context) }
-    public func removeTargets(_ request: RemoveTargetsRequest, context: ControlContext) async throws -> TargetsRemoved { throw notImplemented(context) }
-    public func searchGroups(tenant: String, prefix: String, context: ControlContext) async throws -> [GroupMatch] { throw notImplemented(context) }
-    public func listAlerts(_ request: ListAlertsRequest, context: ControlContext) async throws -> AlertPage { throw notImplemented(context) }
-    public func acknowledgeAlert(id: Int64, context: ControlContext) async throws -> AlertInfo { throw notImplemented(context) }
-    public func reload(context: ControlContext) async throws -> [String] { throw notImplemented(context) }
-    public func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo { throw notImplemented(context) }
-    public func directoryUser(_ request: DirectoryUserRequest, context: ControlContext) async throws -> DirectoryUserInfo { throw notImplemented(context) }
 }

@@ -12,7 +12,7 @@ struct DaemonControl: ControlHandler {
     let scheduler: SyncScheduler
     let reloader: ConfigurationReloader
     let status: StatusReporter
-    let provisioning: (any ControlHandler)?
+    let provisioning: (any AccountProvisioning)?
     let startedAt: Date
 
     func status(context: ControlContext) async throws -> DaemonStatus {
@@ -84,32 +84,34 @@ struct DaemonControl: ControlHandler {
 
     func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.provision(request, context: context, updates: updates)
+        return ProvisionStep(try await provisioning.provision(ProvisioningRequest(request), updates: ProvisioningUpdates(updates), logger: context.logger))
     }
 
     func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.continueProvisioning(request, context: context, updates: updates)
+        return ProvisionStep(
+            try await provisioning.continueProvisioning(ProvisioningContinuation(request), updates: ProvisioningUpdates(updates), logger: context.logger)
+        )
     }
 
     func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.renew(request, context: context, updates: updates)
+        return ProvisionStep(try await provisioning.renew(RenewalRequest(request), updates: ProvisioningUpdates(updates), logger: context.logger))
     }
 
     func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.upgradeOutbound(id: id, context: context)
+        return ProvisionStep(try await provisioning.upgradeOutbound(id: id, logger: context.logger))
     }
 
     func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.grantActivityData(request, context: context, updates: updates)
+        return ProvisionStep(try await provisioning.grantActivityData(ActivityDataRequest(request), updates: ProvisioningUpdates(updates), logger: context.logger))
     }
 
     func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef {
         guard let provisioning else { throw VarlinkError.methodNotImplemented(context.method) }
-        return try await provisioning.deprovision(id: id, context: context)
+        return AccountRef(try await provisioning.deprovision(id: id, logger: context.logger))
     }
 
     func sync(_ request: SyncRequest, context: ControlContext, updates: ControlUpdates<ControlPlane.SyncProgress>) async throws -> ControlPlane.SyncProgress {

@@ -1,5 +1,5 @@
-import ControlPlane
 import Foundation
+import Logging
 import MicrosoftCloud
 import TenantSyncCore
 
@@ -8,7 +8,7 @@ extension Provisioner {
     /// The Office 365 Management APIs resource the activity-data grant asks for.
     var managementResource: String { "\(identity.endpoints.management)/.default" }
 
-    func grantActivityData(_ request: GrantActivityDataRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+    func grantActivityData(_ request: ActivityDataRequest, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         let account = try await requireActiveInlineAccount(request.id, for: "the activity-data permission")
         let tenant = try await requireTenant(account.tenantID)
         guard await sessions.begin(account.id) else {
@@ -65,7 +65,7 @@ extension Provisioner {
             ),
             channels: alertChannels, at: now()
         )
-        context.logger.notice(
+        logger.notice(
             "Activity-data permission granted",
             metadata: ["tenant.id": "\(tenant.id)", "account.id": "\(account.id)", "grant.name": "\(name)"]
         )

@@ -1,4 +1,3 @@
-import ControlPlane
 import Foundation
 import MicrosoftCloud
 import TenantSyncCore
@@ -10,14 +9,14 @@ extension Provisioner {
     /// The listener exists only while the consent is pending and closes on success, refusal or timeout.
     func authCodeConsent(
         account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String,
-        updates: ControlUpdates<ProvisionStep>
+        updates: ProvisioningUpdates
     ) async throws -> TokenSet {
         guard updates.isStreaming else {
             // Without a stream the URL could not be shown while the listener waits.
             throw TenantSyncError(
                 .invalidArgument,
                 "The authorization-code flow needs a client that waits for the redirect (tenantsyncctl does); otherwise use the device-code flow.",
-                context: ["consent.flow": ConsentFlow.authCode.rawValue]
+                context: ["consent.flow": ConsentMethod.authCode.rawValue]
             )
         }
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
@@ -32,7 +31,7 @@ extension Provisioner {
                 message: "Open the URL below in a browser, sign in as a Global Administrator and accept \(stage.title) for \(account.service.displayName); "
                     + "Microsoft sends the browser back to this daemon's listener at \(listener.redirectURI)."
             )
-            step.consent = Consent(
+            step.consent = ConsentPrompt(
                 grant: grantName, resource: resource, flow: .authCode, authorizationURL: url,
                 expiresAt: now().addingTimeInterval(Double(consentTimeout.components.seconds)),
                 message: "Waiting for the sign-in redirect on \(listener.redirectURI)."
@@ -59,7 +58,7 @@ extension Provisioner {
             throw TenantSyncError(
                 .invalidArgument,
                 "No sign-in came back to the loopback listener within \(timeout.components.seconds)s; the listener is closed. Retry the step and open the new URL.",
-                context: ["consent.flow": ConsentFlow.authCode.rawValue]
+                context: ["consent.flow": ConsentMethod.authCode.rawValue]
             )
         case .malformed:
             throw TenantSyncError(
@@ -71,7 +70,7 @@ extension Provisioner {
                 .invalidArgument,
                 "Microsoft reported admin consent \(which) (admin_consent=True) but sent no authorization code, so no token was obtained: "
                     + "an admin-consent link was used instead of this step's sign-in URL. Retry the step and open the sign-in URL it prints.",
-                context: ["consent.flow": ConsentFlow.authCode.rawValue]
+                context: ["consent.flow": ConsentMethod.authCode.rawValue]
             )
         case .error(let error, let description, let subcode):
             // Microsoft's description starts with the AADSTS code; its Trace ID / Timestamp lines add nothing for an operator.

@@ -1,5 +1,5 @@
-import ControlPlane
 import Foundation
+import Logging
 import MicrosoftCloud
 import TenantSyncCore
 
@@ -140,7 +140,7 @@ extension Provisioner {
         return account
     }
 
-    func upgradeOutbound(id: Int64, context: ControlContext) async throws -> ProvisionStep {
+    func upgradeOutbound(id: Int64, logger: Logger) async throws -> ProvisioningStep {
         let account = try await requireActiveInlineAccount(id, for: "an outbound upgrade")
         guard account.inlineDirection != .both else {
             throw TenantSyncError(
@@ -179,7 +179,7 @@ extension Provisioner {
             ),
             channels: alertChannels, at: now()
         )
-        context.logger.notice(
+        logger.notice(
             "Inline account upgraded for outbound protection",
             metadata: ["tenant.id": "\(tenant.id)", "account.id": "\(id)", "account.service": "\(account.service.rawValue)"]
         )

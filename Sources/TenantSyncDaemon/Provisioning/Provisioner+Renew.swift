@@ -1,11 +1,11 @@
-import ControlPlane
 import Foundation
+import Logging
 import MicrosoftCloud
 import TenantSyncCore
 
 /// `tenantsyncctl renew`: new consents for delegated grants, a new secret (or app) for Teams Chat.
 extension Provisioner {
-    func renew(_ request: RenewRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+    func renew(_ request: RenewalRequest, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         let account = try await requireAccount(request.id)
         guard account.state != .provisioning else {
             throw TenantSyncError(
@@ -18,7 +18,7 @@ extension Provisioner {
             throw TenantSyncError(.invalidArgument, "Account \(account.id) is already being renewed or provisioned by another session.")
         }
         do {
-            let step = try await renewGrants(account: account, tenant: tenant, request: request, updates: updates, context: context)
+            let step = try await renewGrants(account: account, tenant: tenant, request: request, updates: updates, logger: logger)
             await sessions.end(account.id)
             return step
         } catch {
@@ -31,8 +31,8 @@ extension Provisioner {
     }
 
     private func renewGrants(
-        account: ServiceAccount, tenant: Tenant, request: RenewRequest, updates: ControlUpdates<ProvisionStep>, context: ControlContext
-    ) async throws -> ProvisionStep {
+        account: ServiceAccount, tenant: Tenant, request: RenewalRequest, updates: ProvisioningUpdates, logger: Logger
+    ) async throws -> ProvisioningStep {
         let grants = try await store.grants(accountID: account.id)
         var renewed: [String] = []
         if account.service == .teamsChat {
@@ -72,7 +72,7 @@ extension Provisioner {
                 renewed.append(name)
             }
         }
-        context.logger.notice("Account renewed", metadata: ["account.id": "\(account.id)", "grants.renewed": "\(renewed.joined(separator: ","))"])
+        logger.notice("Account renewed", metadata: ["account.id": "\(account.id)", "grants.renewed": "\(renewed.joined(separator: ","))"])
         let current = try await requireAccount(account.id)
         return step(current, .complete, needsInput: false, message: "Renewed \(renewed.joined(separator: ", ")) of account \(account.id); it is \(current.state.rawValue).")
     }

@@ -1,4 +1,3 @@
-import ControlPlane
 import Foundation
 import MicrosoftCloud
 import TenantSyncCore
@@ -16,7 +15,7 @@ extension Provisioner {
 
     /// A delegated consent (device code or authorization code with PKCE): wait for the administrator, store the grant.
     func consent(
-        _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
+        _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ProvisioningUpdates
     ) async throws -> StageOutcome {
         guard let name = stage.grantName else { preconditionFailure("not a consent stage") }
         let resource = resource(of: stage)
@@ -41,8 +40,8 @@ extension Provisioner {
 
     /// Runs one interactive consent with the chosen flow; `nil` when a device code was shown to a client that does not stream.
     func interactiveConsent(
-        account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String, flow: ConsentFlow,
-        updates: ControlUpdates<ProvisionStep>
+        account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String, flow: ConsentMethod,
+        updates: ProvisioningUpdates
     ) async throws -> TokenSet? {
         switch flow {
         case .deviceCode:
@@ -55,7 +54,7 @@ extension Provisioner {
     /// Runs (or resumes) one device-code consent; `nil` when the caller does not stream and must come back.
     func deviceCodeConsent(
         account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, grantName: String, resource: String,
-        updates: ControlUpdates<ProvisionStep>
+        updates: ProvisioningUpdates
     ) async throws -> TokenSet? {
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
         if let pending = await sessions.pendingConsent(account.id, stage: stage, now: now()) {
@@ -86,12 +85,12 @@ extension Provisioner {
 
     func consentStep(
         account: ServiceAccount, stage: ProvisioningStage, grantName: String, resource: String, pending: ProvisioningSessions.PendingConsent?
-    ) -> ProvisionStep {
+    ) -> ProvisioningStep {
         var step = self.step(
             account, .consent, needsInput: false,
             message: "Sign in as a Global Administrator and accept \(stage.title) for \(account.service.displayName)."
         )
-        step.consent = Consent(
+        step.consent = ConsentPrompt(
             grant: grantName, resource: resource, flow: .deviceCode, verificationURI: pending?.authorization.verificationURI,
             userCode: pending?.authorization.userCode, expiresAt: pending?.expiresAt, message: pending?.authorization.message
         )
@@ -103,7 +102,7 @@ extension Provisioner {
         let principal = SharePointAppPrincipal(appID: account.appID ?? productApp.clientID, tenantDomain: tenant.domain, redirectURL: redirectURL)
         guard input.confirmAppPrincipal else {
             var step = self.step(account, .confirmAppPrincipal, needsInput: true, message: principal.instructions)
-            step.appPrincipal = AppPrincipal(appID: principal.appID, permissionXML: SharePointAppPrincipal.permissionXML, verified: false)
+            step.appPrincipal = AppPrincipalPrompt(appID: principal.appID, permissionXML: SharePointAppPrincipal.permissionXML, verified: false)
             return .wait(step)
         }
         try await recordDetails(account.id, [

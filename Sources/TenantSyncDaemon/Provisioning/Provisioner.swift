@@ -1,15 +1,14 @@
-import ControlPlane
 import Foundation
 import Logging
 import MicrosoftCloud
 import TenantSyncCore
 
-/// Provisions, renews and removes service accounts for the control socket (issue 10).
+/// Provisions, renews and removes service accounts.
 ///
 /// Every service is a list of ``ProvisioningStage``s; the account's
 /// `provisioning_step` records where it stands, so a failed step is retried by
 /// `ContinueProvisioning` or by a new `Provision` for the same tenant and service.
-struct Provisioner: ControlHandler {
+struct Provisioner: AccountProvisioning {
     let store: any TenantSyncStorage & TokenLifecycleStore
     let identity: IdentityPlatformClient
     let graph: GraphClient
@@ -66,9 +65,9 @@ struct Provisioner: ControlHandler {
     /// The Exchange Online resource (EWS and the mail flow).
     var outlookResource: String { "\(identity.endpoints.outlook)/.default" }
 
-    // MARK: Control methods
+    // MARK: Provisioning operations
 
-    func provision(_ request: ProvisionRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+    func provision(_ request: ProvisioningRequest, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         let policy = try InlineMailFlow.validatedPolicy(request.policy)
         if request.service != .exchangeOnlineInline, policy != nil || request.direction != nil {
             throw TenantSyncError(
@@ -110,7 +109,7 @@ struct Provisioner: ControlHandler {
                     accountID: account.id, policy: policy ?? InlineMailFlowDefaults.policy, direction: request.direction ?? InlineMailFlowDefaults.direction
                 )
             }
-            context.logger.notice(
+            logger.notice(
                 "Provisioning started",
                 metadata: ["tenant.id": "\(tenant.id)", "account.service": "\(request.service.rawValue)", "account.id": "\(account.id)"]
             )
@@ -118,10 +117,10 @@ struct Provisioner: ControlHandler {
         let input = ProvisioningInput(
             flow: request.consentFlow ?? .deviceCode, scope: request.scope, app: request.app, licensingModel: request.licensingModel
         )
-        return try await drive(accountID: account.id, input: input, updates: updates, logger: context.logger)
+        return try await drive(accountID: account.id, input: input, updates: updates, logger: logger)
     }
 
-    func continueProvisioning(_ request: ContinueProvisioningRequest, context: ControlContext, updates: ControlUpdates<ProvisionStep>) async throws -> ProvisionStep {
+    func continueProvisioning(_ request: ProvisioningContinuation, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         let account = try await requireAccount(request.accountID)
         guard account.state == .provisioning else {
             throw TenantSyncError(
@@ -133,10 +132,10 @@ struct Provisioner: ControlHandler {
             flow: request.consentFlow ?? .deviceCode, scope: request.scope, app: request.app, licensingModel: nil,
             confirmAppPrincipal: request.confirmAppPrincipal ?? false
         )
-        return try await drive(accountID: account.id, input: input, updates: updates, logger: context.logger)
+        return try await drive(accountID: account.id, input: input, updates: updates, logger: logger)
     }
 
-    func deprovision(id: Int64, context: ControlContext) async throws -> AccountRef {
+    func deprovision(id: Int64, logger: Logger) async throws -> RemovedAccount {
         let account = try await requireAccount(id)
         let tenant = try await store.tenant(idOrDomain: account.tenantID)
         let domain = tenant?.domain ?? account.tenantID
@@ -164,16 +163,16 @@ struct Provisioner: ControlHandler {
             ),
             channels: alertChannels, at: now()
         )
-        context.logger.notice(
+        logger.notice(
             "Service account deprovisioned",
             metadata: ["tenant.id": "\(account.tenantID)", "account.service": "\(account.service.rawValue)", "account.id": "\(id)"]
         )
-        return AccountRef(id: id, tenantID: account.tenantID, tenantDomain: domain, service: account.service, state: account.state)
+        return RemovedAccount(account: account, tenantDomain: domain)
     }
 
     // MARK: The stage loop
 
-    private func drive(accountID: Int64, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>, logger: Logger) async throws -> ProvisionStep {
+    private func drive(accountID: Int64, input: ProvisioningInput, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         guard await sessions.begin(accountID) else {
             throw TenantSyncError(
                 .invalidArgument, "Account \(accountID) is already being provisioned by another session; wait for it to finish.",
@@ -190,7 +189,7 @@ struct Provisioner: ControlHandler {
         }
     }
 
-    private func runStages(accountID: Int64, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>, logger: Logger) async throws -> ProvisionStep {
+    private func runStages(accountID: Int64, input: ProvisioningInput, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
         while true {
             let account = try await requireAccount(accountID)
             let tenant = try await requireTenant(account.tenantID)
@@ -220,7 +219,7 @@ struct Provisioner: ControlHandler {
     }
 
     private func run(
-        _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ControlUpdates<ProvisionStep>
+        _ stage: ProvisioningStage, account: ServiceAccount, tenant: Tenant, input: ProvisioningInput, updates: ProvisioningUpdates
     ) async throws -> StageOutcome {
         switch stage {
         case .consentEWS, .consentGraph, .consentMailFlow, .consentActivityData:
@@ -239,7 +238,7 @@ struct Provisioner: ControlHandler {
     }
 
     /// Records the failed step and why; the account stays `provisioning` so the step can be retried.
-    private func fail(account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, error: any Error, logger: Logger) async throws -> ProvisionStep {
+    private func fail(account: ServiceAccount, tenant: Tenant, stage: ProvisioningStage, error: any Error, logger: Logger) async throws -> ProvisioningStep {
         if error is CancellationError { throw error }
         let reason = Self.describe(error)
         try await store.setAccountState(id: account.id, state: .provisioning, provisioningStep: stage.rawValue, provisioningError: reason)
@@ -264,7 +263,7 @@ struct Provisioner: ControlHandler {
                 "provisioning.step": "\(stage.rawValue)", "error.code": "\((error as? TenantSyncError)?.code.rawValue ?? "\(type(of: error))")",
             ]
         )
-        return ProvisionStep(
+        return ProvisioningStep(
             accountID: account.id, tenantID: tenant.id, service: account.service, step: .failed, needsInput: false,
             message: "Step '\(stage.rawValue)' (\(stage.title)) failed; the account stays in provisioning and the step can be retried.",
             error: reason
@@ -362,8 +361,8 @@ struct Provisioner: ControlHandler {
         return try await refresher.accessToken(grantID: grant.id)
     }
 
-    func step(_ account: ServiceAccount, _ kind: ProvisionStep.Kind, needsInput: Bool, message: String) -> ProvisionStep {
-        ProvisionStep(accountID: account.id, tenantID: account.tenantID, service: account.service, step: kind, needsInput: needsInput, message: message)
+    func step(_ account: ServiceAccount, _ kind: ProvisioningStep.Kind, needsInput: Bool, message: String) -> ProvisioningStep {
+        ProvisioningStep(accountID: account.id, tenantID: account.tenantID, service: account.service, step: kind, needsInput: needsInput, message: message)
     }
 
     /// Updates one key of the account's details JSON.

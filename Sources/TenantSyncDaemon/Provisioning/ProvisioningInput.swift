@@ -1,11 +1,10 @@
-import ControlPlane
 import TenantSyncCore
 
 /// What the operator supplied in one `Provision`, `ContinueProvisioning` or `Renew` call.
 struct ProvisioningInput: Sendable {
-    var flow: ConsentFlow = .deviceCode
-    var scope: ScopeChoice?
-    var app: AppCredentials?
+    var flow: ConsentMethod = .deviceCode
+    var scope: ScopeSelection?
+    var app: CustomerApp?
     var licensingModel: LicensingModel?
     var confirmAppPrincipal = false
 }
@@ -15,7 +14,7 @@ enum StageOutcome: Sendable {
     /// Done; go on with the next stage.
     case advance
     /// Return this step to the operator and wait for `ContinueProvisioning`.
-    case wait(ProvisionStep)
+    case wait(ProvisioningStep)
     /// The account is active.
-    case complete(ProvisionStep)
+    case complete(ProvisioningStep)
 }
