@@ -74,21 +74,33 @@ extension DirectorySynchronizer {
 
     /// Reads every group with its members in one `/groups/delta` round (fetching ahead as for users).
     ///
-    /// ``GroupRoundAssembler`` decides when a group's membership is complete enough to write.
+    /// ``MembershipWindow`` decides what each page writes and what comes next; this does the IO it asks for.
     func readGroupRound(
         tenantID: String, token: RunReader, tally: RunTally, progress: @escaping @Sendable (SyncProgress) async -> Void
     ) async throws -> GroupRoundResult {
         let first = graph.url("/groups/delta?$select=displayName,mail,members")
-        var assembler = GroupRoundAssembler()
-        var deltaLink: String?
-        try await forEachPage(first, GraphGroup.self, token: token) { page, _ in
-            let batch = assembler.add(page.value, isLastPage: page.nextLink == nil)
-            if page.nextLink == nil { deltaLink = page.deltaLink }
+        var window = MembershipWindow(first: first, maximumPages: settings.maximumPagesPerRead)
+        let write = { (batch: DirectoryBatch) in
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
         }
-        guard let deltaLink else { throw malformed("a groups delta round without @odata.deltaLink", url: first) }
-        return GroupRoundResult(seenGroups: assembler.seenGroups, ignoredMembers: assembler.ignoredMembers, deltaLink: deltaLink)
+        var url = first
+        var page = try await fetch(url, GraphGroup.self, token: token)
+        while true {
+            switch try window.received(page, from: url) {
+            case .write(let batch, let next):
+                async let prefetched = fetch(next, GraphGroup.self, token: token)
+                try await write(batch)
+                page = try await prefetched
+                url = next
+            case .finish(let batch, let deltaLink):
+                try await write(batch)
+                return GroupRoundResult(seenGroups: window.seenGroups, ignoredMembers: window.ignoredMembers, deltaLink: deltaLink)
+            case .finishWithoutDeltaLink(let batch):
+                try await write(batch)
+                throw malformed("a groups delta round without @odata.deltaLink", url: first)
+            }
+        }
     }
 
     /// Says how many group members of kinds tenantsync does not protect (contacts, devices, ...) a run skipped.
