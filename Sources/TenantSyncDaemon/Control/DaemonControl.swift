@@ -5,6 +5,7 @@ import TenantSyncConfig
 import TenantSyncCore
 
 /// Answers `io.tenantsync.Control` calls from the store and the daemon's services.
+// Over 300 lines: one short method per control call, each mapping wire types to a service, read best side by side.
 struct DaemonControl: ControlHandler {
     let store: any TenantSyncStorage
     let operations: TenantOperations

@@ -8,6 +8,7 @@ import TenantSyncCore
 /// Every service is a list of ``ProvisioningStage``s; the account's
 /// `provisioning_step` records where it stands, so a failed step is retried by
 /// `ContinueProvisioning` or by a new `Provision` for the same tenant and service.
+// Over 300 lines: the operations, the stage loop they enter and the account helpers they share stay together.
 struct Provisioner: AccountProvisioning {
     let store: any TenantSyncStorage & TokenLifecycleStore
     let identity: IdentityPlatformClient
