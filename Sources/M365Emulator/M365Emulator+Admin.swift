@@ -164,7 +164,8 @@ extension M365Emulator {
             let sp = w.tenants[t].apps[key]?.servicePrincipalID ?? RandomMaterial.guid()
             var reg = registration
             if reg.consented == nil { reg.consented = true }
-            w.tenants[t].apps[key] = AppState(registration: reg, servicePrincipalID: sp)
+            let keys = try (reg.certificates ?? []).map { pem throws(EmulatorError) in try AppCertificate(pem: pem) }
+            w.tenants[t].apps[key] = AppState(registration: reg, servicePrincipalID: sp, keyCredentials: keys)
             return w.tenants[t].apps[key]!.publicView
         }
     }

@@ -80,6 +80,7 @@ public struct Daemon: Sendable {
         // below are evaluated at each use), or pushed into their objects by the reload listener at the end.
         let productApp = { @Sendable in
             let microsoft = settings.configuration.microsoft
+            if let certificate = microsoft.clientCertificate { return OAuthClientCredentials(clientID: microsoft.clientID, certificate: certificate) }
             return OAuthClientCredentials(clientID: microsoft.clientID, clientSecret: microsoft.clientSecret)
         }
 
