@@ -71,6 +71,7 @@ let package = Package(
                 .embedInCode("0005_store_write_probe.sql"),
                 .embedInCode("0006_fleet_indexes.sql"),
                 .embedInCode("0007_directory_summary.sql"),
+                .embedInCode("0008_credential_expiry.sql"),
             ]
         ),
 
@@ -217,6 +218,7 @@ let package = Package(
                 "TestSupport",
                 "MicrosoftCloud",
                 "M365Emulator",
+                "Credentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -277,6 +279,7 @@ let package = Package(
                 "TenantSyncDaemon",
                 "TenantSyncStore",
                 "M365Emulator",
+                "Credentials",
                 "MicrosoftCloud",
                 "ControlPlane",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -1,7 +1,6 @@
 import _CryptoExtras
 import Crypto
 import Foundation
-import SwiftASN1
 import TenantSyncCore
 import X509
 
@@ -37,9 +36,13 @@ public struct ClientCertificate: Sendable, Equatable, CustomStringConvertible {
         let certificate: Certificate
         let der: [UInt8]
         do {
-            let document = try PEMDocument(pemString: Self.firstBlock(labelled: "CERTIFICATE", in: certificatePEM) ?? certificatePEM)
-            certificate = try Certificate(pemDocument: document)
-            der = document.derBytes
+            // The thumbprint is of the DER bytes as written (and as uploaded to Microsoft), not of a re-encoding.
+            guard let block = Self.firstBlock(labelled: "CERTIFICATE", in: certificatePEM),
+                  let bytes = Data(base64Encoded: block.dropFirst("-----BEGIN CERTIFICATE-----".count)
+                      .dropLast("-----END CERTIFICATE-----".count).filter { !$0.isWhitespace })
+            else { throw ClientCertificateError(.certificateUnreadable, "no PEM block") }
+            der = Array(bytes)
+            certificate = try Certificate(derEncoded: der)
         } catch {
             throw ClientCertificateError(
                 .certificateUnreadable,
@@ -72,7 +75,7 @@ public struct ClientCertificate: Sendable, Equatable, CustomStringConvertible {
         self.notValidBefore = certificate.notValidBefore
         self.notValidAfter = certificate.notValidAfter
         self.subject = String(describing: certificate.subject)
-        self.certificatePEM = (try? certificate.serializeAsPEM().pemString) ?? certificatePEM
+        self.certificatePEM = Self.firstBlock(labelled: "CERTIFICATE", in: certificatePEM) ?? certificatePEM
         self.privateKey = key
     }
 

@@ -13,18 +13,23 @@ final class StatusReporter: Service, Sendable {
     let deliveryHealth: @Sendable () -> DeliveryHealth
     /// Set while the database refuses writes (the token refresher's last write probe failed).
     let storeWriteFailure: @Sendable () -> StoreWriteFailure?
+    /// The stored credential expiries, nearest first.
+    let credentialExpiries: @Sendable () async throws -> [CredentialExpiry]
     let notifier: SystemdNotifier
     let interval: Duration
     let logger: Logger
 
     init(
         store: any TenantSyncStorage, scheduler: SyncScheduler, deliveryHealth: @escaping @Sendable () -> DeliveryHealth,
-        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil }, notifier: SystemdNotifier, interval: Duration = .seconds(15), logger: Logger
+        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil },
+        credentialExpiries: @escaping @Sendable () async throws -> [CredentialExpiry] = { [] },
+        notifier: SystemdNotifier, interval: Duration = .seconds(15), logger: Logger
     ) {
         self.store = store
         self.scheduler = scheduler
         self.deliveryHealth = deliveryHealth
         self.storeWriteFailure = storeWriteFailure
+        self.credentialExpiries = credentialExpiries
         self.notifier = notifier
         self.interval = interval
         self.logger = logger
@@ -94,7 +99,8 @@ final class StatusReporter: Service, Sendable {
             ),
             degraded: degraded, nextSync: nextSync, alertDelivery: channels,
             unacknowledgedAlerts: try await store.unacknowledgedAlertCount(),
-            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure()
+            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure(),
+            nearestCredentialExpiry: try await credentialExpiries().first.map(CredentialExpiryInfo.init)
         )
     }
 }

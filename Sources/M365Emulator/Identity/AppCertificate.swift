@@ -16,21 +16,33 @@ struct AppCertificate: Sendable {
 
     /// Parses one PEM certificate; only RSA keys are accepted, as Microsoft Entra does for certificate credentials.
     init(pem: String) throws(EmulatorError) {
-        let document: PEMDocument
+        let der: [UInt8]
         let certificate: Certificate
         do {
-            document = try PEMDocument(pemString: pem.trimmingCharacters(in: .whitespacesAndNewlines))
-            certificate = try Certificate(pemDocument: document)
+            // The thumbprints are of the DER bytes as uploaded, so they are decoded here rather than re-encoded.
+            der = try Self.derBytes(pem)
+            certificate = try Certificate(derEncoded: der)
         } catch {
             throw .badRequest("certificate must be one PEM X.509 certificate (-----BEGIN CERTIFICATE-----)")
         }
         guard let key = _RSA.Signing.PublicKey(certificate.publicKey) else {
             throw .badRequest("certificate must hold an RSA key")
         }
-        thumbprintSHA256 = Data(SHA256.hash(data: document.derBytes)).base64URLEncoded
-        thumbprintSHA1 = Data(Insecure.SHA1.hash(data: document.derBytes)).base64URLEncoded
+        thumbprintSHA256 = Data(SHA256.hash(data: der)).base64URLEncoded
+        thumbprintSHA1 = Data(Insecure.SHA1.hash(data: der)).base64URLEncoded
         publicKey = key
         notValidBefore = certificate.notValidBefore.timeIntervalSince1970
         notValidAfter = certificate.notValidAfter.timeIntervalSince1970
+    }
+
+    struct NotPEM: Error {}
+
+    /// The base64 body of the first `CERTIFICATE` block, decoded.
+    static func derBytes(_ pem: String) throws -> [UInt8] {
+        guard let begin = pem.range(of: "-----BEGIN CERTIFICATE-----"),
+              let end = pem.range(of: "-----END CERTIFICATE-----", range: begin.upperBound..<pem.endIndex),
+              let bytes = Data(base64Encoded: pem[begin.upperBound..<end.lowerBound].filter { !$0.isWhitespace })
+        else { throw NotPEM() }
+        return Array(bytes)
     }
 }
