@@ -126,7 +126,7 @@ struct CredentialExpiryMonitorTests {
                 CredentialExpiry(credential: CredentialExpiry.product, accountID: nil, kind: .certificate, thumbprint: "CD34", expiresAt: expires),
                 at: f.wall.now
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
+            try await withThrowingTaskGroup(of: Void.self) { group throws in
                 group.addTask { try await f.monitor.run() }
                 #expect(try await eventually("the first check is done and the service sleeps") { f.clock.sleeperCount == 1 })
                 #expect(try await f.alerts().isEmpty)

@@ -47,10 +47,21 @@ struct CertificateCredentialRefreshTests {
             let grant = try await Self.evaluationGrant(f)
             // Only the certificate authenticates from here: the product's secret is gone.
             try f.emulator.setSecret(tenant: f.tenant.id, appId: EmulatorDefaults.clientID, secret: "not-known-to-the-daemon")
-            try await f.makeDue(grant.id)
+            // Making a grant due moves the test's wall clock; Microsoft's clock moves with it, or every assertion
+            // would look signed in the future (AADSTS700024).
+            var emulatorLead: TimeInterval = 0
+            func due() async throws {
+                try await f.makeDue(grant.id)
+                let lead = f.wall.now.timeIntervalSince(Date())
+                if lead > emulatorLead {
+                    try f.emulator.advanceClock(by: lead - emulatorLead)
+                    emulatorLead = lead
+                }
+            }
+            try await due()
             let refresher = Self.refresher(f, certificate: certificate)
             #expect(await refresher.refreshIfDue(grantID: grant.id, onDemand: false), "a token with the certificate")
-            try await f.makeDue(grant.id)
+            try await due()
             #expect(await refresher.refreshIfDue(grantID: grant.id, onDemand: false), "and again, with a new assertion")
 
             let expected: Int
@@ -59,12 +70,12 @@ struct CertificateCredentialRefreshTests {
                 try f.emulator.removeCertificate(tenant: f.tenant.id, appId: EmulatorDefaults.clientID, thumbprint: thumbprint)
                 expected = 700027
             case .clockBehind:
-                f.wall.advance(seconds: -3_600)
+                // Microsoft's clock an hour ahead of the host's: every assertion has expired on arrival.
+                try f.emulator.advanceClock(by: 3_600)
                 expected = 700024
             }
-            try await f.makeDue(grant.id)
+            try await due()
             #expect(await !refresher.refreshIfDue(grantID: grant.id, onDemand: false))
-            try await f.makeDue(grant.id)
             #expect(await !refresher.refreshIfDue(grantID: grant.id, onDemand: true))
             let incidents = try await f.store.openIncidents()
             #expect(incidents.count == 1, "one incident, however often it is retried")
