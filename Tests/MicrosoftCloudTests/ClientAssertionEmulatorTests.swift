@@ -106,6 +106,8 @@ struct ClientAssertionEmulatorTests {
                 try ClientAssertion.make(certificate: certificate, clientID: clientID, audience: audience, now: now, id: id).reveal
             }
             let expected: Int
+            // Words of the reason Microsoft gives, where one code covers several causes.
+            var reason: String?
             var assertion: String
             switch bad {
             case .wrongKey:
@@ -115,6 +117,7 @@ struct ClientAssertionEmulatorTests {
                 assertion = input + "." + (try stranger.signPS256(Data(input.utf8))).base64EncodedString()
                     .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
                 expected = 700027
+                reason = "did not match"
             case .expired:
                 assertion = try make(certificate, now: Date().addingTimeInterval(-3_600))
                 expected = 700024
@@ -126,6 +129,7 @@ struct ClientAssertionEmulatorTests {
             case .unknownThumbprint:
                 assertion = try make(stranger)
                 expected = 700027
+                reason = "key was not found"
             case .wrongAudience:
                 assertion = try make(certificate, audience: "https://login.microsoftonline.com/common/oauth2/v2.0/token")
                 expected = 700023
@@ -139,12 +143,14 @@ struct ClientAssertionEmulatorTests {
                     .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
                 assertion = "\(header).\(good[1])."
                 expected = 700027
+                reason = "signing algorithm"
             }
             let error = try await Self.post(c, assertion: assertion)
             #expect(error.httpStatus == 401, "\(bad)")
             #expect(error.error == "invalid_client", "\(bad)")
             #expect(error.errorCodes == [expected], "\(bad): \(error.errorCodes)")
             #expect(TokenErrorClassifier.classify(error.failure) == .permanent(.clientCredentialsInvalid), "\(bad)")
+            if let reason { #expect(error.errorDescription?.contains(reason) == true, "\(bad): \(error.errorDescription ?? "")") }
         }
     }
 
