@@ -31,10 +31,13 @@ public struct CredentialExpiryMonitor<C: Clock<Duration>>: Service {
     }
 
     public func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                await check()
-                try await clock.sleep(for: interval)
+        while !Task.isCancelled {
+            await check()
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
+            } catch {
+                // Shutdown (or cancellation) ends the wait: a normal end, not a service failure.
+                return
             }
         }
     }
