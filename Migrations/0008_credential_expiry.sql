@@ -7,13 +7,7 @@
 -- or 0 for "expired"), so each alert is raised once, across restarts; a new
 -- expiry (a rotated secret or certificate) clears it.
 --
--- A Teams Chat app may authenticate with a certificate instead of a secret:
--- its certificate (public) and its private key, sealed like the secret.
---
 -- Expiries stored before this version (a Teams app secret's) are carried over.
-
-ALTER TABLE service_accounts ADD COLUMN client_certificate_pem TEXT;
-ALTER TABLE service_accounts ADD COLUMN client_key_sealed BLOB;
 
 CREATE TABLE credential_expiries (
     credential   TEXT PRIMARY KEY,            -- 'product' or 'account:<id>'

@@ -86,9 +86,8 @@ public struct CredentialExpiryMonitor<C: Clock<Duration>>: Service {
             tenantID = account.tenantID
             whose = "the \(account.service.displayName) app of \(domain)"
             consequence = "the \(account.service.displayName) service account \(account.id) of \(domain) stops being protected"
-            let command = expiry.kind == .certificate
-                ? "tenantsyncctl renew \(account.id) --app-id \(account.appID ?? "ID") --certificate-file FILE --key-file FILE"
-                : "tenantsyncctl renew \(account.id) --app-id \(account.appID ?? "ID") --secret-file FILE --secret-expires YYYY-MM-DD"
+            // A Teams Chat app authenticates with a secret (certificates for Teams apps are not supported yet).
+            let command = "tenantsyncctl renew \(account.id) --app-id \(account.appID ?? "ID") --secret-file FILE --secret-expires YYYY-MM-DD"
             facts.command = command
             remedy = "Add a new \(what) to the app registration in Microsoft Entra ID, then run: \(command)"
         } else {
