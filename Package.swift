@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
@@ -70,6 +71,18 @@ let package = Package(
                 .embedInCode("0005_store_write_probe.sql"),
                 .embedInCode("0006_fleet_indexes.sql"),
                 .embedInCode("0007_directory_summary.sql"),
+                .embedInCode("0008_credential_expiry.sql"),
+            ]
+        ),
+
+        // Key material: certificate credentials, client assertions, owner-only key files.
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "TenantSyncCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ]
         ),
 
@@ -78,6 +91,7 @@ let package = Package(
             name: "TenantSyncStore",
             dependencies: [
                 "TenantSyncCore",
+                "Credentials",
                 "Migrations",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -89,6 +103,7 @@ let package = Package(
             name: "TenantSyncConfig",
             dependencies: [
                 "TenantSyncCore",
+                "Credentials",
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -96,6 +111,7 @@ let package = Package(
             name: "MicrosoftCloud",
             dependencies: [
                 "TenantSyncCore",
+                "Credentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -149,6 +165,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -179,7 +197,10 @@ let package = Package(
         // in-memory log capture, condition waits, test users and the control-socket fuzzer.
         .target(
             name: "TestSupport",
-            dependencies: ["ControlPlane", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ControlPlane", .product(name: "Logging", package: "swift-log"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+            ],
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
@@ -190,13 +211,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
-        .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig", "TenantSyncCore"]),
+        .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig", "TenantSyncCore", "TestSupport"]),
         .testTarget(
             name: "MicrosoftCloudTests",
             dependencies: [
                 "TestSupport",
                 "MicrosoftCloud",
                 "M365Emulator",
+                "Credentials",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -257,6 +279,7 @@ let package = Package(
                 "TenantSyncDaemon",
                 "TenantSyncStore",
                 "M365Emulator",
+                "Credentials",
                 "MicrosoftCloud",
                 "ControlPlane",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -26,6 +26,9 @@ public struct AppRegistration: Sendable, Codable, Equatable {
     public var consented: Bool?
     /// Evaluation budget: Graph calls per calendar month; past it Graph answers 402 Payment Required.
     public var monthlyCallLimit: Int?
+    /// PEM certificates uploaded as credentials (Graph `keyCredentials`): client assertions signed by their keys are
+    /// accepted. Public material, so the admin API returns them.
+    public var certificates: [String]?
 
     public init(appId: String, displayName: String? = nil, secret: String? = nil, secretExpired: Bool? = nil,
                 graphPermissions: [String]? = nil, outlookPermissions: [String]? = nil,
@@ -71,6 +74,8 @@ struct AppState {
     var servicePrincipalID: String
     var callsThisMonth = 0
     var monthKey = ""
+    /// `registration.certificates`, parsed once when they are registered.
+    var keyCredentials: [AppCertificate] = []
 
     var consented: Bool { registration.consented ?? true }
 

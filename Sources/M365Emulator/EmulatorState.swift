@@ -40,6 +40,8 @@ struct World: @unchecked Sendable {
     var authorizationCodes: [String: AuthorizationCodeRecord] = [:]
     var deviceCodes: [String: DeviceCodeRecord] = [:]
     var deviceCodeByUserCode: [String: String] = [:]
+    /// Client assertion ids (`appId jti`) already accepted, with their `exp`: a second use is a replay.
+    var seenAssertions: [String: Double] = [:]
     var faults: [FaultRule] = []
     var nextFaultID = 1
     var random: SeededGenerator = {

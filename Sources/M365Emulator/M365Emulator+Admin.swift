@@ -159,12 +159,14 @@ extension M365Emulator {
     @discardableResult
     public func registerApp(tenant: String, _ registration: AppRegistration) throws(EmulatorError) -> AppRegistration {
         guard !registration.appId.isEmpty else { throw .badRequest("appId is required") }
-        return try withTenant(tenant) { w, t in
+        return try withTenant(tenant) { w, t throws(EmulatorError) in
             let key = registration.appId.lowercased()
             let sp = w.tenants[t].apps[key]?.servicePrincipalID ?? RandomMaterial.guid()
             var reg = registration
             if reg.consented == nil { reg.consented = true }
-            w.tenants[t].apps[key] = AppState(registration: reg, servicePrincipalID: sp)
+            var keys: [AppCertificate] = []
+            for pem in reg.certificates ?? [] { keys.append(try AppCertificate(pem: pem)) }
+            w.tenants[t].apps[key] = AppState(registration: reg, servicePrincipalID: sp, keyCredentials: keys)
             return w.tenants[t].apps[key]!.publicView
         }
     }

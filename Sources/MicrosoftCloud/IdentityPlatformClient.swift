@@ -43,14 +43,14 @@ public struct IdentityPlatformClient: Sendable {
     /// Microsoft rotates refresh tokens: the returned set carries the new one, which must
     /// be stored before the access token is used. If Microsoft sends none, the old one is kept.
     public func refresh(tenant: String, client: OAuthClientCredentials, refreshToken: Secret, scopes: [String]) async throws -> TokenSet {
-        var form = client.formPairs
+        var form = try clientForm(client, tenant: tenant)
         form += [("grant_type", "refresh_token"), ("refresh_token", refreshToken.reveal), ("scope", scopes.joined(separator: " "))]
         return try await token(tenant: tenant, operation: "refresh_token", form: form, fallbackRefreshToken: refreshToken, scopes: scopes)
     }
 
     /// Gets an app-only token with a client secret (`grant_type=client_credentials`).
     public func clientCredentials(tenant: String, client: OAuthClientCredentials, scope: String) async throws -> TokenSet {
-        var form = client.formPairs
+        var form = try clientForm(client, tenant: tenant)
         form += [("grant_type", "client_credentials"), ("scope", scope)]
         return try await token(tenant: tenant, operation: "client_credentials", form: form, fallbackRefreshToken: nil, scopes: [scope])
     }
@@ -82,13 +82,14 @@ public struct IdentityPlatformClient: Sendable {
     ) async throws -> TokenSet {
         var interval = authorization.interval
         let deadline = clock.now.advanced(by: authorization.expiresIn)
-        var form = client.formPairs
-        form += [("grant_type", Self.deviceCodeGrantType), ("device_code", authorization.deviceCode.reveal)]
         while true {
             try await clock.sleep(for: interval)
             guard clock.now < deadline else {
                 throw IdentityPlatformError(operation: "device_code", error: "expired_token")
             }
+            // Per poll: a certificate client's assertion must not be sent twice.
+            var form = try clientForm(client, tenant: tenant)
+            form += [("grant_type", Self.deviceCodeGrantType), ("device_code", authorization.deviceCode.reveal)]
             do {
                 return try await token(
                     tenant: tenant, operation: "device_code", form: form, fallbackRefreshToken: nil, scopes: authorization.scopes
@@ -145,7 +146,7 @@ public struct IdentityPlatformClient: Sendable {
     public func redeemAuthorizationCode(
         tenant: String, client: OAuthClientCredentials, code: Secret, redirectURI: String, pkce: PKCE, scopes: [String]
     ) async throws -> TokenSet {
-        var form = client.formPairs
+        var form = try clientForm(client, tenant: tenant)
         form += [
             ("grant_type", "authorization_code"), ("code", code.reveal), ("redirect_uri", redirectURI),
             ("code_verifier", pkce.verifier.reveal), ("scope", scopes.joined(separator: " ")),
@@ -154,6 +155,11 @@ public struct IdentityPlatformClient: Sendable {
     }
 
     // MARK: HTTP
+
+    /// The client's own fields; a certificate client signs a new assertion for this tenant's token endpoint.
+    private func clientForm(_ client: OAuthClientCredentials, tenant: String) throws -> [(String, String)] {
+        try client.formPairs(audience: endpoints.tokenURL(tenant: tenant), now: now())
+    }
 
     private func token(
         tenant: String, operation: String, form: [(String, String)], fallbackRefreshToken: Secret?, scopes: [String]

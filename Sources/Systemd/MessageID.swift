@@ -58,6 +58,10 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let inlineOutboundUpgraded = MessageID("9c92cfc7ee3e4c6fac232de4807bba31")
     /// An Exchange Online (Inline Mode) account was granted the permission to read activity data.
     public static let activityDataGranted = MessageID("9ab5c61c03ee4b7eb0780bb1e48132c7")
+    /// An app credential (client secret or certificate) expires within 30, 7 or 1 days.
+    public static let credentialExpiring = MessageID("3faf4c184202454e897e885f81de1a44")
+    /// An app credential has expired: Microsoft refuses the tokens it would get.
+    public static let credentialExpired = MessageID("9cb7aa9b8ef749ecb71a56bda822d242")
 
     /// Every id of the catalog, by a stable name (the name is the alert kind where one exists).
     public static let catalog: [(name: String, id: MessageID)] = [
@@ -80,6 +84,8 @@ public struct MessageID: RawRepresentable, Hashable, Sendable, CustomStringConve
         ("evaluation-budget-exhausted", evaluationBudgetExhausted),
         ("inline-outbound-upgraded", inlineOutboundUpgraded),
         ("activity-data-granted", activityDataGranted),
+        ("credential-expiring", credentialExpiring),
+        ("credential-expired", credentialExpired),
     ]
 
     /// The id for an event or alert kind such as `token-invalid`, if the catalog has one.

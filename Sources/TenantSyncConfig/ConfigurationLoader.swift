@@ -81,7 +81,8 @@ public struct ConfigurationLoader: Sendable {
 
         if let microsoft = try reader.table(table, "microsoft", path: "microsoft") {
             try reader.allowOnly(
-                ["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout"], in: microsoft, path: "microsoft"
+                ["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout",
+                 "client_secret_expires", "client_certificate_file", "client_key_file"], in: microsoft, path: "microsoft"
             )
             if let value = try reader.endpoint(microsoft, "authority", path: "microsoft.authority") { configuration.microsoft.authority = value }
             if let value = try reader.endpoint(microsoft, "graph", path: "microsoft.graph") { configuration.microsoft.graph = value }
@@ -99,6 +100,7 @@ public struct ConfigurationLoader: Sendable {
             if let value = try reader.duration(microsoft, "request_timeout", path: "microsoft.request_timeout", minimum: .seconds(1)) {
                 configuration.microsoft.requestTimeout = value
             }
+            try readCertificateKeys(microsoft, into: &configuration, reader: reader)
         }
 
         if let smtp = try reader.table(table, "smtp", path: "smtp") {
@@ -233,10 +235,14 @@ public struct ConfigurationLoader: Sendable {
             }
             return Secret(value)
         }
-        configuration.microsoft.clientSecret = try read(
-            configuration.microsoft.clientSecretFile, credential: ConfigurationDefaults.clientSecretCredential,
-            key: "microsoft.client_secret_file"
-        )
+        if configuration.microsoft.clientCertificateFile == nil {
+            configuration.microsoft.clientSecret = try read(
+                configuration.microsoft.clientSecretFile, credential: ConfigurationDefaults.clientSecretCredential,
+                key: "microsoft.client_secret_file"
+            )
+        } else {
+            configuration.microsoft.clientCertificate = try readClientCertificate(configuration.microsoft, file: file, reader: reader)
+        }
         configuration.smtp.password = try read(
             configuration.smtp.passwordFile, credential: ConfigurationDefaults.smtpPasswordCredential, key: "smtp.password_file"
         )

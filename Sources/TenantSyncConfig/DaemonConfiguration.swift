@@ -1,3 +1,5 @@
+import Credentials
+import Foundation
 import TenantSyncCore
 
 /// Everything `tenantsyncd.toml` can say, with every default filled in.
@@ -36,6 +38,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var clientSecretFile: String?
         public var clientSecret: Secret?
         public var requestTimeout: Duration
+        /// `client_secret_expires`: when the secret stops working (start of that day, UTC), for the expiry alerts.
+        public var clientSecretExpires: Date? = nil
+        /// `client_certificate_file` (PEM): the app authenticates with a certificate instead of a secret.
+        public var clientCertificateFile: String? = nil
+        /// `client_key_file` (PEM private key); default: the systemd credential `microsoft-client-key`.
+        public var clientKeyFile: String? = nil
+        /// The certificate and its key, read and matched at load; set exactly when `clientCertificateFile` is.
+        public var clientCertificate: ClientCertificate? = nil
     }
 
     public enum SMTPSecurity: String, Sendable, Equatable, CaseIterable {
@@ -171,5 +181,6 @@ public enum ConfigurationDefaults {
     public static let clientID = "5f1e2c3a-7b4d-4e8f-9a0b-1c2d3e4f5a6b"
     /// The systemd credential names read when no file is configured.
     public static let clientSecretCredential = "microsoft-client-secret"
+    public static let clientKeyCredential = "microsoft-client-key"
     public static let smtpPasswordCredential = "smtp-password"
 }

@@ -86,6 +86,30 @@ struct TableReader {
         return result
     }
 
+    /// A calendar date, as a TOML local date (`2027-06-30`) or the same text quoted; the start of that day, UTC.
+    func date(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> Date? {
+        guard let value = table[key] else { return nil }
+        var parts: (Int, Int, Int)?
+        if value.type == .date, let date = value.date {
+            parts = (date.year, date.month, date.day)
+        } else if let text = value.string {
+            let fields = text.split(separator: "-", omittingEmptySubsequences: false)
+            if fields.count == 3, fields[0].count == 4, fields[1].count == 2, fields[2].count == 2,
+               let year = Int(fields[0]), let month = Int(fields[1]), let day = Int(fields[2]) {
+                parts = (year, month, day)
+            }
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        guard let (year, month, day) = parts,
+              let result = calendar.date(from: DateComponents(year: year, month: month, day: day)),
+              calendar.component(.day, from: result) == day
+        else {
+            throw error(path, "\(path) must be a date written like 2027-06-30")
+        }
+        return result
+    }
+
     func path(_ table: TOMLTable, _ key: String, path: String) throws(ConfigurationError) -> String? {
         guard let text = try string(table, key, path: path) else { return nil }
         guard !text.isEmpty else { throw error(path, "\(path) must not be empty") }

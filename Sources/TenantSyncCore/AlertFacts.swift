@@ -66,6 +66,18 @@ public struct AlertFacts: Sendable, Equatable, Codable {
     /// What went wrong, in words (provisioning failed).
     public var error: String?
 
+    // Credential expiry.
+    /// `secret` or `certificate`.
+    public var credentialKind: String?
+    /// The application (client) id the credential belongs to.
+    public var credentialAppID: String?
+    /// When it stops working, ISO 8601 UTC.
+    public var credentialExpires: String?
+    /// Whole days left (0 once expired).
+    public var credentialDaysLeft: Int?
+    /// A certificate's SHA-1 thumbprint (hex), as the Entra admin center lists it.
+    public var credentialThumbprint: String?
+
     public init(
         tenantID: String? = nil, tenantDomain: String? = nil, service: ServiceKind? = nil, accountID: Int64? = nil,
         accountState: AccountState? = nil, grantID: Int64? = nil, grantName: String? = nil, reason: String? = nil,
@@ -74,7 +86,9 @@ public struct AlertFacts: Sendable, Equatable, Codable {
         usersAdded: Int? = nil, groupsAdded: Int? = nil, usersBefore: Int? = nil, removedUsers: Int? = nil,
         removedGroups: Int? = nil, removedShare: String? = nil, threshold: String? = nil, confirmCommand: String? = nil,
         discardCommand: String? = nil, budgetUsed: Int? = nil, budgetLimit: Int? = nil, budgetMonth: String? = nil,
-        connector: String? = nil, provisioningStep: String? = nil, error: String? = nil
+        connector: String? = nil, provisioningStep: String? = nil, error: String? = nil,
+        credentialKind: String? = nil, credentialAppID: String? = nil, credentialExpires: String? = nil, credentialDaysLeft: Int? = nil,
+        credentialThumbprint: String? = nil
     ) {
         self.tenantID = tenantID
         self.tenantDomain = tenantDomain
@@ -107,6 +121,11 @@ public struct AlertFacts: Sendable, Equatable, Codable {
         self.connector = connector
         self.provisioningStep = provisioningStep
         self.error = error
+        self.credentialKind = credentialKind
+        self.credentialAppID = credentialAppID
+        self.credentialExpires = credentialExpires
+        self.credentialDaysLeft = credentialDaysLeft
+        self.credentialThumbprint = credentialThumbprint
     }
 
     /// The facts every alert about one service account starts from.
@@ -149,6 +168,11 @@ public struct AlertFacts: Sendable, Equatable, Codable {
         case connector = "mail_flow.connector"
         case provisioningStep = "provisioning.step"
         case error = "error"
+        case credentialKind = "credential.kind"
+        case credentialAppID = "credential.app_id"
+        case credentialExpires = "credential.expires"
+        case credentialDaysLeft = "credential.days_left"
+        case credentialThumbprint = "credential.thumbprint"
 
         /// The names versions before the shared vocabulary stored (token alerts, mass-deletion holds).
         var legacyNames: [String] {
@@ -239,6 +263,11 @@ public struct AlertFacts: Sendable, Equatable, Codable {
         connector = text(.connector)
         provisioningStep = text(.provisioningStep)
         error = text(.error)
+        credentialKind = text(.credentialKind)
+        credentialAppID = text(.credentialAppID)
+        credentialExpires = text(.credentialExpires)
+        credentialDaysLeft = integer(.credentialDaysLeft).map { Int($0) }
+        credentialThumbprint = text(.credentialThumbprint)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -275,5 +304,10 @@ public struct AlertFacts: Sendable, Equatable, Codable {
         try container.encodeIfPresent(connector, forKey: .connector)
         try container.encodeIfPresent(provisioningStep, forKey: .provisioningStep)
         try container.encodeIfPresent(error, forKey: .error)
+        try container.encodeIfPresent(credentialKind, forKey: .credentialKind)
+        try container.encodeIfPresent(credentialAppID, forKey: .credentialAppID)
+        try container.encodeIfPresent(credentialExpires, forKey: .credentialExpires)
+        try container.encodeIfPresent(credentialDaysLeft, forKey: .credentialDaysLeft)
+        try container.encodeIfPresent(credentialThumbprint, forKey: .credentialThumbprint)
     }
 }

@@ -105,6 +105,9 @@ public actor ConfigurationReloader: Service {
         check("microsoft.client_id", old.microsoft.clientID, new.microsoft.clientID)
         // The secret's content, re-read at each reload: a rotated secret in the same file counts as a change.
         check("microsoft.client_secret_file", old.microsoft.clientSecret, new.microsoft.clientSecret)
+        check("microsoft.client_secret_expires", old.microsoft.clientSecretExpires, new.microsoft.clientSecretExpires)
+        // Likewise the certificate and key re-read at each reload: that is how a rotated certificate takes over.
+        check("microsoft.client_certificate_file", old.microsoft.clientCertificate, new.microsoft.clientCertificate)
         check("smtp.host", old.smtp.host, new.smtp.host)
         check("smtp.port", old.smtp.port, new.smtp.port)
         check("smtp.security", old.smtp.security, new.smtp.security)

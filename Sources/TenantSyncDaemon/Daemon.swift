@@ -80,6 +80,7 @@ public struct Daemon: Sendable {
         // below are evaluated at each use), or pushed into their objects by the reload listener at the end.
         let productApp = { @Sendable in
             let microsoft = settings.configuration.microsoft
+            if let certificate = microsoft.clientCertificate { return OAuthClientCredentials(clientID: microsoft.clientID, certificate: certificate) }
             return OAuthClientCredentials(clientID: microsoft.clientID, clientSecret: microsoft.clientSecret)
         }
 
@@ -127,6 +128,9 @@ public struct Daemon: Sendable {
             coordinator: coordinator, alertChannels: channels.names,
             consentTimeout: configuration.provisioning.consentTimeout, meter: budget, logger: logger
         )
+        // Credential expiry: the product app's, as configured now; the Teams apps' were stored at provisioning.
+        try await Self.recordProductCredentialExpiry(configuration, store: store)
+        let expiryMonitor = CredentialExpiryMonitor(store: store, alertChannels: channels.names, clock: ContinuousClock(), logger: logger)
         await reloader.onReload { running, next in
             // Synchronous first (see `onReload`): the refresher's settings, then the channel set inside `reconfigure`.
             let nextChannels = channelFactory.channels(next)
@@ -138,10 +142,18 @@ public struct Daemon: Sendable {
             }
             // A raised `sync.max_concurrent_tenants` may start queued runs now.
             await coordinator.settingsChanged()
+            // A rotated certificate or secret: its expiry replaces the old one's, whose alerts no longer apply.
+            do {
+                try await Self.recordProductCredentialExpiry(next, store: store)
+                await expiryMonitor.check()
+            } catch {
+                logger.error("The product app's credential expiry could not be stored after a reload", metadata: ["error": "\(error)"])
+            }
         }
         let status = StatusReporter(
             store: store, scheduler: scheduler, deliveryHealth: { dispatcher.health },
-            storeWriteFailure: { refresher.storeWriteFailure }, notifier: notifier, logger: logger
+            storeWriteFailure: { refresher.storeWriteFailure }, credentialExpiries: { try await store.credentialExpiries() },
+            notifier: notifier, logger: logger
         )
 
         // The control socket: inherited from systemd socket activation, or created here.
@@ -175,7 +187,7 @@ public struct Daemon: Sendable {
                 "config.file": "\(configuration.sourceFile)",
             ]
         )
-        var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status]
+        var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status, expiryMonitor]
         // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }

@@ -125,6 +125,7 @@ extension SQLiteStore: AccountStore {
                 arguments: [appID, sealed, Timestamp.text(expiresAt), Timestamp.text(.now), accountID]
             )
             try Self.requireChange(db, accountID: accountID)
+            try Self.recordAccountSecretExpiry(db, accountID: accountID, expiresAt: expiresAt, at: .now)
         }
     }
 

@@ -112,6 +112,7 @@ extension SQLiteStore: TokenLifecycleStore {
                         """,
                     arguments: [update.appID, secretSealed, Timestamp.text(update.expiresAt), now, grant.accountID]
                 )
+                try Self.recordAccountSecretExpiry(db, accountID: grant.accountID, expiresAt: update.expiresAt, at: renewal.at)
             }
             let resolved = try Row.fetchAll(
                 db, sql: "SELECT * FROM incidents WHERE grant_id = ? AND resolved_at IS NULL ORDER BY id", arguments: [grantID]

@@ -1,3 +1,4 @@
+import Credentials
 import Foundation
 import TenantSyncCore
 #if canImport(Glibc)
@@ -54,52 +55,12 @@ public enum SecretKeyFile {
     /// Reads the file through one descriptor, checking that descriptor's owner and mode (no window
     /// between the check and the read for the file to be swapped).
     private static func read(path: String, requirePrivate: Bool) throws -> Data {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let reason = errno == ENOENT ? "does not exist" : "cannot be read (\(String(cString: strerror(errno))))"
-            throw TenantSyncError(
-                .secretKeyUnavailable, "The secret key file \(path) \(reason); check its owner and mode.", context: ["key.path": path]
-            )
-        }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            throw TenantSyncError(.secretKeyUnavailable, "The secret key file \(path) is not a regular file.", context: ["key.path": path])
-        }
-        if requirePrivate {
-            let user = geteuid()
-            if status.st_uid != user {
-                throw TenantSyncError(
-                    .secretKeyUnavailable,
-                    "The secret key file \(path) belongs to uid \(status.st_uid), not to the daemon's user (uid \(user)); another user could replace the key. Run `chown \(user) \(path)` if the file is the right one.",
-                    context: ["key.path": path, "reason": "owner", "key.uid": "\(status.st_uid)", "daemon.uid": "\(user)"]
-                )
-            }
-            if status.st_mode & 0o077 != 0 {
-                let mode = String(status.st_mode & 0o777, radix: 8)
-                throw TenantSyncError(
-                    .secretKeyUnavailable,
-                    "The secret key file \(path) has mode \(mode): group or others may read or change it. Run `chmod 600 \(path)` and consider the key exposed to whoever could read it.",
-                    context: ["key.path": path, "reason": "mode", "key.mode": mode]
-                )
-            }
-        }
-        var data = Data()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else {
-                throw TenantSyncError(
-                    .secretKeyUnavailable, "The secret key file \(path) cannot be read: \(String(cString: strerror(errno))).", context: ["key.path": path]
-                )
-            }
-            if count == 0 { break }
-            data.append(contentsOf: buffer[0..<count])
+        do {
             // A key is 32 bytes or 44 characters; a large file is not a key file.
-            guard data.count <= 4096 else { break }
+            return try PrivateFile.read(path: path, what: "secret key file", requirePrivate: requirePrivate, maximumBytes: 4096)
+        } catch {
+            throw TenantSyncError(.secretKeyUnavailable, error.message, context: error.context)
         }
-        return data
     }
 
     /// Writes a new key so that the file at `path` is either absent or complete, whatever crashes.

@@ -11,6 +11,9 @@ struct AppOptions: ParsableArguments {
     @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding that application's client secret.", valueName: "file"))
     var secretFile: String?
 
+    @Option(name: .customLong("secret-expires"), help: ArgumentHelp("When that secret expires (as Entra shows it), for the credential-expiring alerts 30, 7 and 1 days ahead.", valueName: "YYYY-MM-DD"))
+    var secretExpires: String?
+
     @Option(name: .customLong("licensing-model"), help: ArgumentHelp("Teams Chat licensing model: A, B or evaluation.", valueName: "A|B|evaluation"))
     var licensingModel: String?
 
@@ -20,6 +23,12 @@ struct AppOptions: ParsableArguments {
     func validate() throws {
         if (appID == nil) != (secretFile == nil) {
             throw ValidationError("--app-id and --secret-file go together")
+        }
+        if secretExpires != nil, secretFile == nil {
+            throw ValidationError("--secret-expires goes with --secret-file")
+        }
+        if let secretExpires, Self.date(secretExpires) == nil {
+            throw ValidationError("--secret-expires must be a date written like 2027-06-30, not \(secretExpires)")
         }
         if let licensingModel, LicensingModel(argument: licensingModel) == nil {
             throw ValidationError("--licensing-model must be A, B or evaluation, not \(licensingModel)")
@@ -40,7 +49,18 @@ struct AppOptions: ParsableArguments {
         }
         let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty else { throw CtlError(message: "the secret file \(secretFile) is empty", exitCode: CtlExitStatus.dataError) }
-        return AppCredentials(appID: appID, clientSecret: Secret(secret))
+        return AppCredentials(appID: appID, clientSecret: Secret(secret), secretExpiresAt: secretExpires.flatMap(Self.date))
+    }
+
+    /// `YYYY-MM-DD` as the start of that day in UTC.
+    static func date(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.isLenient = false
+        guard let date = formatter.date(from: text), formatter.string(from: date) == text else { return nil }
+        return date
     }
 }
 

@@ -28,6 +28,11 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
                 }
                 print(indent(table.render()))
             }
+            if let expiry = status.nearestCredentialExpiry {
+                let whose = expiry.accountID.map { "Teams Chat app of account \($0)" } ?? "product app"
+                let thumbprint = expiry.thumbprint.map { " \($0)" } ?? ""
+                print("Nearest credential expiry: \(expiry.kind)\(thumbprint) of the \(whose) at \(Show.time(expiry.expiresAt))")
+            }
             if let next = status.nextSync {
                 print("Next sync: \(next.tenantDomain) at \(Show.time(next.at))")
             } else {

@@ -66,7 +66,8 @@ struct AlertFactsTests {
             reason: "d", oauthError: "e", aadstsCode: 3, traceID: "f", correlationID: "g", failure: "h", resolvedIncidents: 4, command: "i",
             syncRun: 5, usersAdded: 6, groupsAdded: 7, usersBefore: 8, removedUsers: 9, removedGroups: 10, removedShare: "j", threshold: "k",
             confirmCommand: "l", discardCommand: "m", budgetUsed: 11, budgetLimit: 12, budgetMonth: "n", connector: "o",
-            provisioningStep: "p", error: "q"
+            provisioningStep: "p", error: "q", credentialKind: "r", credentialAppID: "s", credentialExpires: "t", credentialDaysLeft: 13,
+            credentialThumbprint: "u"
         )
         #expect(Set(full.entries.map(\.key)) == Set(AlertFacts.CodingKeys.allCases))
     }

@@ -15,11 +15,13 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var heldSyncs: [SyncRunInfo]?
     /// Set while the database refuses writes (token refreshes are paused); `nil` when it accepts them.
     public var storeWriteFailure: StoreWriteFailure?
+    /// The app credential that expires first; `nil` when none with an expiry is known (and from older daemons).
+    public var nearestCredentialExpiry: CredentialExpiryInfo?
 
     public init(
         version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
         alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil,
-        storeWriteFailure: StoreWriteFailure? = nil
+        storeWriteFailure: StoreWriteFailure? = nil, nearestCredentialExpiry: CredentialExpiryInfo? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -30,6 +32,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         self.unacknowledgedAlerts = unacknowledgedAlerts
         self.heldSyncs = heldSyncs
         self.storeWriteFailure = storeWriteFailure
+        self.nearestCredentialExpiry = nearestCredentialExpiry
     }
 }
 

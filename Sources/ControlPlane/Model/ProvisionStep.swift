@@ -102,27 +102,33 @@ public struct AppCredentials: Codable, Sendable, Equatable {
     public var appID: String
     /// Travels only over the control socket; never printed.
     public var clientSecret: Secret
+    /// When the secret expires (`--secret-expires`), for the expiry alerts; `nil` when not given.
+    public var secretExpiresAt: Date?
 
-    public init(appID: String, clientSecret: Secret) {
+    public init(appID: String, clientSecret: Secret, secretExpiresAt: Date? = nil) {
         self.appID = appID
         self.clientSecret = clientSecret
+        self.secretExpiresAt = secretExpiresAt
     }
 
     enum CodingKeys: String, CodingKey {
         case appID
         case clientSecret
+        case secretExpiresAt
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.appID = try container.decode(String.self, forKey: .appID)
         self.clientSecret = Secret(try container.decode(String.self, forKey: .clientSecret))
+        self.secretExpiresAt = try container.decodeIfPresent(Date.self, forKey: .secretExpiresAt)
     }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(appID, forKey: .appID)
         try container.encode(clientSecret.reveal, forKey: .clientSecret)
+        try container.encodeIfPresent(secretExpiresAt, forKey: .secretExpiresAt)
     }
 }
 

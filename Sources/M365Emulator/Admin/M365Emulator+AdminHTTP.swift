@@ -31,6 +31,11 @@ extension M365Emulator {
         var expired: Bool?
     }
 
+    private struct KeyBody: Decodable {
+        var certificate: String?
+        var thumbprint: String?
+    }
+
     private struct Count: Encodable { var revoked: Int }
 
     /// `{"milliseconds": 50}`, `{"latency": "50ms"}`, or `{}` / `{"milliseconds": null}` for the emulator's default.
@@ -176,6 +181,18 @@ extension M365Emulator {
             } else {
                 try removeSecret(tenant: tenant, appId: rest[1], secret: secret)
             }
+            return Self.noContent
+        case ("POST", 3, "apps") where rest[2] == "addKey":
+            guard let certificate = try decode(KeyBody.self, request).certificate, !certificate.isEmpty else {
+                throw EmulatorError.badRequest("certificate (PEM) is required")
+            }
+            try addCertificate(tenant: tenant, appId: rest[1], pem: certificate)
+            return Self.noContent
+        case ("POST", 3, "apps") where rest[2] == "removeKey":
+            guard let thumbprint = try decode(KeyBody.self, request).thumbprint, !thumbprint.isEmpty else {
+                throw EmulatorError.badRequest("thumbprint (x5t#S256, base64url) is required")
+            }
+            try removeCertificate(tenant: tenant, appId: rest[1], thumbprint: thumbprint)
             return Self.noContent
         case ("POST", 3, "apps") where rest[2] == "consent":
             try setConsent(tenant: tenant, appId: rest[1], granted: true)

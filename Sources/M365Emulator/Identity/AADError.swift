@@ -159,3 +159,48 @@ struct AADError: Error, Sendable {
         AADError("server_error", 50000, "There was an error issuing a token or an issue with our sign-in service.", status: status)
     }
 }
+
+// MARK: Client assertions (certificate credentials)
+
+extension AADError {
+    static func assertionTypeUnsupported(_ type: String) -> AADError {
+        AADError("invalid_request", 50027, "JWT token is invalid or malformed. The client_assertion_type '\(type)' is not supported; use 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.")
+    }
+
+    static func malformedAssertion() -> AADError {
+        AADError("invalid_client", 50027, "JWT token is invalid or malformed.")
+    }
+
+    static func assertionKeyNotFound(appID: String, thumbprint: String) -> AADError {
+        AADError("invalid_client", 700027, "Client assertion failed signature validation. [Reason - The key was not found., Thumbprint of key used by client: '\(thumbprint)', Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '\(appID)'.]")
+    }
+
+    static func assertionAlgorithmUnsupported(_ alg: String) -> AADError {
+        AADError("invalid_client", 700027, "Client assertion failed signature validation. [Reason - The signing algorithm '\(alg)' is not supported; use PS256 or RS256.]")
+    }
+
+    static func assertionBadSignature(appID: String) -> AADError {
+        AADError("invalid_client", 700027, "Client assertion contains an invalid signature. [Reason - The provided signature value did not match the expected signature value., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '\(appID)'.]")
+    }
+
+    static func assertionKeyExpired(appID: String) -> AADError {
+        AADError("invalid_client", 700027, "Client assertion contains an invalid signature. [Reason - The key used is expired., Please visit the Azure Portal, Graph Explorer or directly use MS Graph to see configured keys for app Id '\(appID)'.]")
+    }
+
+    static func assertionAppMismatch() -> AADError {
+        AADError("invalid_client", 700021, "Client assertion application identifier doesn't match 'client_id' parameter.")
+    }
+
+    static func assertionAudienceMismatch() -> AADError {
+        AADError("invalid_client", 700023, "Client assertion audience claim does not match Realm issuer.")
+    }
+
+    static func assertionOutsideValidity(notBefore: Double, expires: Double, now: Double) -> AADError {
+        AADError("invalid_client", 700024, "Client assertion is not within its valid time range. Current time: \(EmulatorTime.iso(now)), assertion valid from \(EmulatorTime.iso(notBefore)), expiry time of assertion \(EmulatorTime.iso(expires)).")
+    }
+
+    /// Microsoft's reference lists no code of its own for a replayed `jti`; it is answered as an invalid assertion.
+    static func assertionReplayed(_ id: String) -> AADError {
+        AADError("invalid_client", 50013, "Assertion failed signature validation. [Reason - The assertion with jti '\(id)' was already used.]")
+    }
+}

@@ -3,7 +3,7 @@ import Foundation
 
 /// The v2.0 token endpoint: authorization_code (+PKCE), refresh_token, client_credentials, device_code.
 extension World {
-    mutating func handleToken(_ request: EmulatorRequest, tenantKey: String, now: Double) throws(AADError) -> EmulatorResponse {
+    mutating func handleToken(_ request: EmulatorRequest, tenantKey: String, baseURL: String, now: Double) throws(AADError) -> EmulatorResponse {
         guard let t = tenantIndex(tenantKey) else { throw .tenantNotFound(tenantKey) }
         let tenant = tenants[t]
         let form = request.form
@@ -12,6 +12,10 @@ extension World {
         tenant.count("token.\(grant)")
         guard let clientID = form["client_id"], !clientID.isEmpty else { throw .missingParameter("client_id") }
         guard let app = tenant.app(clientID) else { throw .applicationNotFound(clientID, tenant: tenant.id) }
+        // A certificate credential: checked here once for every grant; `checkSecret` then accepts the request without a secret.
+        if form["client_assertion"] != nil || form["client_assertion_type"] != nil {
+            try verifyClientAssertion(form, app: app, tenant: t, tenantKey: tenantKey, baseURL: baseURL, now: now)
+        }
         switch grant {
         case "client_credentials":
             return try clientCredentials(tenant: t, app: app, form: form, now: now)
@@ -29,7 +33,7 @@ extension World {
     /// Checks a confidential client's secret when one is sent (required for client credentials).
     private func checkSecret(_ app: AppState, form: [String: String], required: Bool) throws(AADError) {
         guard let secret = form["client_secret"] else {
-            if required { throw .secretRequired() }
+            if required, form["client_assertion"] == nil { throw .secretRequired() }
             return
         }
         // Constant-time comparison of the digests, so timing does not leak the secret. Any of the app's

@@ -104,7 +104,7 @@ extension M365Emulator {
                     return AADError("invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a \(request.method) request.")
                         .response(now: now, baseURL: baseURL, correlationID: request.clientRequestID)
                 }
-                return aad { w throws(AADError) in try w.handleToken(request, tenantKey: tenantKey, now: now) }
+                return aad { w throws(AADError) in try w.handleToken(request, tenantKey: tenantKey, baseURL: baseURL, now: now) }
             case .devicecode:
                 guard request.method == "POST" else {
                     return AADError("invalid_request", 900561, "The endpoint only accepts POST, OPTIONS requests. Received a \(request.method) request.")

@@ -30,6 +30,10 @@ public enum TokenErrorClassifier {
         650057: .consentMissing, // invalid resource / permission not consented
         7000215: .clientCredentialsInvalid, // invalid client secret
         7000222: .clientCredentialsInvalid, // client secret expired
+        700027: .clientCredentialsInvalid, // client assertion: bad signature, unknown or expired certificate
+        700024: .clientCredentialsInvalid, // client assertion outside its validity (the host's clock is wrong)
+        700021: .clientCredentialsInvalid, // client assertion issuer is not the client id
+        700023: .clientCredentialsInvalid, // client assertion audience is not the token endpoint
         700016: .applicationNotAuthorized, // app not found in the tenant
         7000112: .applicationNotAuthorized, // app disabled
         500011: .tenantOrResourceNotFound, // resource principal not found

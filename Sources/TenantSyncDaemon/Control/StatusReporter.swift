@@ -13,6 +13,8 @@ final class StatusReporter: Service, Sendable {
     let deliveryHealth: @Sendable () -> DeliveryHealth
     /// Set while the database refuses writes (the token refresher's last write probe failed).
     let storeWriteFailure: @Sendable () -> StoreWriteFailure?
+    /// The stored credential expiries, nearest first.
+    let credentialExpiries: @Sendable () async throws -> [CredentialExpiry]
     let notifier: SystemdNotifier
     let interval: Duration
     /// Times the pauses between status lines; a test passes a manual clock.
@@ -21,13 +23,16 @@ final class StatusReporter: Service, Sendable {
 
     init(
         store: any TenantSyncStorage, scheduler: SyncScheduler, deliveryHealth: @escaping @Sendable () -> DeliveryHealth,
-        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil }, notifier: SystemdNotifier, interval: Duration = .seconds(15),
+        storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil },
+        credentialExpiries: @escaping @Sendable () async throws -> [CredentialExpiry] = { [] },
+        notifier: SystemdNotifier, interval: Duration = .seconds(15),
         clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) {
         self.store = store
         self.scheduler = scheduler
         self.deliveryHealth = deliveryHealth
         self.storeWriteFailure = storeWriteFailure
+        self.credentialExpiries = credentialExpiries
         self.notifier = notifier
         self.interval = interval
         self.clock = clock
@@ -98,7 +103,8 @@ final class StatusReporter: Service, Sendable {
             ),
             degraded: degraded, nextSync: nextSync, alertDelivery: channels,
             unacknowledgedAlerts: try await store.unacknowledgedAlertCount(),
-            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure()
+            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure(),
+            nearestCredentialExpiry: try await credentialExpiries().first.map(CredentialExpiryInfo.init)
         )
     }
 }

@@ -48,7 +48,7 @@ extension Provisioner {
             )
             let model = request.licensingModel ?? (account.licensingModel == .evaluation ? .a : account.licensingModel ?? .a)
             try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken, model: model)
-            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: nil, using: identity)
+            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: app.secretExpiresAt, using: identity)
             try await store.setLicensingModel(accountID: account.id, model: model)
             try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
             renewed.append(grant.name)

@@ -202,7 +202,7 @@ extension Provisioner {
         let tokens = try await identity.clientCredentials(tenant: tenant.id, client: credentials, scope: graphResource)
         try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken, model: model)
         if let app = input.app {
-            try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: nil)
+            try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: app.secretExpiresAt)
         }
         try await store.setLicensingModel(accountID: account.id, model: model)
         try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])

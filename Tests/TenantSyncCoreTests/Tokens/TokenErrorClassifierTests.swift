@@ -28,6 +28,11 @@ struct TokenErrorClassifierTests {
         (7000112, "unauthorized_client", .permanent(.applicationNotAuthorized)),
         (500011, "invalid_resource", .permanent(.tenantOrResourceNotFound)),
         (90002, "invalid_request", .permanent(.tenantOrResourceNotFound)),
+        // Client assertions (certificate credentials).
+        (700027, "invalid_client", .permanent(.clientCredentialsInvalid)),
+        (700024, "invalid_client", .permanent(.clientCredentialsInvalid)),
+        (700021, "invalid_client", .permanent(.clientCredentialsInvalid)),
+        (700023, "invalid_client", .permanent(.clientCredentialsInvalid)),
     ]
 
     @Test("Every contract AADSTS code is classified as the contract says", arguments: codeTable)

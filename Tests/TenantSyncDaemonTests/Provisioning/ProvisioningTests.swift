@@ -121,7 +121,7 @@ struct ProvisioningTests {
 
             let run = try await h.provision("teams-chat", [
                 "--app-id", ProvisioningHarness.teamsAppID, "--secret-file", try h.secretFile(ProvisioningHarness.teamsSecret),
-                "--licensing-model", "B",
+                "--licensing-model", "B", "--secret-expires", "2027-06-30",
             ])
             #expect(run.status == 0, "\(run.all)")
             #expect(run.stdout.contains("Teams Chat protected."))
@@ -131,6 +131,10 @@ struct ProvisioningTests {
             #expect(detail.appID == ProvisioningHarness.teamsAppID)
             #expect(detail.licensingModel == .b)
             #expect(detail.grants.map(\.flow) == [.clientCredentials])
+            // The secret's expiry is stored for the expiry alerts, and `status` names it as the nearest.
+            #expect(detail.clientSecretExpiresAt == Date(timeIntervalSince1970: 1_814_313_600))
+            let status = try await h.ctl(["status"])
+            #expect(status.stdout.contains("Nearest credential expiry: secret of the Teams Chat app of account \(account.id)"), "\(status.all)")
         }
     }
 
