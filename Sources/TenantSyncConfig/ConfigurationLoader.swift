@@ -81,8 +81,11 @@ public struct ConfigurationLoader: Sendable {
 
         if let microsoft = try reader.table(table, "microsoft", path: "microsoft") {
             try reader.allowOnly(
-                ["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout"], in: microsoft, path: "microsoft"
+                Set(["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout"]
+                    + Self.cloudAndProxyKeys), in: microsoft, path: "microsoft"
             )
+            // The cloud first: it sets the four endpoints, which explicit keys below then override.
+            try readCloud(microsoft, reader: reader, into: &configuration.microsoft)
             if let value = try reader.endpoint(microsoft, "authority", path: "microsoft.authority") { configuration.microsoft.authority = value }
             if let value = try reader.endpoint(microsoft, "graph", path: "microsoft.graph") { configuration.microsoft.graph = value }
             if let value = try reader.endpoint(microsoft, "outlook", path: "microsoft.outlook") { configuration.microsoft.outlook = value }
@@ -99,6 +102,8 @@ public struct ConfigurationLoader: Sendable {
             if let value = try reader.duration(microsoft, "request_timeout", path: "microsoft.request_timeout", minimum: .seconds(1)) {
                 configuration.microsoft.requestTimeout = value
             }
+            try requireOneCloud(microsoft, reader: reader, configuration.microsoft)
+            try readProxy(microsoft, reader: reader, into: &configuration.microsoft)
         }
 
         if let smtp = try reader.table(table, "smtp", path: "smtp") {
@@ -237,6 +242,13 @@ public struct ConfigurationLoader: Sendable {
             configuration.microsoft.clientSecretFile, credential: ConfigurationDefaults.clientSecretCredential,
             key: "microsoft.client_secret_file"
         )
+        // Only a proxy with a user name has a password (readProxy refuses a password file without one).
+        if configuration.microsoft.proxy?.username != nil {
+            configuration.microsoft.proxy?.password = try read(
+                configuration.microsoft.proxyPasswordFile, credential: ConfigurationDefaults.proxyPasswordCredential,
+                key: "microsoft.proxy_password_file"
+            )
+        }
         configuration.smtp.password = try read(
             configuration.smtp.passwordFile, credential: ConfigurationDefaults.smtpPasswordCredential, key: "smtp.password_file"
         )

@@ -36,6 +36,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var clientSecretFile: String?
         public var clientSecret: Secret?
         public var requestTimeout: Duration
+        /// The cloud whose hosts the four endpoints above default to; explicit endpoint keys override them.
+        public var cloud: NationalCloud = .global
+        /// The HTTP CONNECT proxy every Microsoft request goes through; `nil` means direct connections.
+        /// Its password is read from `proxyPasswordFile` (or the `microsoft-proxy-password` credential).
+        public var proxy: OutboundProxy? = nil
+        public var proxyPasswordFile: String? = nil
     }
 
     public enum SMTPSecurity: String, Sendable, Equatable, CaseIterable {
@@ -154,6 +160,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if microsoft.graph != next.microsoft.graph { keys.append("microsoft.graph") }
         if microsoft.outlook != next.microsoft.outlook { keys.append("microsoft.outlook") }
         if microsoft.management != next.microsoft.management { keys.append("microsoft.management") }
+        if microsoft.cloud != next.microsoft.cloud { keys.append("microsoft.cloud") }
+        // The HTTP clients to Microsoft are built once with their proxy.
+        if microsoft.proxy != next.microsoft.proxy { keys.append("microsoft.proxy") }
         // The HTTP clients to Microsoft are built once with it (and shared by every service).
         if microsoft.requestTimeout != next.microsoft.requestTimeout { keys.append("microsoft.request_timeout") }
         if provisioning != next.provisioning { keys.append("provisioning.consent_timeout") }
@@ -172,4 +181,5 @@ public enum ConfigurationDefaults {
     /// The systemd credential names read when no file is configured.
     public static let clientSecretCredential = "microsoft-client-secret"
     public static let smtpPasswordCredential = "smtp-password"
+    public static let proxyPasswordCredential = "microsoft-proxy-password"
 }

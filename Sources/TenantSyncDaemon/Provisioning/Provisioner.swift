@@ -41,7 +41,7 @@ struct Provisioner: ControlHandler {
         store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: @autoclosure @escaping @Sendable () -> OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator,
         alertChannels: @autoclosure @escaping @Sendable () -> [String],
-        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, http: MicrosoftHTTPClients? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
@@ -55,8 +55,11 @@ struct Provisioner: ControlHandler {
         self.redirectURL = redirectURL
         self.consentTimeout = consentTimeout
         self.meter = meter
-        self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: graph.http, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
-        self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: graph.http, requestTimeout: graph.requestTimeout)
+        // Each endpoint's own client: `no_proxy` may send one through the outbound proxy and another direct.
+        let outlookHTTP = http?.client(for: identity.endpoints.outlook) ?? graph.http
+        let managementHTTP = http?.client(for: identity.endpoints.management) ?? graph.http
+        self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: outlookHTTP, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
+        self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: managementHTTP, requestTimeout: graph.requestTimeout)
         self.now = now
         self.logger = logger
     }
