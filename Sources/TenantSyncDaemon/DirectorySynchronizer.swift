@@ -459,7 +459,9 @@ public struct DirectorySynchronizer: Sendable {
             } catch let error as GraphError where error.kind == .unauthorized {
                 // The token expired or was revoked mid-run: one fresh token, one more try (a 401 is not
                 // metered). Concurrent requests that failed with the same token share one refresh.
-                page = try await graph.page(url, as: type, accessToken: try await token.refreshed(replacing: used))
+                // A claims challenge (continuous access evaluation) is answered with its claims.
+                let fresh = try await token.refreshed(replacing: used, claims: error.claimsChallenge?.claims)
+                page = try await graph.page(url, as: type, accessToken: fresh)
             }
             await meter?.graphCallMade(tenantID: token.tenantID)
             try token.budget.charge(page.value.count, url: url)
@@ -561,7 +563,7 @@ private actor RunReader {
     }
 
     /// A token other than `stale`: the one another request already fetched, or a fresh one.
-    func refreshed(replacing stale: Secret) async throws -> Secret {
+    func refreshed(replacing stale: Secret, claims: String? = nil) async throws -> Secret {
         if let token, token != stale { return token }
         if waiting != nil {
             return try await withCheckedThrowingContinuation { waiting?.append($0) }
@@ -569,7 +571,11 @@ private actor RunReader {
         waiting = []
         let result: Result<Secret, any Error>
         do {
-            result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: true))
+            if let claims {
+                result = .success(try await source.graphAccessToken(tenantID: tenantID, answeringClaims: claims))
+            } else {
+                result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: true))
+            }
         } catch {
             result = .failure(error)
         }

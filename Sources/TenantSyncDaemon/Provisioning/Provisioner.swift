@@ -357,12 +357,14 @@ struct Provisioner: ControlHandler {
         return grant
     }
 
-    /// A fresh access token of the account's Graph grant.
-    func graphToken(account: ServiceAccount) async throws -> Secret {
-        guard let grant = try await store.grants(accountID: account.id).first(where: { $0.name == "graph" }) else {
-            throw TenantSyncError(.invalidArgument, "The account has no Microsoft Graph grant yet.", context: ["account.id": "\(account.id)"])
+    /// Runs `body` with a fresh access token of the account's grant of that name (`graph`, `mail-flow`), answering a
+    /// claims challenge once (continuous access evaluation; see ``TokenRefresher/withAccessToken(grantID:_:)``).
+    func withGrantToken<T: Sendable>(account: ServiceAccount, named name: String, _ body: (Secret) async throws -> T) async throws -> T {
+        guard let grant = try await store.grants(accountID: account.id).first(where: { $0.name == name }) else {
+            let what = name == "graph" ? "Microsoft Graph" : name
+            throw TenantSyncError(.invalidArgument, "The account has no \(what) grant yet.", context: ["account.id": "\(account.id)"])
         }
-        return try await refresher.accessToken(grantID: grant.id)
+        return try await refresher.withAccessToken(grantID: grant.id, body)
     }
 
     func step(_ account: ServiceAccount, _ kind: ProvisionStep.Kind, needsInput: Bool, message: String) -> ProvisionStep {
