@@ -47,6 +47,26 @@ struct ContinuousAccessEvaluationTests {
         }
     }
 
+    @Test("A directory sync whose token is challenged answers the claims once and completes")
+    func syncAnswersTheChallenge() async throws {
+        try await TokenFixture.run { f in
+            let (_, grant) = try await f.delegatedGrant()
+            let refresher = f.refresher()
+            _ = try await refresher.accessToken(grantID: grant.id)
+            try f.emulator.revokeSessions(tenant: f.tenant.id, refreshTokens: false)
+            let synchronizer = DirectorySynchronizer(
+                store: f.store, graph: GraphClient(graphRoot: f.base, http: f.http, logger: f.logs.logger("graph")),
+                tokens: StoredGraphTokenSource(refresher: refresher, storage: f.store, graphScope: f.graphResource),
+                settings: .init(massDeletionThreshold: 0.2), logger: f.logs.logger("sync")
+            )
+            let run = try await synchronizer.run(tenantID: f.tenant.id, service: nil, trigger: .manual)
+            #expect(run.state == .succeeded, "\(run.error ?? "")")
+            let active = try f.emulator.users(tenant: f.tenant.id, limit: 100).filter { $0.state == .active }.count
+            #expect(try await f.store.directoryUsers(tenantID: f.tenant.id).count == active)
+            #expect(try f.emulator.counters(tenant: f.tenant.id)["token.claims_challenge"] == 1)
+        }
+    }
+
     @Test("An app-only token refused with a claims challenge: client credentials plus the claims, then the Exchange call succeeds")
     func appOnlyExchangeChallengeAnswered() async throws {
         try await TokenFixture.run { f in
