@@ -54,6 +54,10 @@ struct World: @unchecked Sendable {
     /// Graph usage per app across all tenants, by lowercased app id.
     var applicationUsage: [String: UsageCounters] = [:]
     var requestLog: [RequestLogEntry] = []
+    /// Tokens issued so far (``AccessTokenRecord/serial``).
+    var issuedTokens = 0
+    /// Continuous access evaluation: the issue count at the latest session revocation, by ``sessionKey(tenant:user:appID:)``.
+    var sessionRevocations: [String: SessionRevocation] = [:]
     var requestLogStart = 0
 
     init(configuration: EmulatorConfiguration) {

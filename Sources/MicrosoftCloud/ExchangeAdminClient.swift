@@ -81,7 +81,11 @@ public struct ExchangeAdminClient: Sendable {
                 message: "Exchange Online answered with a redirect to \(location); redirects are not followed (check [microsoft] outlook and any proxy)"
             )
         }
-        guard (200..<300).contains(status) else { throw Self.error(status: status, body: data, cmdlet: cmdlet) }
+        guard (200..<300).contains(status) else {
+            var error = Self.error(status: status, body: data, cmdlet: cmdlet)
+            if status == 401 { error.claimsChallenge = ClaimsChallenge.find(in: response.headers) }
+            throw error
+        }
         struct Answer: Decodable { var value: [ExchangeObject]? }
         do {
             return try JSONDecoder().decode(Answer.self, from: data).value ?? []

@@ -1,5 +1,5 @@
 /// A failed Exchange Online admin API call (`InvokeCommand`), classified for the caller.
-public struct ExchangeAdminError: Error, Sendable, CustomStringConvertible {
+public struct ExchangeAdminError: Error, Sendable, CustomStringConvertible, ClaimsChallengeCarrying {
     /// The cmdlet that failed, e.g. `New-InboundConnector`.
     public var cmdlet: String
     /// The HTTP status; `nil` when no answer came.
@@ -11,6 +11,8 @@ public struct ExchangeAdminError: Error, Sendable, CustomStringConvertible {
     public var message: String
     /// The .NET exception type Exchange names, e.g. `…ManagementObjectAlreadyExistsException`.
     public var type: String?
+    /// A 401's claims challenge (continuous access evaluation): ask for a token with these claims and retry once.
+    public var claimsChallenge: ClaimsChallenge?
 
     public init(cmdlet: String, status: Int?, code: String?, message: String, type: String? = nil) {
         self.cmdlet = cmdlet

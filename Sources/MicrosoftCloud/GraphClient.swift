@@ -226,10 +226,12 @@ public struct GraphClient: Sendable {
         }
         // Graph's messages never contain credentials; cap their length all the same.
         let message = envelope?.error?.message.map { String($0.prefix(300)) } ?? "HTTP \(status)"
-        return GraphError(
+        var error = GraphError(
             kind: kind, status: status, code: envelope?.error?.code, message: message,
             requestID: envelope?.error?.innerError?["request-id"], retryAfter: retryAfter, path: path
         )
+        if status == 401 { error.claimsChallenge = ClaimsChallenge.find(in: headers) }
+        return error
     }
 
     static func backoff(attempt: Int) -> Duration {

@@ -1,7 +1,7 @@
 import TenantSyncCore
 
 /// A failed Microsoft Graph call, classified for the caller.
-public struct GraphError: Error, Sendable, CustomStringConvertible {
+public struct GraphError: Error, Sendable, CustomStringConvertible, ClaimsChallengeCarrying {
     public enum Kind: String, Sendable {
         /// 401: the access token was refused (expired, revoked, wrong audience).
         case unauthorized
@@ -31,6 +31,8 @@ public struct GraphError: Error, Sendable, CustomStringConvertible {
     public var retryAfter: Duration?
     /// The request path without its query (never a token).
     public var path: String
+    /// A 401's claims challenge (continuous access evaluation): ask for a token with these claims and retry once.
+    public var claimsChallenge: ClaimsChallenge?
 
     public init(kind: Kind, status: Int?, code: String?, message: String, requestID: String?, retryAfter: Duration?, path: String) {
         self.kind = kind

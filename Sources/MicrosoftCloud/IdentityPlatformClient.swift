@@ -42,17 +42,27 @@ public struct IdentityPlatformClient: Sendable {
     ///
     /// Microsoft rotates refresh tokens: the returned set carries the new one, which must
     /// be stored before the access token is used. If Microsoft sends none, the old one is kept.
-    public func refresh(tenant: String, client: OAuthClientCredentials, refreshToken: Secret, scopes: [String]) async throws -> TokenSet {
+    /// - Parameter claims: a resource's claims challenge this request answers (continuous access evaluation).
+    public func refresh(
+        tenant: String, client: OAuthClientCredentials, refreshToken: Secret, scopes: [String], claims: ClaimsChallenge? = nil
+    ) async throws -> TokenSet {
         var form = try clientForm(client, tenant: tenant)
         form += [("grant_type", "refresh_token"), ("refresh_token", refreshToken.reveal), ("scope", scopes.joined(separator: " "))]
-        return try await token(tenant: tenant, operation: "refresh_token", form: form, fallbackRefreshToken: refreshToken, scopes: scopes)
+        return try await token(
+            tenant: tenant, operation: "refresh_token", form: form, fallbackRefreshToken: refreshToken, scopes: scopes, claims: claims
+        )
     }
 
     /// Gets an app-only token with a client secret (`grant_type=client_credentials`).
-    public func clientCredentials(tenant: String, client: OAuthClientCredentials, scope: String) async throws -> TokenSet {
+    /// - Parameter claims: a resource's claims challenge this request answers (continuous access evaluation).
+    public func clientCredentials(
+        tenant: String, client: OAuthClientCredentials, scope: String, claims: ClaimsChallenge? = nil
+    ) async throws -> TokenSet {
         var form = try clientForm(client, tenant: tenant)
         form += [("grant_type", "client_credentials"), ("scope", scope)]
-        return try await token(tenant: tenant, operation: "client_credentials", form: form, fallbackRefreshToken: nil, scopes: [scope])
+        return try await token(
+            tenant: tenant, operation: "client_credentials", form: form, fallbackRefreshToken: nil, scopes: [scope], claims: claims
+        )
     }
 
     /// Starts the device-code flow: the administrator signs in elsewhere with the returned user code.
@@ -162,8 +172,11 @@ public struct IdentityPlatformClient: Sendable {
     }
 
     private func token(
-        tenant: String, operation: String, form: [(String, String)], fallbackRefreshToken: Secret?, scopes: [String]
+        tenant: String, operation: String, form: [(String, String)], fallbackRefreshToken: Secret?, scopes: [String],
+        claims: ClaimsChallenge? = nil
     ) async throws -> TokenSet {
+        // Every token request declares continuous access evaluation (cp1), with a challenge's claims when it answers one.
+        let form = form + [("claims", ClientCapabilities.claimsParameter(answering: claims))]
         let sentAt = now()
         let (status, headers, body) = try await post(endpoints.tokenURL(tenant: tenant), form: form, operation: operation, tenant: tenant)
         guard status == 200 else { throw Self.error(operation: operation, status: status, headers: headers, body: body) }

@@ -1,7 +1,11 @@
+import TenantSyncCore
+
 /// Where the Microsoft identity platform, Graph and Exchange Online live.
 ///
-/// The public cloud by default; national clouds and the local emulator set
-/// their own (`[microsoft] authority`, `graph`, `outlook`, `management`).
+/// The public cloud by default; `[microsoft] cloud` picks a national cloud's hosts
+/// (``init(cloud:)``), and the local emulator or a gateway sets its own
+/// (`[microsoft] authority`, `graph`, `outlook`, `management`). Every scope is derived
+/// from these roots, so a token is only ever asked for, and sent to, one cloud.
 public struct MicrosoftEndpoints: Sendable, Equatable {
     /// The identity platform authority, e.g. `https://login.microsoftonline.com`.
     public var authority: String
@@ -24,6 +28,11 @@ public struct MicrosoftEndpoints: Sendable, Equatable {
         self.graph = graph.trimmingSuffix("/")
         self.outlook = outlook.trimmingSuffix("/")
         self.management = management.trimmingSuffix("/")
+    }
+
+    /// A cloud's hosts, per Microsoft's "Microsoft Graph national cloud deployments" table (see ``NationalCloud``).
+    public init(cloud: NationalCloud) {
+        self.init(authority: cloud.authority, graph: cloud.graph, outlook: cloud.outlook, management: cloud.management)
     }
 
     /// The v2.0 token endpoint of a tenant (GUID or domain).

@@ -81,9 +81,12 @@ public struct ConfigurationLoader: Sendable {
 
         if let microsoft = try reader.table(table, "microsoft", path: "microsoft") {
             try reader.allowOnly(
-                ["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout",
-                 "client_secret_expires", "client_certificate_file", "client_key_file"], in: microsoft, path: "microsoft"
+                Set(["authority", "graph", "outlook", "management", "client_id", "client_secret_file", "request_timeout",
+                     "client_secret_expires", "client_certificate_file", "client_key_file"]
+                    + Self.cloudAndProxyKeys), in: microsoft, path: "microsoft"
             )
+            // The cloud first: it sets the four endpoints, which explicit keys below then override.
+            try readCloud(microsoft, reader: reader, into: &configuration.microsoft)
             if let value = try reader.endpoint(microsoft, "authority", path: "microsoft.authority") { configuration.microsoft.authority = value }
             if let value = try reader.endpoint(microsoft, "graph", path: "microsoft.graph") { configuration.microsoft.graph = value }
             if let value = try reader.endpoint(microsoft, "outlook", path: "microsoft.outlook") { configuration.microsoft.outlook = value }
@@ -101,6 +104,8 @@ public struct ConfigurationLoader: Sendable {
                 configuration.microsoft.requestTimeout = value
             }
             try readCertificateKeys(microsoft, into: &configuration, reader: reader)
+            try requireOneCloud(microsoft, reader: reader, configuration.microsoft)
+            try readProxy(microsoft, reader: reader, into: &configuration.microsoft)
         }
 
         if let smtp = try reader.table(table, "smtp", path: "smtp") {
@@ -242,6 +247,13 @@ public struct ConfigurationLoader: Sendable {
             )
         } else {
             configuration.microsoft.clientCertificate = try readClientCertificate(configuration.microsoft, file: file, reader: reader)
+        }
+        // Only a proxy with a user name has a password (readProxy refuses a password file without one).
+        if configuration.microsoft.proxy?.username != nil {
+            configuration.microsoft.proxy?.password = try read(
+                configuration.microsoft.proxyPasswordFile, credential: ConfigurationDefaults.proxyPasswordCredential,
+                key: "microsoft.proxy_password_file"
+            )
         }
         configuration.smtp.password = try read(
             configuration.smtp.passwordFile, credential: ConfigurationDefaults.smtpPasswordCredential, key: "smtp.password_file"

@@ -46,6 +46,12 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var clientKeyFile: String? = nil
         /// The certificate and its key, read and matched at load; set exactly when `clientCertificateFile` is.
         public var clientCertificate: ClientCertificate? = nil
+        /// The cloud whose hosts the four endpoints above default to; explicit endpoint keys override them.
+        public var cloud: NationalCloud = .global
+        /// The HTTP CONNECT proxy every Microsoft request goes through; `nil` means direct connections.
+        /// Its password is read from `proxyPasswordFile` (or the `microsoft-proxy-password` credential).
+        public var proxy: OutboundProxy? = nil
+        public var proxyPasswordFile: String? = nil
     }
 
     public enum SMTPSecurity: String, Sendable, Equatable, CaseIterable {
@@ -164,6 +170,9 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if microsoft.graph != next.microsoft.graph { keys.append("microsoft.graph") }
         if microsoft.outlook != next.microsoft.outlook { keys.append("microsoft.outlook") }
         if microsoft.management != next.microsoft.management { keys.append("microsoft.management") }
+        if microsoft.cloud != next.microsoft.cloud { keys.append("microsoft.cloud") }
+        // The HTTP clients to Microsoft are built once with their proxy.
+        if microsoft.proxy != next.microsoft.proxy { keys.append("microsoft.proxy") }
         // The HTTP clients to Microsoft are built once with it (and shared by every service).
         if microsoft.requestTimeout != next.microsoft.requestTimeout { keys.append("microsoft.request_timeout") }
         if provisioning != next.provisioning { keys.append("provisioning.consent_timeout") }
@@ -183,4 +192,5 @@ public enum ConfigurationDefaults {
     public static let clientSecretCredential = "microsoft-client-secret"
     public static let clientKeyCredential = "microsoft-client-key"
     public static let smtpPasswordCredential = "smtp-password"
+    public static let proxyPasswordCredential = "microsoft-proxy-password"
 }

@@ -77,6 +77,9 @@ public actor ConfigurationReloader: Service {
         merged.microsoft.outlook = running.microsoft.outlook
         merged.microsoft.management = running.microsoft.management
         merged.microsoft.requestTimeout = running.microsoft.requestTimeout
+        merged.microsoft.cloud = running.microsoft.cloud
+        merged.microsoft.proxy = running.microsoft.proxy
+        merged.microsoft.proxyPasswordFile = running.microsoft.proxyPasswordFile
         merged.provisioning = running.provisioning
         merged.teams = running.teams
         merged.sync.graphBudgetShare = running.sync.graphBudgetShare

@@ -46,9 +46,9 @@ public struct Daemon: Sendable {
 
     /// Runs until SIGTERM or SIGINT, then shuts down gracefully within the configured bound.
     public func run() async throws {
-        // The daemon's client to Microsoft: its connection pool lives as long as the daemon, and it is shut
-        // down however the run ends.
-        let http = MicrosoftHTTPClient.make()
+        // The daemon's clients to Microsoft (through the outbound proxy where one is configured): their connection
+        // pools live as long as the daemon, and they are shut down however the run ends.
+        let http = MicrosoftHTTPClients(proxy: configuration.microsoft.proxy)
         let outcome: Result<Void, any Error>
         do {
             try await run(http: http)
@@ -56,11 +56,11 @@ public struct Daemon: Sendable {
         } catch {
             outcome = .failure(error)
         }
-        try? await http.shutdown()
+        await http.shutdown()
         try outcome.get()
     }
 
-    private func run(http: HTTPClient) async throws {
+    private func run(http: MicrosoftHTTPClients) async throws {
         let notifier = SystemdNotifier(environment: environment)
         let (stateDirectory, store) = try openState()
         let settings = RuntimeSettings(configuration)
@@ -71,9 +71,9 @@ public struct Daemon: Sendable {
             management: configuration.microsoft.management
         )
         let identity = try IdentityPlatformClient(
-            httpClient: http, endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
+            httpClient: http.client(for: endpoints.authority), endpoints: endpoints, requestTimeout: configuration.microsoft.requestTimeout, logger: logger
         )
-        var graph = GraphClient(graphRoot: endpoints.graph, http: http, requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
+        var graph = GraphClient(graphRoot: endpoints.graph, http: http.client(for: endpoints.graph), requestTimeout: configuration.microsoft.requestTimeout, logger: logger)
         // One pacer for the whole daemon: every tenant's bucket and the app's bucket live in it.
         graph.pacer = GraphPacer(share: configuration.sync.graphBudgetShare)
         // Reloadable keys are read from `settings` where they are used (the expressions passed as autoclosures
@@ -126,7 +126,7 @@ public struct Daemon: Sendable {
         let provisioner = Provisioner(
             store: store, identity: identity, graph: graph, productApp: productApp(), refresher: refresher, operations: operations,
             coordinator: coordinator, alertChannels: channels.names,
-            consentTimeout: configuration.provisioning.consentTimeout, meter: budget, logger: logger
+            consentTimeout: configuration.provisioning.consentTimeout, meter: budget, http: http, logger: logger
         )
         // Credential expiry: the product app's, as configured now; the Teams apps' were stored at provisioning.
         try await Self.recordProductCredentialExpiry(configuration, store: store)

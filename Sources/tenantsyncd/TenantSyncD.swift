@@ -23,6 +23,9 @@ struct TenantSyncD: AsyncParsableCommand {
     @Flag(name: .long, help: "Validate the configuration and exit: 0 when valid, 78 with FILE:LINE: message otherwise.")
     var checkConfig = false
 
+    @Flag(name: .long, help: "With --check-config: also print the effective Microsoft cloud, endpoints, scopes and proxy.")
+    var verbose = false
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: DaemonConfiguration
@@ -33,6 +36,7 @@ struct TenantSyncD: AsyncParsableCommand {
         }
         if checkConfig {
             print("\(configuration.sourceFile): configuration is valid")
+            if verbose { configuration.microsoft.effectiveEndpointLines.forEach { print($0) } }
             return
         }
         let factory = LogHandlerFactory(

@@ -17,6 +17,12 @@ extension M365Emulator {
         var accessTokens: Bool?
     }
 
+    private struct SessionsBody: Decodable {
+        var user: String?
+        var appId: String?
+        var refreshTokens: Bool?
+    }
+
     private struct RoleBody: Decodable {
         var appId: String
         var roleDefinitionId: String?
@@ -204,6 +210,10 @@ extension M365Emulator {
             let body = try decode(RevokeBody.self, request)
             let n = try revokeRefreshTokens(tenant: tenant, code: body.code ?? 50173, appId: body.appId,
                                             accessTokens: body.accessTokens ?? false)
+            return Self.adminJSON(200, Count(revoked: n))
+        case ("POST", 1, "revoke-sessions"):
+            let body = try decode(SessionsBody.self, request)
+            let n = try revokeSessions(tenant: tenant, user: body.user, appId: body.appId, refreshTokens: body.refreshTokens ?? true)
             return Self.adminJSON(200, Count(revoked: n))
         case ("POST", 1, "roles"):
             let body = try decode(RoleBody.self, request)

@@ -57,8 +57,11 @@ extension World {
         let token: AccessTokenRecord
         switch authenticate(request, resource: .outlook, now: now) {
         case .failure(let error):
+            // A claims challenge keeps its own WWW-Authenticate (continuous access evaluation).
             return ExchangeAdminError.plain(401, "Unauthorized", "The access token is missing, invalid, expired or not for Exchange Online: \(error.message)",
-                                            headers: [("WWW-Authenticate", "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", error=\"invalid_token\"")])
+                                            headers: error.headers.isEmpty
+                                                ? [("WWW-Authenticate", "Bearer client_id=\"00000002-0000-0ff1-ce00-000000000000\", error=\"invalid_token\"")]
+                                                : error.headers)
         case .success(let record):
             token = record
         }

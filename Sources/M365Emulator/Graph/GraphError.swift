@@ -23,6 +23,17 @@ struct GraphError: Error, Sendable {
     static let invalidToken = GraphError(status: 401, code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid signature.")
     static let expiredToken = GraphError(status: 401, code: "InvalidAuthenticationToken", message: "Lifetime validation failed, the token is expired.")
     static let wrongAudience = GraphError(status: 401, code: "InvalidAuthenticationToken", message: "Access token validation failure. Invalid audience.")
+    /// Continuous access evaluation refused a `cp1` token issued before a session revocation (Microsoft's
+    /// "Claims challenges, claims requests and client capabilities"): the claims ask for a token not before `revocation`.
+    static func claimsChallenge(revocation: Double) -> GraphError {
+        let claims = #"{"access_token":{"nbf":{"essential":true,"value":"\#(Int(revocation))"}}}"#
+        return GraphError(
+            status: 401, code: "InvalidAuthenticationToken",
+            message: "Continuous access evaluation resulted in challenge with result: InteractionRequired and code: TokenIssuedBeforeRevocationTimestamp",
+            headers: [("WWW-Authenticate", ClaimsRequest.challengeHeader(claims: claims))]
+        )
+    }
+
     static let insufficientPrivileges = GraphError(status: 403, code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation.")
 
     static func notFound(_ id: String) -> GraphError {

@@ -20,6 +20,7 @@ extension World {
         guard let record = accessTokens[token], !record.revoked else { return .failure(.invalidToken) }
         guard now < record.expiresAt else { return .failure(.expiredToken) }
         guard record.resource == resource else { return .failure(.wrongAudience) }
+        if let revocation = sessionRevocation(of: record) { return .failure(.claimsChallenge(revocation: revocation)) }
         return .success(record)
     }
 

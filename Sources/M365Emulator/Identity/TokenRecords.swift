@@ -9,6 +9,10 @@ struct AccessTokenRecord {
     var user: Int?
     var expiresAt: Double
     var revoked = false
+    /// The client declared the `cp1` capability: continuous access evaluation answers it with claims challenges.
+    var capable = false
+    /// Issue order: a session revocation challenges the capable tokens issued before it.
+    var serial = 0
 }
 
 /// An issued refresh token.

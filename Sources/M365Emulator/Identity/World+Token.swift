@@ -16,6 +16,12 @@ extension World {
         if form["client_assertion"] != nil || form["client_assertion_type"] != nil {
             try verifyClientAssertion(form, app: app, tenant: t, tenantKey: tenantKey, baseURL: baseURL, now: now)
         }
+        // The claims request: client capabilities (cp1) and the claims of a challenge being answered.
+        if let claims = form["claims"] {
+            let request = try ClaimsRequest.parse(claims)
+            if request.declaresCP1 { tenant.count("token.cp1") }
+            if request.answersChallenge { tenant.count("token.claims_challenge") }
+        }
         switch grant {
         case "client_credentials":
             return try clientCredentials(tenant: t, app: app, form: form, now: now)
@@ -53,7 +59,7 @@ extension World {
         guard scope.isDefault, scope.names.isEmpty else { throw .clientCredentialsScope(rawScope) }
         // Without admin consent the token carries no roles; Graph then answers 403, as Microsoft does.
         let roles = app.consented ? app.applicationPermissions(for: scope.resource) : []
-        return issue(tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: roles,
+        return issue(capable: ClaimsRequest.declaresCP1(form), tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: roles,
                      appOnly: true, user: nil, scopeText: nil, refreshScope: nil, now: now)
     }
 
@@ -86,7 +92,7 @@ extension World {
         refreshTokens[token] = record
         if let parent = record.parent { refreshTokens[parent]?.successorRedeemed = true }
         let permissions = scope.isDefault ? app.delegatedScopes(for: scope.resource) : scope.names
-        return issue(tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
+        return issue(capable: ClaimsRequest.declaresCP1(form), tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
                      appOnly: false, user: record.user, scopeText: scopeText,
                      refreshScope: scopeText, issuedAt: record.issuedAt, parent: token, now: now)
     }
@@ -118,7 +124,7 @@ extension World {
         authorizationCodes[code] = record
         let scope = try ScopeRequest.parse(record.scope)
         let permissions = scope.isDefault ? app.delegatedScopes(for: scope.resource) : scope.names
-        return issue(tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
+        return issue(capable: ClaimsRequest.declaresCP1(form), tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
                      appOnly: false, user: record.user, scopeText: record.scope,
                      refreshScope: scope.offlineAccess ? record.scope : nil, now: now)
     }
@@ -146,22 +152,23 @@ extension World {
             deviceCodeByUserCode[record.userCode] = nil
             let scope = try ScopeRequest.parse(record.scope)
             let permissions = scope.isDefault ? app.delegatedScopes(for: scope.resource) : scope.names
-            return issue(tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
+            return issue(capable: ClaimsRequest.declaresCP1(form), tenant: t, appID: app.registration.appId, resource: scope.resource, permissions: permissions,
                          appOnly: false, user: user, scopeText: record.scope,
                          refreshScope: scope.offlineAccess ? record.scope : nil, now: now)
         }
     }
 
     /// Issues an access token (and a refresh token when the flow yields one) and writes the success JSON.
-    mutating func issue(tenant t: Int, appID: String, resource: EmulatedResource, permissions: [String],
+    mutating func issue(capable: Bool = false, tenant t: Int, appID: String, resource: EmulatedResource, permissions: [String],
                         appOnly: Bool, user: Int?, scopeText: String?, refreshScope: String?,
                         issuedAt: Double? = nil, parent: String? = nil, now: Double) -> EmulatorResponse {
         let tenant = tenants[t]
         let lifetime = accessTokenLifetime(tenant)
         let accessToken = RandomMaterial.token(prefix: "eyJ0eXAiOiJFTVUifQ.", bytes: 64)
+        issuedTokens += 1
         accessTokens[accessToken] = AccessTokenRecord(
             tenant: t, appID: appID, resource: resource, permissions: permissions, appOnly: appOnly,
-            user: user, expiresAt: now + Double(lifetime))
+            user: user, expiresAt: now + Double(lifetime), capable: capable, serial: issuedTokens)
         var refreshToken: String?
         if let refreshScope {
             let token = RandomMaterial.token(prefix: "0.AAAA", bytes: 96)

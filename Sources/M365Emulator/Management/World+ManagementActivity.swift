@@ -20,9 +20,9 @@ extension World {
         guard let route = Self.managementRoute(request.segments) else { return Self.managementError(404, "AF20001", "No such operation.") }
         let token: AccessTokenRecord
         switch authenticate(request, resource: .management, now: now) {
-        case .failure:
+        case .failure(let error):
             return Self.managementError(401, "AF10000", "Authorization has been denied for this request: the access token is missing, invalid, expired or not for https://manage.office.com.",
-                                        headers: [("WWW-Authenticate", "Bearer error=\"invalid_token\"")])
+                                        headers: error.headers.isEmpty ? [("WWW-Authenticate", "Bearer error=\"invalid_token\"")] : error.headers)
         case .success(let record):
             token = record
         }

@@ -174,8 +174,8 @@ extension World {
     /// Exchange Web Services stand-in: checks the bearer token is for Exchange Online and answers a tiny SOAP body.
     func handleOutlook(_ request: EmulatorRequest, now: Double) -> EmulatorResponse {
         switch authenticate(request, resource: .outlook, now: now) {
-        case .failure:
-            return EmulatorResponse(status: 401, headers: [("WWW-Authenticate", "Bearer error=\"invalid_token\"")])
+        case .failure(let error):
+            return EmulatorResponse(status: 401, headers: error.headers.isEmpty ? [("WWW-Authenticate", "Bearer error=\"invalid_token\"")] : error.headers)
         case .success(let token):
             tenants[token.tenant].count("outlook")
             guard token.permissions.contains(where: { ["full_access_as_app", "EWS.AccessAsUser.All"].contains($0) }) else {

@@ -8,7 +8,13 @@ extension Provisioner {
     /// Creates what is missing (inbound connector, transport rule, for `both` the outbound connector), enables the rule,
     /// then reads everything back. Idempotent: objects are looked up by name first.
     func configureMailFlow(account: ServiceAccount, tenant: Tenant, policy: String, direction: InlineDirection) async throws {
-        let token = try await mailFlowToken(account: account)
+        // Idempotent, so a claims challenge half-way may run it again from the start with the new token.
+        try await withGrantToken(account: account, named: "mail-flow") { token in
+            try await configureMailFlow(account: account, tenant: tenant, policy: policy, direction: direction, token: token)
+        }
+    }
+
+    private func configureMailFlow(account: ServiceAccount, tenant: Tenant, policy: String, direction: InlineDirection, token: Secret) async throws {
         let flow = InlineMailFlow(policy: policy)
         let comment = "Created by tenantsync for the Exchange Online (Inline Mode) service account \(account.id)."
         try await ensure(
@@ -111,13 +117,6 @@ extension Provisioner {
         }
     }
 
-    /// A fresh access token of the account's mail-flow grant.
-    func mailFlowToken(account: ServiceAccount) async throws -> Secret {
-        guard let grant = try await store.grants(accountID: account.id).first(where: { $0.name == "mail-flow" }) else {
-            throw TenantSyncError(.invalidArgument, "The account has no mail-flow grant yet.", context: ["account.id": "\(account.id)"])
-        }
-        return try await refresher.accessToken(grantID: grant.id)
-    }
 
     // MARK: Upgrade for outbound protection
 
@@ -153,9 +152,10 @@ extension Provisioner {
             throw TenantSyncError(.invalidArgument, "Account \(id) is being changed by another session; retry when it has finished.")
         }
         do {
-            let token = try await mailFlowToken(account: account)
-            try await ensureOutboundConnector(account: account, tenant: tenant, token: token)
-            try await verifyOutboundConnector(account: account, tenant: tenant, token: token)
+            try await withGrantToken(account: account, named: "mail-flow") { token in
+                try await ensureOutboundConnector(account: account, tenant: tenant, token: token)
+                try await verifyOutboundConnector(account: account, tenant: tenant, token: token)
+            }
             try await store.setInlineMailFlow(accountID: id, policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy, direction: .both)
             try await recordDetails(id, [
                 "mailFlow.outboundConnector": InlineMailFlow.outboundConnector,

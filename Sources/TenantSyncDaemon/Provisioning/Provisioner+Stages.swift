@@ -118,7 +118,12 @@ extension Provisioner {
     /// An assignment that is only *eligible* is refused: it takes an activation to come into effect, and an app cannot
     /// activate a role (activation is an interactive sign-in), so Exchange would refuse every cmdlet.
     func exchangeRole(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
-        let token = try await graphToken(account: account)
+        try await withGrantToken(account: account, named: "graph") { token in
+            try await exchangeRole(account: account, tenant: tenant, token: token)
+        }
+    }
+
+    private func exchangeRole(account: ServiceAccount, tenant: Tenant, token: Secret) async throws -> StageOutcome {
         let appID = account.appID ?? productApp.clientID
         let principals = try await graph.page(
             graph.url("/servicePrincipals?$filter=" + Self.encode("appId eq '\(appID)'")), as: GraphServicePrincipal.self, accessToken: token
@@ -265,7 +270,7 @@ extension Provisioner {
                 direction: account.inlineDirection ?? InlineMailFlowDefaults.direction
             )
         }
-        let verified = try await verifyOrganization(tenant: tenant, accessToken: try await graphToken(account: account))
+        let verified = try await withGrantToken(account: account, named: "graph") { try await verifyOrganization(tenant: tenant, accessToken: $0) }
         await meter?.graphCallMade(tenantID: tenant.id)
         _ = await coordinator.submit(.init(tenantID: tenant.id, service: account.service, trigger: .provision, forceFull: true))
         let run = try await coordinator.completionOrLatest(tenantID: tenant.id, store: store)

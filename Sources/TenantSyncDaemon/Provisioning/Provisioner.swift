@@ -41,7 +41,7 @@ struct Provisioner: AccountProvisioning {
         store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: @autoclosure @escaping @Sendable () -> OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator,
         alertChannels: @autoclosure @escaping @Sendable () -> [String],
-        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, http: MicrosoftHTTPClients? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
@@ -55,8 +55,11 @@ struct Provisioner: AccountProvisioning {
         self.redirectURL = redirectURL
         self.consentTimeout = consentTimeout
         self.meter = meter
-        self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: graph.http, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
-        self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: graph.http, requestTimeout: graph.requestTimeout)
+        // Each endpoint's own client: `no_proxy` may send one through the outbound proxy and another direct.
+        let outlookHTTP = http?.client(for: identity.endpoints.outlook) ?? graph.http
+        let managementHTTP = http?.client(for: identity.endpoints.management) ?? graph.http
+        self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: outlookHTTP, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
+        self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: managementHTTP, requestTimeout: graph.requestTimeout)
         self.now = now
         self.logger = logger
     }
@@ -354,12 +357,14 @@ struct Provisioner: AccountProvisioning {
         return grant
     }
 
-    /// A fresh access token of the account's Graph grant.
-    func graphToken(account: ServiceAccount) async throws -> Secret {
-        guard let grant = try await store.grants(accountID: account.id).first(where: { $0.name == "graph" }) else {
-            throw TenantSyncError(.invalidArgument, "The account has no Microsoft Graph grant yet.", context: ["account.id": "\(account.id)"])
+    /// Runs `body` with a fresh access token of the account's grant of that name (`graph`, `mail-flow`), answering a
+    /// claims challenge once (continuous access evaluation; see ``TokenRefresher/withAccessToken(grantID:_:)``).
+    func withGrantToken<T: Sendable>(account: ServiceAccount, named name: String, _ body: (Secret) async throws -> T) async throws -> T {
+        guard let grant = try await store.grants(accountID: account.id).first(where: { $0.name == name }) else {
+            let what = name == "graph" ? "Microsoft Graph" : name
+            throw TenantSyncError(.invalidArgument, "The account has no \(what) grant yet.", context: ["account.id": "\(account.id)"])
         }
-        return try await refresher.accessToken(grantID: grant.id)
+        return try await refresher.withAccessToken(grantID: grant.id, body)
     }
 
     func step(_ account: ServiceAccount, _ kind: ProvisioningStep.Kind, needsInput: Bool, message: String) -> ProvisioningStep {

@@ -153,7 +153,9 @@ public struct DirectorySynchronizer: Sendable {
             } catch let error as GraphError where error.kind == .unauthorized {
                 // The token expired or was revoked mid-run: one fresh token, one more try (a 401 is not
                 // metered). Concurrent requests that failed with the same token share one refresh.
-                page = try await graph.page(url, as: type, accessToken: try await token.refreshed(replacing: used))
+                // A claims challenge (continuous access evaluation) is answered with its claims.
+                let fresh = try await token.refreshed(replacing: used, claims: error.claimsChallenge?.claims)
+                page = try await graph.page(url, as: type, accessToken: fresh)
             }
             await meter?.graphCallMade(tenantID: token.tenantID)
             try token.budget.charge(page.value.count, url: url)

@@ -30,25 +30,30 @@ actor RunReader {
     }
 
     /// A token other than `stale`: the one another request already fetched, or a fresh one.
-    func refreshed(replacing stale: Secret) async throws -> Secret {
+    /// `claims`: a claims challenge (continuous access evaluation) the fresh token must answer.
+    func refreshed(replacing stale: Secret, claims: String? = nil) async throws -> Secret {
         if let token, token != stale { return token }
         if waiting != nil {
             // A refresh under way answers this caller too; a plain first fetch may return `stale` itself.
             let joined = try await withCheckedThrowingContinuation { waiting?.append($0) }
             if joined != stale { return joined }
         }
-        return try await fetchOnce(forceRefresh: true)
+        return try await fetchOnce(forceRefresh: true, claims: claims)
     }
 
     /// Fetches a token, or waits for the fetch already under way; stores and returns its answer.
-    private func fetchOnce(forceRefresh: Bool) async throws -> Secret {
+    private func fetchOnce(forceRefresh: Bool, claims: String? = nil) async throws -> Secret {
         if waiting != nil {
             return try await withCheckedThrowingContinuation { waiting?.append($0) }
         }
         waiting = []
         let result: Result<Secret, any Error>
         do {
-            result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: forceRefresh))
+            if let claims {
+                result = .success(try await source.graphAccessToken(tenantID: tenantID, answeringClaims: claims))
+            } else {
+                result = .success(try await source.graphAccessToken(tenantID: tenantID, forceRefresh: forceRefresh))
+            }
         } catch {
             result = .failure(error)
         }

@@ -92,9 +92,9 @@ public struct TenantOperations: Sendable {
         let first = graph.url("/groups?$filter=\(filter)&$select=id,displayName,mail&$top=999")
         var trail = GraphPageTrail(first: first)
         var next: String? = first
-        let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
+        let lease = GraphTokenLease(tenantID: tenant.id, source: tokens)
         while let url = next {
-            let page = try await graph.page(url, as: GraphGroup.self, accessToken: token)
+            let page = try await lease.call { try await graph.page(url, as: GraphGroup.self, accessToken: $0) }
             groups += page.value.map { DirectoryGroup(id: $0.id, displayName: $0.displayName, mail: $0.mail) }
             next = try trail.next(after: page.nextLink, from: url)
         }
@@ -117,12 +117,12 @@ public struct TenantOperations: Sendable {
         }
         let groupSegments = try groupIDs.map(GraphPathSegment.groupID)
         let tenant = try await tenant(idOrDomain)
-        let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
+        let lease = GraphTokenLease(tenantID: tenant.id, source: tokens)
         var found: [String: SelectedTarget] = [:]
         for (upn, segment) in zip(userPrincipalNames, userSegments) {
             let path = "/users/\(segment)?$select=id,userPrincipalName"
             do {
-                let user = try await graph.object(graph.url(path), as: GraphUser.self, accessToken: token)
+                let user = try await lease.call { try await graph.object(graph.url(path), as: GraphUser.self, accessToken: $0) }
                 // Graph finds users case-insensitively; "exact" means the name matches, not just a prefix.
                 guard let name = user.userPrincipalName, name.lowercased() == upn.lowercased() else { throw userNotFound(upn, tenant) }
                 found[name.lowercased()] = SelectedTarget(tenantID: tenant.id, userPrincipalName: name, userID: user.id, source: .upn, addedAt: now())
@@ -137,7 +137,7 @@ public struct TenantOperations: Sendable {
             while let url = next {
                 let page: GraphPage<GraphUser>
                 do {
-                    page = try await graph.page(url, as: GraphUser.self, accessToken: token)
+                    page = try await lease.call { try await graph.page(url, as: GraphUser.self, accessToken: $0) }
                 } catch let error as GraphError where error.kind == .notFound {
                     throw TenantSyncError(.invalidArgument, "No group \(groupID) in \(tenant.domain).", context: ["group.id": groupID])
                 }
@@ -169,12 +169,12 @@ public struct TenantOperations: Sendable {
     /// Removes selected users who no longer exist in the directory (the console's "Update Synchronized Users").
     public func pruneSelectedTargets(tenant idOrDomain: String) async throws -> [String] {
         let tenant = try await tenant(idOrDomain)
-        let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
+        let lease = GraphTokenLease(tenantID: tenant.id, source: tokens)
         var gone: [String] = []
         for target in try await store.selectedTargets(tenantID: tenant.id) {
             let key = try GraphPathSegment.userKey(target.userID ?? target.userPrincipalName)
             do {
-                _ = try await graph.object(graph.url("/users/\(key)?$select=id"), as: GraphDirectoryObject.self, accessToken: token)
+                _ = try await lease.call { try await graph.object(graph.url("/users/\(key)?$select=id"), as: GraphDirectoryObject.self, accessToken: $0) }
             } catch let error as GraphError where error.kind == .notFound {
                 gone.append(target.userPrincipalName)
             }

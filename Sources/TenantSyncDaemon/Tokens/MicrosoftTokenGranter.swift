@@ -22,17 +22,25 @@ public struct MicrosoftTokenGranter: TokenGranting {
     /// The product's app as configured now.
     var productApp: OAuthClientCredentials { currentProductApp() }
 
-    public func refreshTokens(grant: Grant, account: ServiceAccount, tenant: Tenant, current: TokenSet) async throws -> TokenSet {
+    public func refreshTokens(grant: Grant, account: ServiceAccount, tenant: Tenant, current: TokenSet, claims: String?) async throws -> TokenSet {
+        // A claims challenge is answered with the grant's own flow: delegated with the refresh token plus the
+        // claims, app-only with client credentials plus the claims ("Claims challenges, claims requests and
+        // client capabilities"); a refusal (user disabled, session revoked, interaction required) is classified
+        // by the refresher like any other refresh failure.
+        let challenge = claims.map(ClaimsChallenge.init(claims:))
         switch grant.flow {
         case .delegated:
             guard let refreshToken = current.refreshToken else {
                 throw IdentityPlatformError(operation: "refresh_token", error: "invalid_grant")
             }
             return try await client.refresh(
-                tenant: tenant.id, client: productApp, refreshToken: refreshToken, scopes: Self.delegatedScopes(grant.resource)
+                tenant: tenant.id, client: productApp, refreshToken: refreshToken, scopes: Self.delegatedScopes(grant.resource),
+                claims: challenge
             )
         case .clientCredentials:
-            return try await client.clientCredentials(tenant: tenant.id, client: try await appCredentials(account), scope: grant.resource)
+            return try await client.clientCredentials(
+                tenant: tenant.id, client: try await appCredentials(account), scope: grant.resource, claims: challenge
+            )
         }
     }
 

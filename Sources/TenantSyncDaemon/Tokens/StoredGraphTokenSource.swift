@@ -25,6 +25,11 @@ public struct StoredGraphTokenSource: GraphTokenSource {
         return try await refresher.accessToken(grantID: grantID)
     }
 
+    /// A token of the tenant's Graph grant requested with a claims challenge's claims (continuous access evaluation).
+    public func graphAccessToken(tenantID: String, answeringClaims claims: String) async throws -> Secret {
+        try await refresher.answerClaimsChallenge(grantID: try await graphGrant(tenantID: tenantID), claims: claims)
+    }
+
     /// The first valid Graph grant of the tenant, preferring Exchange Online, then SharePoint, OneDrive, Inline, Teams.
     func graphGrant(tenantID: String) async throws -> Int64 {
         let accounts = try await storage.accounts().filter { $0.tenantID == tenantID }

@@ -237,10 +237,11 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     ///   - forcedBelow: refresh regardless of the schedule if the stored generation is still below this
     ///     (a caller whose token Microsoft rejected; a concurrent refresh already replaced it otherwise).
     @discardableResult
-    func refreshIfDue(grantID: Int64, onDemand: Bool, forcedBelow: Int? = nil) async -> Bool {
+    ///   - claims: a resource's claims challenge the new token must answer (with `forcedBelow`).
+    func refreshIfDue(grantID: Int64, onDemand: Bool, forcedBelow: Int? = nil, claims: String? = nil) async -> Bool {
         await locks.withLock(grantID) {
             do {
-                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow)
+                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow, claims: claims)
             } catch is CancellationError {
                 return false
             } catch {
@@ -253,7 +254,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         }
     }
 
-    private func refreshHoldingLock(grantID: Int64, onDemand: Bool, forcedBelow: Int?) async throws -> Bool {
+    private func refreshHoldingLock(grantID: Int64, onDemand: Bool, forcedBelow: Int?, claims: String?) async throws -> Bool {
         // Read under the lock: the refresh token used is always the newest stored one.
         guard let snapshot = try await storage.tokenSnapshot(grantID: grantID), snapshot.grant.state == .valid,
               let current = snapshot.tokens, let dueAt = snapshot.nextRefreshAt
@@ -284,7 +285,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         }
         let fresh: TokenSet
         do {
-            fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current)
+            fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current, claims: claims)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
