@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MicrosoftCloud
-import Systemd
 import TenantSyncCore
 
 /// What an operator does to a tenant's directory protection: sync, extend, and the selected targets.

@@ -2,6 +2,7 @@ import ControlPlane
 import Foundation
 import M365Emulator
 import Systemd
+import TenantSyncCore
 import Testing
 import TestSupport
 #if canImport(Glibc)

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import Systemd
 import TenantSyncCore
 
 /// Delivers the durable alert outbox to every channel, at least once.
