@@ -4,7 +4,7 @@ import Logging
 import MicrosoftCloud
 import TenantSyncCore
 
-/// Provisions, renews and removes service accounts for the control socket (issue 10).
+/// Provisions, renews and removes service accounts for the control socket.
 ///
 /// Every service is a list of ``ProvisioningStage``s; the account's
 /// `provisioning_step` records where it stands, so a failed step is retried by
