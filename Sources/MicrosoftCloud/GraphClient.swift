@@ -218,7 +218,8 @@ public struct GraphClient: Sendable {
         case 403: kind = .forbidden
         case 404: kind = .notFound
         case 410: kind = .deltaReset
-        // An expired or unknown delta token: Microsoft documents 400 syncStateNotFound for identity resources.
+        // An expired or unknown delta token: "Use delta query to track changes in Microsoft Graph data" documents
+        // 400 syncStateNotFound (and resyncRequired, syncStateInvalid) for directory resources.
         case 400 where ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(envelope?.error?.code ?? ""):
             kind = .deltaReset
         case 429, 500...599: kind = .transient
