@@ -130,6 +130,7 @@ let package = Package(
             name: "Systemd",
             dependencies: [
                 "CSystemd",
+                "TenantSyncCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -240,6 +241,7 @@ let package = Package(
             dependencies: [
                 "TestSupport",
                 "Systemd",
+                "TenantSyncCore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]

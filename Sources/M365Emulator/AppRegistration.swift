@@ -54,7 +54,7 @@ public struct AppRegistration: Sendable, Codable, Equatable {
         AppRegistration(
             appId: clientID, displayName: "tenantsync", secret: secret, secretExpired: false,
             // The Teams Chat permissions too: an account provisioned without the customer's own app runs on this app
-            // (evaluation mode), as the seeds' "provisioned in the old way" accounts do.
+            // (evaluation mode), as accounts provisioned before the customer's own app was required do.
             graphPermissions: ["User.Read.All", "Group.Read.All", "Directory.Read.All",
                                "RoleManagement.Read.Directory", "Domain.Read.All", "Organization.Read.All",
                                "Chat.Read.All", "Chat.UpdatePolicyViolation.All", "Files.ReadWrite.All"],

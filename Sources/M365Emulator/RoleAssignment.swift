@@ -3,7 +3,7 @@ public struct RoleAssignment: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         /// A plain active assignment (no Privileged Identity Management): listed by `/roleManagement/directory/roleAssignments`.
         case active
-        /// An active assignment made through Privileged Identity Management (the seed's "Active assignments" tab): in effect,
+        /// An active assignment made through Privileged Identity Management (the "Active assignments" tab of the Entra admin center): in effect,
         /// so listed by `roleAssignments`, and also by `roleAssignmentScheduleInstances` with its schedule.
         case pimActive = "pim-active"
         /// Eligible through Privileged Identity Management: listed by `roleEligibilitySchedules` only. Not in effect: an

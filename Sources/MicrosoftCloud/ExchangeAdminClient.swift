@@ -9,8 +9,9 @@ import TenantSyncCore
 /// Runs Exchange Online cmdlets through the admin REST API Exchange Online PowerShell V3 uses:
 /// `POST {outlook}/adminapi/beta/{tenantId}/InvokeCommand` with `{"CmdletInput":{"CmdletName":…,"Parameters":{…}}}`.
 ///
-/// `Get-*` cmdlets are retried on 429/5xx (honouring `Retry-After`); changing cmdlets are sent once, so that
-/// a lost answer never creates an object twice: callers look objects up by name before creating them.
+/// `Get-*` cmdlets are retried on 429/5xx and on no answer, by ``retryPolicy`` (honouring `Retry-After`);
+/// changing cmdlets are sent once, so that a lost answer never creates an object twice: callers look
+/// objects up by name before creating them.
 public struct ExchangeAdminClient: Sendable {
     /// Largest answer accepted: a tenant's connectors and rules are far below this.
     public static let maximumBodyBytes = 8 * 1024 * 1024
@@ -18,14 +19,20 @@ public struct ExchangeAdminClient: Sendable {
     public var outlookRoot: String
     public var http: HTTPClient
     public var requestTimeout: Duration
-    public var maximumAttempts: Int
+    /// Attempts and waits for a `Get-*` cmdlet's transient failures; the waits are slept on ``clock``.
+    public var retryPolicy: MicrosoftRetryPolicy
+    public var clock: any Clock<Duration>
     public var logger: Logger
 
-    public init(outlookRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(60), maximumAttempts: Int = 4, logger: Logger) {
+    public init(
+        outlookRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(60), maximumAttempts: Int = 4,
+        maximumRetryAfter: Duration = .seconds(120), clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+    ) {
         self.outlookRoot = outlookRoot.hasSuffix("/") ? String(outlookRoot.dropLast()) : outlookRoot
         self.http = http
         self.requestTimeout = requestTimeout
-        self.maximumAttempts = maximumAttempts
+        self.retryPolicy = MicrosoftRetryPolicy(maximumAttempts: maximumAttempts, maximumRetryAfter: maximumRetryAfter)
+        self.clock = clock
         self.logger = logger
     }
 
@@ -35,19 +42,19 @@ public struct ExchangeAdminClient: Sendable {
     /// Runs one cmdlet; returns the objects of its `value` array.
     public func invoke(tenantID: String, cmdlet: String, parameters: [String: ExchangeParameter] = [:], accessToken: Secret) async throws -> [ExchangeObject] {
         let retryable = cmdlet.lowercased().hasPrefix("get-")
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await invokeOnce(tenantID: tenantID, cmdlet: cmdlet, parameters: parameters, accessToken: accessToken)
-            } catch let error as ExchangeAdminError where retryable && error.isTransient && attempt < maximumAttempts {
-                let delay = GraphClient.backoff(attempt: attempt)
-                logger.debug(
-                    "Exchange cmdlet failed transiently; retrying",
-                    metadata: ["exchange.cmdlet": "\(cmdlet)", "http.status": "\(error.status ?? 0)", "retry.attempt": "\(attempt)"]
-                )
-                try await Task.sleep(for: delay)
-            }
+        return try await retryPolicy.run(on: clock) { error in
+            guard retryable, let error = error as? ExchangeAdminError, error.isTransient else { return .permanent }
+            return .transient(retryAfter: error.retryAfter)
+        } willRetry: { error, attempt, delay in
+            logger.debug(
+                "Exchange cmdlet failed transiently; retrying",
+                metadata: [
+                    "exchange.cmdlet": "\(cmdlet)", "http.status": "\((error as? ExchangeAdminError)?.status ?? 0)",
+                    "retry.delay": "\(delay)", "retry.attempt": "\(attempt)",
+                ]
+            )
+        } _: {
+            try await invokeOnce(tenantID: tenantID, cmdlet: cmdlet, parameters: parameters, accessToken: accessToken)
         }
     }
 
@@ -84,6 +91,7 @@ public struct ExchangeAdminClient: Sendable {
         guard (200..<300).contains(status) else {
             var error = Self.error(status: status, body: data, cmdlet: cmdlet)
             if status == 401 { error.claimsChallenge = ClaimsChallenge.find(in: response.headers) }
+            error.retryAfter = response.headers.first(name: "Retry-After").flatMap { IdentityPlatformClient.retryAfterDuration($0) }
             throw error
         }
         struct Answer: Decodable { var value: [ExchangeObject]? }

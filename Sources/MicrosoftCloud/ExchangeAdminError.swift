@@ -13,17 +13,20 @@ public struct ExchangeAdminError: Error, Sendable, CustomStringConvertible, Clai
     public var type: String?
     /// A 401's claims challenge (continuous access evaluation): ask for a token with these claims and retry once.
     public var claimsChallenge: ClaimsChallenge?
+    /// The answer's `Retry-After`, when it sent one.
+    public var retryAfter: Duration?
 
-    public init(cmdlet: String, status: Int?, code: String?, message: String, type: String? = nil) {
+    public init(cmdlet: String, status: Int?, code: String?, message: String, type: String? = nil, retryAfter: Duration? = nil) {
         self.cmdlet = cmdlet
         self.status = status
         self.code = code
         self.message = message
         self.type = type
+        self.retryAfter = retryAfter
     }
 
     /// Worth retrying later (429, 5xx, no answer).
-    public var isTransient: Bool { status.map { $0 == 429 || $0 >= 500 } ?? true }
+    public var isTransient: Bool { MicrosoftRetryPolicy.isTransient(status: status) }
 
     public var description: String {
         "Exchange Online \(cmdlet): \(message)" + (status.map { " (HTTP \($0)\(code.map { ", \($0)" } ?? ""))" } ?? "")

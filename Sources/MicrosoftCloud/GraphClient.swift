@@ -9,8 +9,8 @@ import TenantSyncCore
 /// Reads Microsoft Graph v1.0 with an access token the caller supplies.
 ///
 /// Each call is one HTTP request; transient failures (429, 5xx, timeouts,
-/// dropped connections) are retried a bounded number of times, honouring
-/// `Retry-After`. Everything else is a classified ``GraphError``.
+/// dropped connections) are retried by ``retryPolicy``, honouring `Retry-After`.
+/// Everything else is a classified ``GraphError``.
 ///
 /// Requests go only to the origin of `graphRoot`: a URL elsewhere (a next or delta link Graph
 /// returned, a stored delta link from another configuration) is refused before the access token
@@ -23,8 +23,9 @@ public struct GraphClient: Sendable {
     public var graphRoot: String
     public var http: HTTPClient
     public var requestTimeout: Duration
-    public var maximumAttempts: Int
-    public var maximumRetryAfter: Duration
+    /// Attempts and waits for transient failures; the waits are slept on ``clock``.
+    public var retryPolicy: MicrosoftRetryPolicy
+    public var clock: any Clock<Duration>
     public var logger: Logger
     /// Where every request of this client goes; `nil` when `graphRoot` is not an http(s) URL (every request then fails).
     let origin: HTTPOrigin?
@@ -35,14 +36,14 @@ public struct GraphClient: Sendable {
 
     public init(
         graphRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(30), maximumAttempts: Int = 5,
-        maximumRetryAfter: Duration = .seconds(120), logger: Logger
+        maximumRetryAfter: Duration = .seconds(120), clock: any Clock<Duration> = ContinuousClock(), logger: Logger
     ) {
         self.graphRoot = graphRoot.hasSuffix("/") ? String(graphRoot.dropLast()) : graphRoot
         self.origin = HTTPOrigin(url: graphRoot)
         self.http = http
         self.requestTimeout = requestTimeout
-        self.maximumAttempts = maximumAttempts
-        self.maximumRetryAfter = maximumRetryAfter
+        self.retryPolicy = MicrosoftRetryPolicy(maximumAttempts: maximumAttempts, maximumRetryAfter: maximumRetryAfter)
+        self.clock = clock
         self.logger = logger
     }
 
@@ -106,21 +107,20 @@ public struct GraphClient: Sendable {
 
     private func send(_ method: HTTPMethod, _ url: String, json: Data?, accessToken: Secret, eventualConsistency: Bool) async throws -> ByteBuffer {
         try requireGraphOrigin(url)
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await sendOnce(method, url, json: json, accessToken: accessToken, eventualConsistency: eventualConsistency)
-            } catch let error as GraphError where error.kind == .transient && attempt < maximumAttempts {
-                // A paced 429 has already paused its tenant in the pacer, which the retry's admission waits out.
-                let pacedThrottle = pacer != nil && pacing != nil && error.status == 429
-                let delay = pacedThrottle ? .zero : min(error.retryAfter ?? Self.backoff(attempt: attempt), maximumRetryAfter)
-                logger.debug(
-                    "Graph request failed transiently; retrying",
-                    metadata: ["graph.path": "\(error.path)", "http.status": "\(error.status ?? 0)", "retry.delay": "\(delay)", "retry.attempt": "\(attempt)"]
-                )
-                try await Task.sleep(for: delay)
-            }
+        let paced = pacer != nil && pacing != nil
+        return try await retryPolicy.run(on: clock) { error in
+            guard let error = error as? GraphError, error.kind == .transient else { return .permanent }
+            // A paced 429 has already paused its tenant in the pacer, which the retry's admission waits out.
+            if paced && error.status == 429 { return .transientWaitedElsewhere }
+            return .transient(retryAfter: error.retryAfter)
+        } willRetry: { error, attempt, delay in
+            let error = error as? GraphError
+            logger.debug(
+                "Graph request failed transiently; retrying",
+                metadata: ["graph.path": "\(error?.path ?? "?")", "http.status": "\(error?.status ?? 0)", "retry.delay": "\(delay)", "retry.attempt": "\(attempt)"]
+            )
+        } _: {
+            try await sendOnce(method, url, json: json, accessToken: accessToken, eventualConsistency: eventualConsistency)
         }
     }
 
@@ -218,7 +218,8 @@ public struct GraphClient: Sendable {
         case 403: kind = .forbidden
         case 404: kind = .notFound
         case 410: kind = .deltaReset
-        // An expired or unknown delta token: Microsoft documents 400 syncStateNotFound for identity resources.
+        // An expired or unknown delta token: "Use delta query to track changes in Microsoft Graph data" documents
+        // 400 syncStateNotFound (and resyncRequired, syncStateInvalid) for directory resources.
         case 400 where ["syncStateNotFound", "resyncRequired", "syncStateInvalid"].contains(envelope?.error?.code ?? ""):
             kind = .deltaReset
         case 429, 500...599: kind = .transient
@@ -232,11 +233,6 @@ public struct GraphClient: Sendable {
         )
         if status == 401 { error.claimsChallenge = ClaimsChallenge.find(in: headers) }
         return error
-    }
-
-    static func backoff(attempt: Int) -> Duration {
-        let base = 0.5 * pow(2.0, Double(min(attempt - 1, 6)))
-        return .milliseconds(Int64((base + Double.random(in: 0...base / 2)) * 1000))
     }
 
     /// The path of a URL without host and query: safe to log.

@@ -1,3 +1,4 @@
+import TenantSyncCore
 /// One structured journal entry: the message, its priority and id, the code location and custom fields.
 public struct JournalEntry: Sendable, Equatable {
     public var message: String

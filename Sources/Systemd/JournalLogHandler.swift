@@ -1,4 +1,5 @@
 import Logging
+import TenantSyncCore
 
 /// A swift-log handler that writes every entry natively to the journal.
 ///

@@ -63,12 +63,6 @@ public struct SystemdNotifier: Sendable {
         send(["RELOADING=1", "MONOTONIC_USEC=\(Self.monotonicMicroseconds())"] + (status.map { ["STATUS=\($0)"] } ?? []))
     }
 
-    /// Asks for more time to start or stop (`EXTEND_TIMEOUT_USEC=`), e.g. before long shutdown work.
-    @discardableResult
-    public func extendTimeout(by duration: Duration) -> Bool {
-        send(["EXTEND_TIMEOUT_USEC=\(Self.microseconds(duration))"])
-    }
-
     /// Reports a fatal start-up error as an errno value (`ERRNO=`), optionally with a status line.
     @discardableResult
     public func failed(errno code: Int32, status: String? = nil) -> Bool {
@@ -119,12 +113,6 @@ public struct SystemdNotifier: Sendable {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1000
-    }
-
-    static func microseconds(_ duration: Duration) -> UInt64 {
-        let (seconds, attoseconds) = duration.components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) * 1_000_000 + UInt64(attoseconds / 1_000_000_000_000)
     }
 
     /// A status text with a newline would end the assignment early and inject another one.

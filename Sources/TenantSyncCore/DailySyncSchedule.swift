@@ -21,12 +21,7 @@ public struct DailySyncSchedule: Sendable, Equatable {
 
     /// The tenant's stable offset inside the window, in `0 ..< windowLength`.
     public func offset(tenantID: String) -> Duration {
-        // FNV-1a: stable across runs and platforms, unlike Hasher.
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in tenantID.lowercased().utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
+        let hash = FNV1a.hash(tenantID.lowercased().utf8)
         let length = max(windowLength.wholeSeconds, 1)
         return .seconds(Int64(hash % UInt64(length)))
     }
@@ -51,11 +46,5 @@ public struct DailySyncSchedule: Sendable, Equatable {
         // so a run shortly before its own slot (manual, provision) does not trigger another.
         while candidate.timeIntervalSince(lastRun) < day / 2 { candidate = candidate.addingTimeInterval(day) }
         return candidate
-    }
-
-    /// A random jitter in `0 ... maximumJitter`.
-    public func randomJitter<G: RandomNumberGenerator>(using generator: inout G) -> Duration {
-        let bound = max(maximumJitter.wholeSeconds, 0)
-        return .seconds(Int64.random(in: 0...bound, using: &generator))
     }
 }

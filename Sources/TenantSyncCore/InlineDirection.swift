@@ -2,7 +2,7 @@
 public enum InlineDirection: String, Sendable, Codable, CaseIterable {
     /// Inbound messages only; the account can be upgraded to `both` later.
     case inbound
-    /// Inbound and outbound messages (the seeds' default procedure).
+    /// Inbound and outbound messages (the default).
     case both
 }
 

@@ -1,4 +1,4 @@
-/// The Teams Chat licensing rules of the seeds, as pure checks.
+/// The Teams Chat licensing rules (model B never blocks; evaluation mode has a monthly API budget), as pure checks.
 public enum LicensingRules {
     /// Refuses a blocking action (block a message or file) under licensing model B.
     ///

@@ -1,4 +1,4 @@
-/// The sync-scope rules of the seeds, as pure checks.
+/// The sync-scope rules (one shared scope per tenant, a bounded number of selected targets), as pure checks.
 public enum ScopeRules {
     /// Refuses a scope for `service` that differs from the scope shared by the tenant's other accounts.
     ///

@@ -1,7 +1,7 @@
 /// One of the Microsoft 365 services tenantsync can protect.
 ///
-/// The raw values are a contract (SPEC.md §3): the CLI, the control socket,
-/// the database and the journal all use them.
+/// The raw values are a contract: the CLI, the control socket, the database
+/// and the journal all use them, so they never change once released.
 public enum ServiceKind: String, CaseIterable, Codable, Sendable, Hashable {
     case exchangeOnline = "exchange-online"
     case exchangeOnlineInline = "exchange-online-inline"
@@ -20,7 +20,7 @@ public enum ServiceKind: String, CaseIterable, Codable, Sendable, Hashable {
         }
     }
 
-    /// The success notice the seeds announce once the account is active.
+    /// The success notice announced on every alert channel once the account is active.
     public var protectedNotice: String {
         switch self {
         case .exchangeOnlineInline: "Successfully created a service account and synced data."
@@ -31,8 +31,7 @@ public enum ServiceKind: String, CaseIterable, Codable, Sendable, Hashable {
     /// Whether the service takes part in the tenant-wide shared sync scope.
     ///
     /// Exchange Online, SharePoint Online and OneDrive of one tenant must use
-    /// the same scope (seeds: "Exchange Online, SharePoint Online and OneDrive
-    /// must use the same sync scope").
+    /// the same sync scope: they protect the same directory of targets.
     public var sharesDirectoryScope: Bool {
         switch self {
         case .exchangeOnline, .sharepointOnline, .onedrive: true

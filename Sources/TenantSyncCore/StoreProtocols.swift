@@ -40,7 +40,6 @@ public protocol AccountStore: Sendable {
     func addGrant(accountID: Int64, name: String, resource: String, flow: GrantFlow) async throws -> Grant
     func grant(id: Int64) async throws -> Grant?
     func grants(accountID: Int64) async throws -> [Grant]
-    func setGrantState(id: Int64, state: GrantState) async throws
 }
 
 /// Token sets and their refresh bookkeeping.
@@ -52,12 +51,8 @@ public protocol TokenStore: Sendable {
     func storeTokenSet(grantID: Int64, tokens: TokenSet, nextRefreshAt: Date) async throws
     func tokenSet(grantID: Int64) async throws -> TokenSet?
     func tokenStatus(grantID: Int64) async throws -> TokenStatus?
-    /// Records a failed refresh attempt and when to try again.
-    func recordRefreshFailure(grantID: Int64, outcome: String, at: Date, nextRefreshAt: Date) async throws
     /// Valid grants whose next refresh is at or before `date`, soonest first.
     func grantsDue(before date: Date, limit: Int) async throws -> [Grant]
-    /// The earliest next-refresh time of any valid grant.
-    func nextRefreshDate() async throws -> Date?
 }
 
 /// Incidents: grants that stopped working.
@@ -69,9 +64,6 @@ public protocol IncidentStore: Sendable {
     func openIncidents() async throws -> [Incident]
     /// The account's open incidents, oldest first.
     func openIncidents(accountID: Int64) async throws -> [Incident]
-    func incidents(grantID: Int64) async throws -> [Incident]
-    /// Resolves every open incident of the grant.
-    func resolveIncidents(grantID: Int64, at: Date) async throws
 }
 
 /// The synchronized directory, the selected targets and the sync runs.
@@ -81,10 +73,7 @@ public protocol DirectoryStore: Sendable {
     func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at: Date) async throws -> DirectoryChangeCounts
     func deltaLink(tenantID: String, resource: String) async throws -> String?
     func clearDeltaLinks(tenantID: String) async throws
-    func directoryUsers(tenantID: String) async throws -> [DirectoryUser]
     func directoryUser(tenantID: String, userPrincipalName: String) async throws -> DirectoryUser?
-    func directoryGroups(tenantID: String) async throws -> [DirectoryGroup]
-    func groupMemberships(tenantID: String) async throws -> [GroupMembership]
     /// How many stored members each of these groups has (absent: none), counted in the store.
     func memberCounts(tenantID: String, groupIDs: [String]) async throws -> [String: Int]
 
@@ -110,7 +99,6 @@ public protocol DirectoryStore: Sendable {
 
     /// Marks the run `held` and keeps what it would remove, and its delta links, for an operator to confirm.
     func holdSyncRun(runID: Int64, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at: Date) async throws
-    func heldRemovals(runID: Int64) async throws -> (userIDs: [String], groupIDs: [String])
     /// Applies a held run's removals and delta links in one transaction and marks it `succeeded`.
     @discardableResult
     func confirmHeldSyncRun(runID: Int64, at: Date) async throws -> DirectoryChangeCounts

@@ -1,4 +1,4 @@
-/// The Teams Chat licensing model (seeds: "Provisioning a Teams Chat Service Account").
+/// The Teams Chat licensing model: `A` scans, blocks or passes (licensed); `B` scans and passes only; evaluation scans, blocks or passes within a monthly API budget.
 public enum LicensingModel: String, Codable, Sendable, CaseIterable {
     /// Scan, block or pass; needs a licence.
     case a = "A"

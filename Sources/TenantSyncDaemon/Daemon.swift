@@ -88,7 +88,7 @@ public struct Daemon: Sendable {
         // The journal channel only where journald listens; elsewhere it could never deliver.
         let channelFactory = AlertChannelFactory(journal: JournalWriter.isJournalAvailable, logger: logger)
         let channels = AlertChannelSet(channelFactory.channels(configuration))
-        let outboxSignal = AlertOutboxSignal()
+        let outboxSignal = WakeSignal()
         let observation = store.observeAlertOutbox { outboxSignal.signal() }
         defer { observation.cancel() }
         let dispatcher = AlertDispatcher(store: store, channels: channels, signal: outboxSignal, logger: logger)

@@ -1,6 +1,7 @@
 import Logging
 import ServiceLifecycle
 import Systemd
+import TenantSyncCore
 
 /// Tells systemd and the log that the daemon is ready, from inside the service group.
 ///

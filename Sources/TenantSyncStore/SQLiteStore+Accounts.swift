@@ -188,6 +188,7 @@ extension SQLiteStore: AccountStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func setGrantState(id: Int64, state: GrantState) async throws {
         try await pool.write { db in
             try db.execute(

@@ -112,6 +112,7 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func directoryUsers(tenantID: String) async throws -> [DirectoryUser] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM directory_users WHERE tenant_id = ? ORDER BY user_principal_name", arguments: [tenantID])
@@ -128,6 +129,7 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func directoryGroups(tenantID: String) async throws -> [DirectoryGroup] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM directory_groups WHERE tenant_id = ? ORDER BY display_name, id", arguments: [tenantID])
@@ -135,6 +137,7 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func groupMemberships(tenantID: String) async throws -> [GroupMembership] {
         try await pool.read { db in
             // Columns by position: a tenant has hundreds of thousands of memberships, and a lookup by
@@ -289,6 +292,7 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    /// What a held run would remove; read by the store's confirmation of the hold and by tests.
     public func heldRemovals(runID: Int64) async throws -> (userIDs: [String], groupIDs: [String]) {
         try await pool.read { db in
             let users = try String.fetchAll(db, sql: "SELECT object_id FROM held_removals WHERE run_id = ? AND kind = 'user' ORDER BY object_id", arguments: [runID])

@@ -45,6 +45,7 @@ extension SQLiteStore: TokenStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func recordRefreshFailure(grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date) async throws {
         try await pool.write { db in
             try db.execute(
@@ -69,18 +70,6 @@ extension SQLiteStore: TokenStore {
                     """,
                 arguments: [Timestamp.text(date), limit]
             ).map(Self.grant(from:))
-        }
-    }
-
-    public func nextRefreshDate() async throws -> Date? {
-        try await pool.read { db in
-            Timestamp.date(try String.fetchOne(
-                db,
-                sql: """
-                    SELECT min(token_sets.next_refresh_at) FROM token_sets JOIN grants ON grants.id = token_sets.grant_id
-                    WHERE grants.state = 'valid'
-                    """
-            ))
         }
     }
 
@@ -130,12 +119,14 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func incidents(grantID: Int64) async throws -> [Incident] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM incidents WHERE grant_id = ? ORDER BY id", arguments: [grantID]).map(Self.incident(from:))
         }
     }
 
+    /// Inspection for tests and the benchmark: no service needs it, so it is not part of the store protocols.
     public func resolveIncidents(grantID: Int64, at date: Date) async throws {
         try await pool.write { db in
             try db.execute(

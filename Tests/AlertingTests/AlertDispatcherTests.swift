@@ -56,6 +56,20 @@ struct AlertDispatcherTests {
         }
     }
 
+    @Test("An idle dispatcher returns at graceful shutdown: its wait ends on the shutdown, not on a timer", .timeLimit(.minutes(1)))
+    func idleDispatcherStopsAtGracefulShutdown() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let store = try TestAlerts.makeStore(directory: directory)
+        // A clock that never moves: only the shutdown can end the wait.
+        let clock = ManualClock()
+        let dispatcher = AlertDispatcher(store: store, channels: [any AlertChannel](), clock: clock, logger: Logger(label: "test"))
+        try await running(dispatcher) {
+            let idle = try await eventually("dispatcher parked on the signal") { dispatcher.signal.hasWaiter }
+            #expect(idle, "with an empty outbox the dispatcher must park on the signal")
+            #expect(clock.sleeperCount == 0, "nothing is due: no timer, and no long sleep standing in for the shutdown")
+        }
+    }
+
     @Test("a reload's channels: a removed channel's pending deliveries are dropped, a changed one's are due at once and go to the new command, an added one gets only new alerts")
     func reconfiguredChannels() async throws {
         let directory = try TestAlerts.temporaryDirectory()
@@ -168,7 +182,7 @@ struct AlertDispatcherTests {
         // Between lives: another alert is stored while no dispatcher runs, then the server comes back.
         do {
             let store = try TestAlerts.makeStore(directory: directory)
-            raised.append(try await AlertRaiser(store: store, channels: channels(), signal: AlertOutboxSignal()).raise(TestAlerts.tokenInvalid(tenant: "late.example", accountID: 9)).id)
+            raised.append(try await AlertRaiser(store: store, channels: channels(), signal: WakeSignal()).raise(TestAlerts.tokenInvalid(tenant: "late.example", accountID: 9)).id)
         }
         try await server.start()
 

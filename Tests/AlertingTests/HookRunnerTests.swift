@@ -2,6 +2,7 @@
 import Foundation
 import TenantSyncCore
 import Testing
+import TestSupport
 
 /// Hooks are real processes started without a shell (the fixture script is itself a `/bin/sh` script).
 struct HookRunnerTests {
@@ -42,6 +43,28 @@ struct HookRunnerTests {
         #expect(error?.reason == .exited(status: 3))
         #expect(error?.stderrTail.contains("quota exceeded") == true)
         #expect(error?.description == "Hook pager exited with status 3; stderr: mail relay rejected the page: quota exceeded")
+    }
+
+    @Test("A hook's timeout runs on the injected clock: the hook is killed when that clock passes it", .timeLimit(.minutes(1)))
+    func hookTimeoutRunsOnTheInjectedClock() async throws {
+        let clock = ManualClock()
+        let command = HookCommand(name: "slow", arguments: ["/bin/sh", "-c", "exec sleep 30"], timeout: .seconds(600))
+        try await withThrowingTaskGroup(of: HookError?.self) { group in
+            group.addTask {
+                do {
+                    try await HookRunner(clock: clock).run(command, input: [])
+                    return nil
+                } catch let error as HookError {
+                    return error
+                }
+            }
+            let armed = try await eventually("the hook's timeout sleeps on the manual clock") { clock.sleeperCount == 1 }
+            #expect(armed, "the timeout was not slept on the injected clock; sleeps: \(clock.requestedSleeps)")
+            #expect(clock.requestedSleeps == [.seconds(600)])
+            clock.advance(by: .seconds(600))
+            let error = try await group.next() ?? nil
+            #expect(error?.reason == .timedOut(after: .seconds(600)), "\(String(describing: error))")
+        }
     }
 
     @Test func hangingHookIsKilledAtItsTimeout() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Systemd
+import TenantSyncCore
 import Testing
 import TestSupport
 

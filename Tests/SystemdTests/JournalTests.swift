@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Systemd
+import TenantSyncCore
 import Testing
 import TestSupport
 

@@ -25,8 +25,6 @@ struct NotifierTests {
         #expect(socket.receive() == "STATUS=syncing READY=1", "a newline in a status must not inject a second assignment")
         #expect(notifier.stopping())
         #expect(socket.receive() == "STOPPING=1")
-        #expect(notifier.extendTimeout(by: .seconds(90)))
-        #expect(socket.receive() == "EXTEND_TIMEOUT_USEC=90000000")
         #expect(notifier.failed(errno: EADDRINUSE, status: "control socket in use"))
         #expect(socket.receive() == "STATUS=control socket in use\nERRNO=\(EADDRINUSE)")
         #expect(notifier.watchdogPing())

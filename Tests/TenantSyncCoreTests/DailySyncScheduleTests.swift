@@ -53,7 +53,7 @@ struct DailySyncScheduleTests {
     }
 }
 
-@Suite("Scope rules from the seeds")
+@Suite("Scope rules")
 struct ScopeRulesTests {
     @Test func sharedScopeConflictIsRefused() {
         #expect(throws: TenantSyncError.self) {

@@ -1,7 +1,7 @@
 import Testing
 import TenantSyncCore
 
-/// Teams Chat licensing (seeds: model B scans and passes, never blocks).
+/// Teams Chat licensing: model B scans and passes, never blocks.
 struct LicensingRulesTests {
     @Test func modelBRefusesBlockingWithAClearError() throws {
         let error = #expect(throws: TenantSyncError.self) { try LicensingRules.checkBlockingAllowed(.b) }

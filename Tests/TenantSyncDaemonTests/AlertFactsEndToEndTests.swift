@@ -4,7 +4,7 @@ import M365Emulator
 import Testing
 import TestSupport
 
-/// Issue 14: an alert's facts reach the administrator on every channel. The real daemon against the
+/// an alert's facts reach the administrator on every channel. The real daemon against the
 /// emulator, a real aiosmtpd SMTP server, a real journald and a real hook process; nothing in between
 /// is replaced.
 @Suite("Alert facts end to end", .serialized)

@@ -4,7 +4,7 @@ import M365Emulator
 import Testing
 import TestSupport
 
-/// Issue 14: a reload (`tenantsyncctl reload`, as `systemctl reload` runs it) puts every key it reports as
+/// a reload (`tenantsyncctl reload`, as `systemctl reload` runs it) puts every key it reports as
 /// applied in force in the running daemon, proved against the real daemon, the emulator and real channels.
 @Suite("Reload applies for real", .serialized)
 struct ReloadDaemonTests {

@@ -7,7 +7,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// Issue 14: a database that cannot be written must not cost a refresh token. The real daemon keeps its state on a
+/// a database that cannot be written must not cost a refresh token. The real daemon keeps its state on a
 /// small tmpfs of its own; the test fills it while refreshes are due, then frees it.
 @Suite("The database refuses writes", .serialized)
 struct StoreWriteFailureDaemonTests {

@@ -2,13 +2,14 @@ import ControlPlane
 import Foundation
 import M365Emulator
 import Systemd
+import TenantSyncCore
 import Testing
 import TestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Issue 6 against the REAL daemon: socket activation by `systemd-socket-activate`, MESSAGE_IDs
+/// Against the real daemon: socket activation by `systemd-socket-activate`, MESSAGE_IDs
 /// read back from a real journald, and the alert outbox surviving a daemon restart during an
 /// SMTP outage.
 @Suite("systemd integration of the real daemon", .serialized)

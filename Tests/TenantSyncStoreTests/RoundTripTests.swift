@@ -69,7 +69,6 @@ struct RoundTripTests {
         let status = try #require(try await fixture.store.tokenStatus(grantID: graph.id))
         #expect(status.generation == 1)
         #expect(status.nextRefreshAt == obtained + 3_000)
-        #expect(try await fixture.store.nextRefreshDate() == obtained + 3_000)
         #expect(try await fixture.store.grantsDue(before: obtained + 2_999, limit: 10).isEmpty)
         #expect(try await fixture.store.grantsDue(before: obtained + 3_000, limit: 10).map(\.id) == [graph.id])
 

@@ -21,9 +21,12 @@ public struct HookRunner: Sendable {
 
     /// The daemon's environment, from which only `PATH` and `LANG` are passed on.
     private let daemonEnvironment: [String: String]
+    /// The clock a hook's timeout runs on (a manual clock in tests).
+    private let clock: any Clock<Duration>
 
-    public init(daemonEnvironment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(daemonEnvironment: [String: String] = ProcessInfo.processInfo.environment, clock: any Clock<Duration> = ContinuousClock()) {
         self.daemonEnvironment = daemonEnvironment
+        self.clock = clock
     }
 
     /// Runs the command with `input` on stdin; returns when it exits with status 0, throws ``HookError`` otherwise.
@@ -73,10 +76,11 @@ public struct HookRunner: Sendable {
             exit.finish(status: status)
         }
 
+        let clock = self.clock
         let timedOut = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await exit.wait(); return false }
             group.addTask {
-                do { try await Task.sleep(for: command.timeout) } catch { return false }
+                do { try await clock.sleep(for: command.timeout) } catch { return false }
                 return true
             }
             let first = await group.next() ?? false

@@ -2,7 +2,6 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
-import Systemd
 import TenantSyncCore
 
 /// Delivers the durable alert outbox to every channel, at least once.
@@ -33,7 +32,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     }
 
     /// Raise this after enqueueing an alert (``AlertRaiser`` does) to start delivery at once.
-    public let signal: AlertOutboxSignal
+    public let signal: WakeSignal
 
     private let store: any AlertStore
     /// The channels in force; a reload replaces them through ``reconfigure(channels:changed:)``.
@@ -50,7 +49,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     ///   - signal: share it with the ``AlertRaiser``.
     ///   - now: the wall clock the store's dates are compared with.
     public init(
-        store: any AlertStore, channels: AlertChannelSet, signal: AlertOutboxSignal = AlertOutboxSignal(),
+        store: any AlertStore, channels: AlertChannelSet, signal: WakeSignal = WakeSignal(),
         configuration: Configuration = Configuration(), clock: C, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
@@ -220,17 +219,18 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     private func sleep(atMost duration: Duration?) async {
         let clock = self.clock
         let signal = self.signal
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await signal.wait() }
-            if let duration {
-                group.addTask { try? await clock.sleep(for: duration) }
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await signal.wait() }
+                if let duration {
+                    group.addTask { try? await clock.sleep(for: duration) }
+                }
+                await group.next()
+                group.cancelAll()
             }
-            group.addTask {
-                // Returns on graceful shutdown or cancellation.
-                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(86_400 * 365)) }
-            }
-            await group.next()
-            group.cancelAll()
+        } onGracefulShutdown: {
+            // Ends the wait; the loop then sees the shutdown and returns. Kept if the wait has not begun yet.
+            signal.signal()
         }
     }
 }
@@ -238,7 +238,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
 extension AlertDispatcher where C == ContinuousClock {
     /// A dispatcher on the continuous clock.
     public convenience init(
-        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        store: any AlertStore, channels: [any AlertChannel], signal: WakeSignal = WakeSignal(),
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.init(store: store, channels: channels, signal: signal, configuration: configuration, clock: ContinuousClock(), logger: logger)
@@ -246,7 +246,7 @@ extension AlertDispatcher where C == ContinuousClock {
 
     /// A dispatcher on the continuous clock delivering to a replaceable set of channels.
     public convenience init(
-        store: any AlertStore, channels: AlertChannelSet, signal: AlertOutboxSignal = AlertOutboxSignal(),
+        store: any AlertStore, channels: AlertChannelSet, signal: WakeSignal = WakeSignal(),
         configuration: Configuration = Configuration(), logger: Logger
     ) {
         self.init(store: store, channels: channels, signal: signal, configuration: configuration, clock: ContinuousClock(), logger: logger)
@@ -256,7 +256,7 @@ extension AlertDispatcher where C == ContinuousClock {
 extension AlertDispatcher {
     /// A dispatcher delivering to a fixed list of channels.
     public convenience init(
-        store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal = AlertOutboxSignal(),
+        store: any AlertStore, channels: [any AlertChannel], signal: WakeSignal = WakeSignal(),
         configuration: Configuration = Configuration(), clock: C, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.init(

@@ -10,13 +10,13 @@ import TenantSyncCore
 public struct AlertRaiser: Sendable {
     private let store: any AlertStore
     private let channels: [any AlertChannel]
-    private let signal: AlertOutboxSignal
+    private let signal: WakeSignal
     private let now: @Sendable () -> Date
 
     /// - Parameters:
     ///   - channels: the same channels the dispatcher delivers to.
     ///   - signal: the dispatcher's ``AlertDispatcher/signal``.
-    public init(store: any AlertStore, channels: [any AlertChannel], signal: AlertOutboxSignal, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: any AlertStore, channels: [any AlertChannel], signal: WakeSignal, now: @escaping @Sendable () -> Date = { Date() }) {
         self.store = store
         self.channels = channels
         self.signal = signal

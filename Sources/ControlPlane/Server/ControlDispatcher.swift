@@ -22,7 +22,7 @@ struct ControlDispatcher: Sendable {
         let bytes = message.readableBytesView
         // Invalid UTF-8 or nesting too deep for any real call: not Varlink, close.
         guard String(validating: bytes, as: UTF8.self) != nil, VarlinkJSON.nestingIsShallow(bytes) else {
-            logger.debug("control.message.rejected", metadata: ["control.reason": "encoding"])
+            logger.debug("Control message rejected", metadata: ["control.reason": "encoding"])
             return .close
         }
         let data = Data(bytes)
@@ -32,7 +32,7 @@ struct ControlDispatcher: Sendable {
             header = try decoder.decode(VarlinkCallHeader.self, from: data)
         } catch let error as DecodingError {
             guard let parameter = Self.envelopeField(of: error) else {
-                logger.debug("control.message.rejected", metadata: ["control.reason": "json"])
+                logger.debug("Control message rejected", metadata: ["control.reason": "json"])
                 return .close
             }
             let writer = VarlinkReplyWriter(outbound: outbound, oneway: false, timeout: timeout)
@@ -42,7 +42,7 @@ struct ControlDispatcher: Sendable {
         }
         let writer = VarlinkReplyWriter(outbound: outbound, oneway: header.oneway ?? false, timeout: timeout)
         guard allowed, let peer else {
-            logger.notice("control.call.denied", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.method": "\(header.method)"])
+            logger.notice("Control call denied: the peer may not call this method", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.method": "\(header.method)"])
             // The refusal is the last thing a refused peer gets: it may not keep a connection (and a slot) open.
             _ = await send(ControlError.permissionDenied(uid: peer?.uid ?? UInt32.max, group: controlGroup), with: writer)
             return .close
@@ -76,22 +76,22 @@ struct ControlDispatcher: Sendable {
         } catch let error as VarlinkError {
             return await send(error, with: writer)
         } catch let error as TenantSyncError {
-            callLogger.info("control.call.failed", metadata: ["error.code": "\(error.code)"])
+            callLogger.info("Control call failed", metadata: ["error.code": "\(error.code)"])
             return await send(ControlError.from(error), with: writer)
         } catch is CancellationError {
             return .close
         } catch let error as ReplyWriteTimeout.Expired {
-            callLogger.notice("control.reply.timeout", metadata: ["control.write_timeout": "\(error.after)"])
+            callLogger.notice("Control reply timed out; connection closed", metadata: ["control.write_timeout": "\(error.after)"])
             return .close
         } catch let error as IOError {
             // Writing a reply failed: the client went away.
-            callLogger.debug("control.reply.failed", metadata: ["error.errno": "\(error.errnoCode)"])
+            callLogger.debug("Control reply could not be written", metadata: ["error.errno": "\(error.errnoCode)"])
             return .close
         } catch let error as ChannelError {
-            callLogger.debug("control.reply.failed", metadata: ["error.type": "\(error)"])
+            callLogger.debug("Control reply could not be written", metadata: ["error.type": "\(error)"])
             return .close
         } catch {
-            callLogger.error("control.call.internal-error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            callLogger.error("Control call failed with an internal error", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
             return await send(ControlError.internalError(), with: writer)
         }
     }

@@ -105,7 +105,7 @@ public final class ControlServer: Service, Sendable {
             throw wrapped
         }
         defer { ownedFile?.removeIfUnchanged() }
-        logger.info("control.listening", metadata: ["control.socket": "\(ownedFile?.path ?? "inherited")"])
+        logger.info("Control socket listening", metadata: ["control.socket": "\(ownedFile?.path ?? "inherited")"])
         setListening(.success(()))
 
         let serverChannel = server.channel
@@ -114,7 +114,7 @@ public final class ControlServer: Service, Sendable {
                 try await server.executeThenClose { inbound in
                     for try await connection in inbound {
                         guard counter.acquire() else {
-                            logger.warning("control.connection.refused", metadata: ["control.limit": "\(counter.limit)"])
+                            logger.warning("Control connection refused: too many connections", metadata: ["control.limit": "\(counter.limit)"])
                             connection.channel.close(promise: nil)
                             continue
                         }
@@ -128,7 +128,7 @@ public final class ControlServer: Service, Sendable {
         } onGracefulShutdown: {
             serverChannel.close(promise: nil)
         }
-        logger.info("control.stopped")
+        logger.info("Control socket stopped")
     }
 
     /// One accepted connection, its pipeline set up but not yet reading.
@@ -192,10 +192,10 @@ public final class ControlServer: Service, Sendable {
         }
         let (asyncChannel, peer) = accepted
         let allowed = await isAllowed(peer)
-        logger.debug("control.connection.opened", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
+        logger.debug("Control connection opened", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)", "control.allowed": "\(allowed)"])
         // The idle timer runs only while the read loop below waits for the client's next message.
         let idleTimer = ConnectionIdleTimer(clock: clock, timeout: configuration.idleTimeout, activity: connection.activity) { [logger] in
-            logger.debug("control.connection.idle", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
+            logger.debug("Control connection closed after idling", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
             channel.close(promise: nil)
         }
         await withDiscardingTaskGroup { timerGroup in
@@ -238,13 +238,13 @@ public final class ControlServer: Service, Sendable {
                                 connection.activity.end()
                                 if outcome == .close || connection.activity.isDraining { return }
                             case .tooLarge(let limit):
-                                logger.notice("control.message.too-large", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
+                                logger.notice("Control message too large; connection closed", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
                                 try? await VarlinkReplyWriter(outbound: outbound, oneway: false, timeout: writeTimeout).error(ControlError.messageTooLarge(limit: limit))
                                 return
                             }
                         }
                     } catch VarlinkFrameError.messageTooLarge {
-                        logger.notice("control.message.endless", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
+                        logger.notice("Control message never ended; connection closed", metadata: ["peer.uid": "\(peer?.uid ?? UInt32.max)"])
                     }
                 } onGracefulShutdown: {
                     // No new calls; a running call still writes its reply, then the loop ends.
@@ -252,7 +252,7 @@ public final class ControlServer: Service, Sendable {
                 }
             }
         } catch {
-            logger.debug("control.connection.failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
+            logger.debug("Control connection failed", metadata: ["error.type": "\(String(reflecting: type(of: error)))"])
         }
     }
 }

@@ -76,7 +76,7 @@ extension World {
             tenant.count("exchange.forbidden")
             return ExchangeAdminError.plain(403, "Forbidden", "The access token does not carry the \(permission) permission needed to run Exchange cmdlets.")
         }
-        // The seeds assign the role to the product's app. Only an assignment in effect counts: an eligible (PIM) one
+        // The role is assigned to the product's app. Only an assignment in effect counts: an eligible (PIM) one
         // would need an activation, which an app cannot perform.
         let hasRole = tenant.roleAssignments.contains {
             $0.isInEffect && $0.appId.lowercased() == token.appID.lowercased()

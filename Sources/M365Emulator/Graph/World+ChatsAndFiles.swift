@@ -1,7 +1,7 @@
 import Foundation
 
 /// Teams chats and OneDrive items: just enough Graph for a client to prove it holds the permissions the
-/// Teams Chat protection needs (issue 10) without reading the access token.
+/// Teams Chat protection needs without reading the access token.
 ///
 /// The emulator stores no chats and no drive items: listings are empty and lookups of one item answer
 /// 404. As in Microsoft Graph, the permission check comes before the item is resolved, so a write to an

@@ -66,7 +66,8 @@ extension World {
         applicationUsage[app, default: UsageCounters()].record(cost: cost, priority: priority, throttled: throttled)
     }
 
-    /// `0.85`: the share of the limit in use, two decimals, within Microsoft's documented 0.8–1.8.
+    /// `0.85`: the share of the limit in use, two decimals, within the 0.8–1.8 that "Microsoft Graph service-specific
+    /// throttling limits" documents for `x-ms-throttle-limit-percentage`.
     static func percentage(_ fraction: Double) -> String {
         let hundredths = Int((min(1.8, fraction) * 100).rounded(.down))
         let cents = hundredths % 100

@@ -66,7 +66,8 @@ public struct GraphPacingState<C: Clock>: Sendable where C.Duration == Duration 
         self.applicationResourceUnitsPer20Seconds = applicationResourceUnitsPer20Seconds
     }
 
-    /// The documented app+tenant quota (RU per 10 s) of a tenant with `users` users; unknown counts as the smallest.
+    /// The app+tenant quota (RU per 10 s) of a tenant with `users` users, as "Microsoft Graph service-specific throttling
+    /// limits" (Identity and access service limits) gives it; unknown counts as the smallest.
     public static func tenantResourceUnitsPer10Seconds(users: Int?) -> Int {
         guard let users else { return 3_500 }
         return users < 50 ? 3_500 : users <= 500 ? 5_000 : 8_000

@@ -113,7 +113,7 @@ extension Provisioner {
     }
 
     /// Inline Mode: the product app's service principal must hold Exchange Administrator in effect: a plain active
-    /// assignment, or an active one made through Privileged Identity Management (the seed's two paths).
+    /// assignment, or an active one made through Privileged Identity Management (the two ways an administrator assigns it).
     ///
     /// An assignment that is only *eligible* is refused: it takes an activation to come into effect, and an app cannot
     /// activate a role (activation is an interactive sign-in), so Exchange would refuse every cmdlet.
@@ -264,7 +264,7 @@ extension Provisioner {
     /// Verification call with the new token, first directory sync, account active, success notice.
     func finish(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
         if account.service == .exchangeOnlineInline {
-            // The seed's "policy to enable automatically when the access grant is complete", with the chosen direction.
+            // The policy enabled automatically once the access grant is complete, with the chosen direction.
             try await configureMailFlow(
                 account: account, tenant: tenant, policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy,
                 direction: account.inlineDirection ?? InlineMailFlowDefaults.direction

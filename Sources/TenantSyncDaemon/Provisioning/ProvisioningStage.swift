@@ -21,7 +21,7 @@ enum ProvisioningStage: String, Sendable, CaseIterable {
     /// Inline Mode, after provisioning: the optional activity-data consent (never a step of `stages(for:)`).
     case consentActivityData = "consent-activity-data"
 
-    /// The stages of a service, in the seeds' order.
+    /// The stages of a service, in the order the administrator goes through them.
     static func stages(for service: ServiceKind) -> [ProvisioningStage] {
         switch service {
         case .exchangeOnline: [.consentEWS, .consentGraph, .scope, .finish]

@@ -1,10 +1,10 @@
 /// What the administrator does on the SharePoint admin site for SharePoint Online and OneDrive.
 ///
-/// The seeds: paste the App Id on `AppInv.aspx`, look it up, enter the app domain
+/// The steps: paste the App Id on `AppInv.aspx`, look it up, enter the app domain
 /// and redirect URL, paste the permission XML, create and trust it, then verify on
 /// `TA_AllAppPrincipals.aspx`.
 struct SharePointAppPrincipal: Sendable {
-    /// The `AppPermissionRequests` XML of the seeds: app-only, Manage on the tenant's content.
+    /// The `AppPermissionRequests` XML the administrator pastes: app-only, Manage on the tenant's content.
     static let permissionXML = """
         <AppPermissionRequests AllowAppOnlyPolicy="true">
         <AppPermissionRequest Scope="http://sharepoint/content/tenant" Right="Manage" />

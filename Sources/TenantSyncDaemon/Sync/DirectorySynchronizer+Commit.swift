@@ -1,6 +1,5 @@
 import Foundation
 import Logging
-import Systemd
 import TenantSyncCore
 
 /// The end of a run: removals and delta links committed together, or held by the mass-deletion guard.

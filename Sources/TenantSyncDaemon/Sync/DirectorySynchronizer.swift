@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MicrosoftCloud
-import Systemd
 import TenantSyncCore
 
 /// One directory synchronization of one tenant: full or delta, page by page.

@@ -13,7 +13,7 @@ import TenantSyncCore
 /// complete and is written with its whole membership replacing the stored one. Memory holds at most one page plus
 /// that one open group, whose entries the run's `RunReadBudget` already counts.
 ///
-/// Microsoft documents the split only by example, so a group that comes again after it was written (not adjacent)
+/// "group: delta" (Microsoft Graph v1.0 reference) shows the split of a group's members across pages only by example, so a group that comes again after it was written (not adjacent)
 /// is not trusted to be whole: its later entries are applied as additions and removals on top of what was written,
 /// never as a replacement, so nothing read is lost whatever the order.
 ///

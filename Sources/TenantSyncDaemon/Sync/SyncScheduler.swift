@@ -143,8 +143,7 @@ public final class SyncScheduler: Service, Sendable {
     /// A jitter stable for a tenant within a day (no state to store), different from day to day.
     func jitter(tenantID: String, on date: Date) -> Duration {
         let day = Int64(date.timeIntervalSince1970 / 86_400)
-        var hash: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: day)
-        for byte in tenantID.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let hash = FNV1a.hash(tenantID.utf8, startingAt: 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: day))
         let bound = UInt64(max(schedule.maximumJitter.wholeSeconds, 0)) + 1
         return .seconds(Int64(hash % bound))
     }

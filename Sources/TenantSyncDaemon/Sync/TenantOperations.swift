@@ -1,12 +1,11 @@
 import Foundation
 import Logging
 import MicrosoftCloud
-import Systemd
 import TenantSyncCore
 
 /// What an operator does to a tenant's directory protection: sync, extend, and the selected targets.
 ///
-/// Every rule of the seeds is checked here before anything changes, so the
+/// Every scope and target rule (``ScopeRules``) is checked here before anything changes, so the
 /// control socket only translates calls and errors.
 public struct TenantOperations: Sendable {
     let store: any AccountStore & DirectoryStore

@@ -25,19 +25,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     /// Shared with ``TokenRenewal`` so that a renewal never races a refresh of the same grant.
     public let locks = GrantLocks()
     private let wakeSignal = WakeSignal()
-    private let tracker = Mutex(Tracker())
-
-    private struct Tracker {
-        var inFlight: Set<Int64> = []
-        /// Grants whose last attempt could not be stored: not retried before the date.
-        var deferredUntil: [Int64: Date] = [:]
-        var shuttingDown = false
-        /// Set while the store refuses writes: no refresh token is redeemed until a probe succeeds.
-        var storeFailure: StoreWriteFailure?
-        /// Completed refreshes, for tests and the benchmark.
-        var completed = 0
-        var peakInFlight = 0
-    }
+    /// The in-flight bookkeeping; its decisions are pure, the IO around them is here.
+    private let tracker = Mutex(TokenRefreshDispatch())
 
     /// - Parameters:
     ///   - clock: sleeps between due times (a manual clock in tests).
@@ -112,7 +101,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
                 }
             }
         } onGracefulShutdown: {
-            self.tracker.withLock { $0.shuttingDown = true }
+            self.tracker.withLock { $0.shutDown() }
             self.wakeSignal.signal()
         }
         logger.info("Token refresher stopped")
@@ -122,43 +111,30 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     /// or nil to wait for a wake only (every refresh in flight signals one when it finishes).
     private func dispatchDue(into group: inout DiscardingTaskGroup) async throws -> Duration? {
         let start = now()
-        if let failure = tracker.withLock({ $0.storeFailure }), failure.nextCheckAt > start {
-            return .seconds(failure.nextCheckAt.timeIntervalSince(start))
-        }
-        let (inFlight, deferred) = tracker.withLock { tracker in
-            tracker.deferredUntil = tracker.deferredUntil.filter { $0.value > start }
-            return (tracker.inFlight, tracker.deferredUntil)
-        }
-        let busy = inFlight.union(deferred.keys)
-        let configuration = self.configuration
-        let capacity = configuration.maxInFlight - inFlight.count
-        if capacity > 0 {
-            // Ask for enough rows to see past the grants already in flight or deferred.
-            let due = try await storage.grantsDue(before: start, limit: busy.count + capacity)
-            let ready = due.filter { !busy.contains($0.id) }.prefix(capacity)
+        let maxInFlight = configuration.maxInFlight
+        switch tracker.withLock({ $0.beginRound(at: start, maxInFlight: maxInFlight) }) {
+        case .pauseForStore(let pause):
+            return pause
+        case .waitForWake:
+            // Full: a finishing refresh wakes the loop. No timer: a cancelled sleep's timer still
+            // fires at its deadline, and one per finished refresh made a busy minute echo into an idle one.
+            return nil
+        case .readDue(let limit, let busy, let capacity, let deferred):
+            let due = try await storage.grantsDue(before: start, limit: limit)
+            let ready = TokenRefreshDispatch.ready(due.map(\.id), busy: busy, capacity: capacity)
             // One probe per round: a refresh token redeemed now must have a store that takes its successor.
             if !ready.isEmpty, let pause = await storeRefusesWrites() { return pause }
-            for grant in ready {
-                tracker.withLock { tracker in
-                    tracker.inFlight.insert(grant.id)
-                    tracker.peakInFlight = max(tracker.peakInFlight, tracker.inFlight.count)
-                }
+            for grantID in ready {
+                tracker.withLock { $0.started(grantID) }
                 group.addTask {
-                    await self.refreshIfDue(grantID: grant.id, onDemand: false)
-                    self.tracker.withLock { tracker in
-                        tracker.inFlight.remove(grant.id)
-                        tracker.completed += 1
-                    }
+                    await self.refreshIfDue(grantID: grantID, onDemand: false)
+                    self.tracker.withLock { $0.finished(grantID) }
                     self.wakeSignal.signal()
                 }
             }
             if ready.count == capacity { return .zero }
-        } else {
-            // Full: a finishing refresh wakes the loop. No timer: a cancelled sleep's timer still
-            // fires at its deadline, and one per finished refresh made a busy minute echo into an idle one.
-            return nil
+            return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
         }
-        return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
     }
 
     /// Probes the store with a committed write; returns how long to pause refreshes when it refuses, `nil` when it accepts.
@@ -168,7 +144,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         let at = now()
         do {
             try await storage.probeWrite(at: at)
-            if let ended = tracker.withLock({ tracker in defer { tracker.storeFailure = nil }; return tracker.storeFailure }) {
+            if let ended = tracker.withLock({ $0.storeAccepted() }) {
                 logger.notice(
                     "The database accepts writes again; token refreshes resume",
                     metadata: ["store.failing_since": "\(ended.failingSince)", "store.failed_probes": "\(ended.failures)"]
@@ -177,15 +153,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             return nil
         } catch {
             let configuration = self.configuration
-            let failure = tracker.withLock { tracker -> StoreWriteFailure in
-                let failures = (tracker.storeFailure?.failures ?? 0) + 1
-                let delay = configuration.storeProbeDelay(afterFailures: failures)
-                let failure = StoreWriteFailure(
-                    failingSince: tracker.storeFailure?.failingSince ?? at, failures: failures, lastError: "\(error)",
-                    nextCheckAt: at.addingTimeInterval(delay.secondsDouble)
-                )
-                tracker.storeFailure = failure
-                return failure
+            let failure = tracker.withLock { tracker in
+                tracker.storeRefused(at: at, error: "\(error)", delay: { configuration.storeProbeDelay(afterFailures: $0) })
             }
             let metadata: Logger.Metadata = [
                 "store.error": "\(error)", "store.failed_probes": "\(failure.failures)", "store.next_check_at": "\(failure.nextCheckAt)",
@@ -247,7 +216,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             } catch {
                 // The store failed: keep away from Microsoft for a while rather than rotate tokens we cannot keep.
                 let until = now().addingTimeInterval(configuration.storeRetryDelay.secondsDouble)
-                tracker.withLock { $0.deferredUntil[grantID] = until }
+                tracker.withLock { $0.deferGrant(grantID, until: until) }
                 logger.error("Token refresh could not be recorded", metadata: ["grant.id": "\(grantID)", "error": "\(error)"])
                 return false
             }

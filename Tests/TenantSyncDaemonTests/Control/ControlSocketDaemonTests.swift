@@ -7,7 +7,7 @@ import TestSupport
 import Glibc
 #endif
 
-/// Issue 7 against the REAL daemon: a third-party Varlink client and every `tenantsyncctl`
+/// Against the real daemon: a third-party Varlink client and every `tenantsyncctl`
 /// subcommand, with tenantsyncd serving the in-process Microsoft 365 emulator.
 ///
 /// `provision` itself (every service, every flow) is proven by ``ProvisioningTests``; here it

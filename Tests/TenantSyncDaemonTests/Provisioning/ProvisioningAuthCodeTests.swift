@@ -6,7 +6,7 @@ import Synchronization
 import Testing
 import TestSupport
 
-/// Issue 10: the authorization-code flow with PKCE whose redirect lands on the daemon's loopback listener.
+/// the authorization-code flow with PKCE whose redirect lands on the daemon's loopback listener.
 ///
 /// The test plays the administrator's browser: it opens the authorize URL the CLI prints, the emulator
 /// (approving or declining as the tenant's `interactiveConsent` says) redirects to the listener, and the
@@ -25,7 +25,7 @@ extension ProvisioningTests {
             #expect(run.stdout.contains("Exchange Online protected."), "\(run.stdout)")
             #expect(!run.all.contains("enter the code"), "no device code was used")
 
-            // Two consents in the seeds' order, each with its own PKCE challenge, state and listener on 127.0.0.1.
+            // Two consents in the provisioning order (EWS, then Graph), each with its own PKCE challenge, state and listener on 127.0.0.1.
             let urls = ProvisioningHarness.authorizeURLs(in: run.stdout)
             try #require(urls.count == 2, "\(run.stdout)")
             #expect(Browser.parameter("scope", in: urls[0])?.contains("outlook") == true, "EWS first: \(urls[0])")

@@ -4,7 +4,7 @@ import M365Emulator
 import Testing
 import TestSupport
 
-/// Issue 10: Teams Chat in evaluation mode tracks its monthly API budget and warns before Microsoft answers 402.
+/// Teams Chat in evaluation mode tracks its monthly API budget and warns before Microsoft answers 402.
 extension ProvisioningTests {
     @Test func teamsChatEvaluationModeWarnsAt80PercentOfItsMonthlyBudgetBeforeMicrosoftAnswers402() async throws {
         let budget = 40

@@ -4,7 +4,7 @@ import M365Emulator
 import Testing
 import TestSupport
 
-/// Issue 10: provisioning every service end to end through `tenantsyncctl`, the real daemon and the emulator.
+/// provisioning every service end to end through `tenantsyncctl`, the real daemon and the emulator.
 @Suite("Provisioning", .serialized)
 struct ProvisioningTests {
     @Test func exchangeOnlineTwoConsentsThenScopeThenProtected() async throws {

@@ -5,7 +5,7 @@ import M365Emulator
 import Testing
 import TestSupport
 
-/// Issue 5: a sync that would remove more than 20% of a tenant's users is held, raises an alert,
+/// a sync that would remove more than 20% of a tenant's users is held, raises an alert,
 /// and is applied or dropped only by an operator, through the real daemon and `tenantsyncctl`.
 @Suite("Mass-deletion hold", .serialized)
 struct MassDeletionHoldTests {

@@ -1,5 +1,8 @@
 /// A journal `MESSAGE_ID`: a stable 128-bit id (32 lower-case hex digits) naming one kind of event.
 ///
+/// Domain vocabulary, not a journal detail: services put it in a log line's `message.id` metadata and
+/// alerts are matched to it by kind; the journal adapter (`Systemd`) writes it as `MESSAGE_ID`.
+///
 /// `journalctl MESSAGE_ID=…` finds every instance; `journalctl -x` shows the
 /// explanation from `systemd/tenantsync.catalog`. The ids were generated once
 /// with `systemd-id128 new` and must never change.
