@@ -5,6 +5,8 @@ public enum Roff {
     /// Escapes backslashes and hyphens, and protects lines that would start a request.
     public static func escape(_ text: String) -> String {
         text.replacingOccurrences(of: "\\", with: "\\e").replacingOccurrences(of: "-", with: "\\-")
+            // Non-ASCII as groff's Unicode escapes: the page then renders alike with or without preconv.
+            .unicodeScalars.map { $0.isASCII ? String($0) : "\\[u" + String(format: "%04X", $0.value) + "]" }.joined()
             .split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix(".") || $0.hasPrefix("'") ? "\\&" + $0 : String($0) }
             .joined(separator: "\n")

@@ -182,6 +182,6 @@ public enum ConfigurationReference {
     /// The row of README's "Configuration reference" table for `key`.
     public static func markdownRow(_ key: ConfigurationKey) -> String {
         let names = "`\(key.section) \(key.names[0])`" + key.names.dropFirst().map { ", `\($0)`" }.joined()
-        return "| \(names) | \(key.defaultValue) | \(key.meaning) |"
+        return "| \(names) | \(key.defaultValue) |" + (key.meaning.isEmpty ? " |" : " \(key.meaning) |")
     }
 }

@@ -11,8 +11,8 @@
 # trap restores the sources and rebuilds, whatever happens).
 #
 # Boots systemd as PID 1 of a new PID + mount namespace as
-# Tests/EndToEnd/systemd-e2e.sh does (private /run, /tmp, /var/tmp; /etc, /usr,
-# /var and /opt overlays whose writable layers live on that private /run), so
+# Tests/EndToEnd/systemd-e2e.sh does (private /run, /tmp, /var/tmp; /etc, /usr
+# and /var overlays whose writable layers live on that private /run), so
 # dpkg installs into a throw-away root: the machine's files and package database
 # are never written. The Swift toolchain (/opt/swift) is hidden in the namespace.
 # The emulator runs outside it, on loopback.
@@ -194,15 +194,15 @@ restore_sources
 DEB2=$WORK/debs/tenantsync_${V2}_${ARCH}.deb
 
 # ------------------------------------------------------------------- boot ----
-# As systemd-e2e.sh, plus: the package directory bound to /run/deb-e2e, /opt under an
-# overlay and /opt/swift (the toolchain) under an empty tmpfs.
+# As systemd-e2e.sh, plus: the package directory bound to /run/deb-e2e, and an
+# empty tmpfs over /opt/swift (the toolchain).
 DEB_WORK="$WORK" unshare --pid --fork --mount --mount-proc --propagation private sh -c '
     set -e
     mount --make-rprivate /
     mount -t tmpfs -o mode=0755 tmpfs /run
     mkdir -p /run/deb-e2e
     mount --bind "$DEB_WORK" /run/deb-e2e
-    for dir in etc usr var opt; do
+    for dir in etc usr var; do
         mkdir -p /run/e2e-overlay/$dir/upper /run/e2e-overlay/$dir/work
         mount -t overlay overlay -o lowerdir=/$dir,upperdir=/run/e2e-overlay/$dir/upper,workdir=/run/e2e-overlay/$dir/work /$dir
     done
@@ -237,7 +237,9 @@ install_step() {
     ns dpkg -i "/run/deb-e2e/debs/$(basename "$DEB1")" >"$WORK/install.log" 2>&1 \
         || { fail install "dpkg -i $V1 failed:"; tail -n 15 "$WORK/install.log"; return 1; }
     pass install "dpkg -i $V1 into the namespace's throw-away root in $((SECONDS - started))s"
-    if ns test -n "$(ns ls -A /opt/swift 2>/dev/null)" ; then fail install "/opt/swift is visible in the namespace"; fi
+    if [ -n "$(ns ls -A /opt/swift 2>/dev/null)" ] || ns sh -c 'command -v swift' >/dev/null 2>&1; then
+        fail install "the Swift toolchain is visible in the namespace"
+    fi
     local ldd_out; ldd_out=$(ns env LD_LIBRARY_PATH= ldd /usr/bin/tenantsyncd /usr/bin/tenantsyncctl 2>&1)
     if grep -q 'not found' <<<"$ldd_out" || grep -q '/opt/swift' <<<"$ldd_out"; then
         fail install "ldd without the toolchain: $(grep -E 'not found|/opt/swift' <<<"$ldd_out" | head -n 3)"

@@ -43,10 +43,13 @@ struct ConfigurationReferenceTests {
         let header = try #require(lines[heading...].firstIndex(of: "| key | default | meaning |"), "no key table under the heading")
         let rows = Array(lines[(header + 2)...].prefix { $0.hasPrefix("|") })
         let expected = ConfigurationReference.keys.map(ConfigurationReference.markdownRow)
-        #expect(rows == expected, """
-            README's configuration table differs from ConfigurationReference.keys (Sources/TenantSyncConfig); \
-            the table that belongs there:
-            \(expected.joined(separator: "\n"))
+        let differing = zip(rows, expected).enumerated().filter { $0.element.0 != $0.element.1 }.map { index, pair in
+            "row \(index + 1):\n  README:    \(pair.0)\n  reference: \(pair.1)"
+        }
+        #expect(differing.isEmpty && rows.count == expected.count, """
+            README's configuration table differs from ConfigurationReference.keys (Sources/TenantSyncConfig): \
+            \(rows.count) rows vs \(expected.count) keys
+            \(differing.joined(separator: "\n"))
             """)
     }
 }
