@@ -7,10 +7,16 @@ import Foundation
 /// The shell runs `tenantsyncctl ---completion ...` on Tab, which calls these closures. A
 /// completion must never print an error into the command line or keep the shell waiting: an
 /// unreachable daemon, a refused caller (not root, not in the control group) or a slow answer
-/// gives no candidates, silently, within ``deadline``.
+/// gives no candidates, silently, within ``deadline(environment:)``.
 enum CompletionCandidates {
-    /// How long Tab may wait for the daemon.
-    static let deadline: Duration = .seconds(2)
+    /// How long Tab may wait for the daemon: 2 s, or `TENANTSYNC_COMPLETION_TIMEOUT` seconds
+    /// (for a large fleet on a loaded machine).
+    static func deadline(environment: [String: String]) -> Duration {
+        guard let text = environment["TENANTSYNC_COMPLETION_TIMEOUT"], let seconds = Double(text), seconds > 0, seconds <= 3_600 else {
+            return .seconds(2)
+        }
+        return .milliseconds(Int(seconds * 1_000))
+    }
 
     static let accountIDs = CompletionKind.custom { words, _, prefix in
         await accounts(words: words).map { String($0.id) }.filter { $0.hasPrefix(prefix) }
@@ -23,7 +29,9 @@ enum CompletionCandidates {
 
     /// The first page of accounts, or none when the daemon cannot answer in time.
     static func accounts(words: [String]) async -> [AccountSummary] {
-        let path = socketPath(words: words, environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let path = socketPath(words: words, environment: environment)
+        let deadline = deadline(environment: environment)
         return await withTaskGroup(of: [AccountSummary]?.self) { group in
             group.addTask {
                 try? await ControlClient.withConnection(to: path) { client in try await client.listAccounts().accounts }

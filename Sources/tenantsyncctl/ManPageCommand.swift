@@ -36,6 +36,8 @@ struct ManPageCommand: ParsableCommand {
                 .init("ENVIRONMENT", [
                     ".TP", ".B TENANTSYNC_SOCKET",
                     "The control socket used when \\fB\\-\\-socket\\fR is not given (default \\fI/run/tenantsync/control\\fR).",
+                    ".TP", ".B TENANTSYNC_COMPLETION_TIMEOUT",
+                    "How many seconds shell completion waits for the daemon before offering nothing (default 2).",
                 ]),
                 .init("EXIT STATUS", [
                     "0 success; 64 usage error; 65 the daemon refused the data (unknown account or tenant, scope conflict, too many targets, ...); 66 an input file cannot be read; 67 the user asked about with directory \\-\\-user is not protected; 69 the daemon is unreachable or lacks the method; 70 internal error; 75 temporary failure (retry later, or a sync run failed); 76 protocol error; 77 permission denied.",

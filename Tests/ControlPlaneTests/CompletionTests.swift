@@ -8,10 +8,13 @@ import Testing
 struct CompletionTests {
     /// What the generated scripts run on Tab: `tenantsyncctl ---completion SUBCOMMANDS -- ARGUMENT
     /// INDEX CURSOR WORDS...`, the word being completed last.
-    static func complete(_ subcommands: [String], _ argument: String, socket: String, typed: String) async throws -> ProcessResult {
+    /// `timeout`: TENANTSYNC_COMPLETION_TIMEOUT; absent, the 2 s default applies.
+    static func complete(_ subcommands: [String], _ argument: String, socket: String, typed: String, timeout: String? = "120") async throws -> ProcessResult {
         let words = ["tenantsyncctl", "--socket", socket] + subcommands + (argument.hasPrefix("--") ? [argument] : []) + [typed]
         return try await CtlCommandTests.run(
-            ["---completion"] + subcommands + ["--", argument, String(words.count - 1), String(typed.count)] + words
+            ["---completion"] + subcommands + ["--", argument, String(words.count - 1), String(typed.count)] + words,
+            // The test's own server answers; under the load of the whole suite that can take longer than 2 s.
+            environment: timeout.map { ["TENANTSYNC_COMPLETION_TIMEOUT": $0] } ?? [:]
         )
     }
 
@@ -64,9 +67,10 @@ struct CompletionTests {
         }
         #expect(bound == 0 && listen(fd, 8) == 0)
         let started = ContinuousClock.now
-        let result = try await Self.complete(["account"], "positional@0", socket: path, typed: "")
+        let result = try await Self.complete(["account"], "positional@0", socket: path, typed: "", timeout: nil)
         let took = ContinuousClock.now - started
         #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result)")
-        #expect(took < .seconds(8), "Tab waited \(took) for a silent daemon (the deadline is 2 s)")
+        // The default deadline (2 s) plus the start of a debug tenantsyncctl on a busy machine.
+        #expect(took < .seconds(15), "Tab waited \(took) for a silent daemon (the deadline is 2 s)")
     }
 }
