@@ -7,6 +7,8 @@ let package = Package(
         .executable(name: "tenantsyncd", targets: ["tenantsyncd"]),
         .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
         .executable(name: "tenantsync-emulator", targets: ["tenantsync-emulator"]),
+        // Build tool: writes the man pages (`make man`); not installed.
+        .executable(name: "tenantsync-manpages", targets: ["tenantsync-manpages"]),
         // For the separate Benchmarks/ package only (it drives the sync engine in a process of its own).
         .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore"]),
     ],
@@ -41,6 +43,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane",
                 "TenantSyncCore",
+                "ManualPages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +57,16 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .executableTarget(
+            name: "tenantsync-manpages",
+            dependencies: [
+                "ManualPages",
+                "TenantSyncConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Man pages (roff) from ArgumentParser's command tree; shared by tenantsyncctl and tenantsync-manpages.
+        .target(name: "ManualPages"),
 
         // Domain core: pure Swift, no IO.
         .target(name: "TenantSyncCore"),
@@ -267,6 +280,7 @@ let package = Package(
                 "TestSupport",
                 "ControlPlane",
                 "TenantSyncCore",
+                "TenantSyncConfig",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

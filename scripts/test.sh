@@ -19,7 +19,9 @@ swift test --skip-build
 # The end-to-end run under a real systemd needs root (CI runs as root).
 if [ "$(id -u)" -eq 0 ]; then
     bash Tests/EndToEnd/systemd-e2e.sh
+    # The Debian package: built from the same debug build, installed, upgraded and purged under systemd.
+    bash Tests/EndToEnd/deb-e2e.sh
 else
-    echo "test.sh: the systemd end-to-end test needs root; run this script as root to include it" >&2
+    echo "test.sh: the systemd and package end-to-end tests need root; run this script as root to include them" >&2
     exit 77
 fi

@@ -57,6 +57,40 @@ struct SchemaMigrator {
         }
     }
 
+    /// Where the copy of a database at `schemaVersion` is kept, beside the database.
+    static func copyPath(_ path: String, schemaVersion: Int) -> String {
+        path + ".schema-" + String(format: "%04d", schemaVersion) + ".bak"
+    }
+
+    /// Writes a consistent copy of the database (`VACUUM INTO`, which reads one snapshot) to
+    /// ``copyPath(_:schemaVersion:)``, mode 0600 (it holds sealed secrets), replacing an older
+    /// copy of the same schema version only once the new one is complete.
+    func copyBeforeMigrating(schemaVersion: Int) throws {
+        let destination = Self.copyPath(path, schemaVersion: schemaVersion)
+        let partial = destination + ".partial"
+        do {
+            // A leftover of a copy interrupted earlier; unlink(2), not a recursive removal.
+            unlink(partial)
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [partial]) }
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
+            guard rename(partial, destination) == 0 else {
+                throw TenantSyncError(.storeUnavailable, "rename failed: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            unlink(partial)
+            throw TenantSyncError(
+                .storeUnavailable,
+                "Cannot copy the state database \(path) to \(destination) before migrating it: \((error as? TenantSyncError)?.message ?? SQLiteStore.describe(error)). "
+                    + "The database was not changed; make room (or fix the permissions) in its directory and start again.",
+                context: ["file": path, "store.copy": destination]
+            )
+        }
+        logger.notice(
+            "Copied the state database before migrating it",
+            metadata: ["schema.version": "\(schemaVersion)", "store.copy": "\(destination)"]
+        )
+    }
+
     func migrate() throws {
         let latest = migrations.last?.version ?? 0
         let applied: [Int]
@@ -71,7 +105,14 @@ struct SchemaMigrator {
             throw TenantSyncError(.storeUnavailable, "Cannot read the state database \(path): \(SQLiteStore.describe(error)).")
         }
         let appliedSet = Set(applied)
-        for migration in migrations where !appliedSet.contains(migration.version) {
+        let pending = migrations.filter { !appliedSet.contains($0.version) }
+        // A new database has nothing to lose; an existing one is copied before the first
+        // migration changes it, so that an upgrade that goes wrong can be undone by
+        // putting the copy back under an older tenantsyncd.
+        if let current = applied.max(), !pending.isEmpty {
+            try copyBeforeMigrating(schemaVersion: current)
+        }
+        for migration in pending {
             do {
                 try pool.writeWithoutTransaction { db in
                     try db.inTransaction(.immediate) {

@@ -8,7 +8,7 @@ struct AccountsCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Option(help: ArgumentHelp("Only this tenant (id or primary domain).", valueName: "tenant"))
+    @Option(help: ArgumentHelp("Only this tenant (id or primary domain).", valueName: "tenant"), completion: CompletionCandidates.tenants)
     var tenant: String?
 
     // Filter values are checked by the daemon, which answers InvalidArgument with the accepted values.
@@ -50,7 +50,7 @@ struct AccountCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Argument(help: "The account id (see `accounts`).")
+    @Argument(help: "The account id (see `accounts`).", completion: CompletionCandidates.accountIDs)
     var id: Int64
 
     func run() async throws {

@@ -22,7 +22,7 @@ struct AlertsCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only alerts in this state: unacknowledged, acknowledged or any (overrides --all).", valueName: "state"))
         var state: String?
 
-        @Option(help: ArgumentHelp("Only alerts about this tenant (id or primary domain).", valueName: "tenant"))
+        @Option(help: ArgumentHelp("Only alerts about this tenant (id or primary domain).", valueName: "tenant"), completion: CompletionCandidates.tenants)
         var tenant: String?
 
         // Checked by the daemon, which answers InvalidArgument with the accepted values.

@@ -19,7 +19,7 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"))
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"), completion: CompletionCandidates.tenants)
     var tenant: String
 
     @Option(help: ArgumentHelp("Tell whether this user (user principal name) is protected.", valueName: "upn"))

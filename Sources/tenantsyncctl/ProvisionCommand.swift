@@ -80,7 +80,7 @@ struct ProvisionCommand: AsyncParsableCommand, ControlSubcommand {
     @Argument(help: ArgumentHelp("The service: \(ServiceKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "service"))
     var service: String
 
-    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "domain-or-id"))
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "domain-or-id"), completion: CompletionCandidates.tenants)
     var tenant: String
 
     @OptionGroup var app: AppOptions
@@ -152,7 +152,7 @@ struct UpgradeOutboundCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Argument(help: "The account id.")
+    @Argument(help: "The account id.", completion: CompletionCandidates.accountIDs)
     var id: Int64
 
     func run() async throws {
@@ -174,7 +174,7 @@ struct GrantActivityDataCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Argument(help: "The account id.")
+    @Argument(help: "The account id.", completion: CompletionCandidates.accountIDs)
     var id: Int64
 
     @Flag(name: .customLong("device-code"), help: "Consent with the device-code flow instead of a sign-in URL redirected to the daemon's loopback listener.")
@@ -196,7 +196,7 @@ struct RenewCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Argument(help: "The account id.")
+    @Argument(help: "The account id.", completion: CompletionCandidates.accountIDs)
     var id: Int64
 
     @OptionGroup var app: AppOptions

@@ -28,7 +28,7 @@ struct DeprovisionCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Argument(help: "The account id.")
+    @Argument(help: "The account id.", completion: CompletionCandidates.accountIDs)
     var id: Int64
 
     func run() async throws {

@@ -7,7 +7,7 @@ struct SyncCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"))
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"), completion: CompletionCandidates.tenants)
     var tenant: String
 
     @Option(help: ArgumentHelp("Only this service; default: the whole tenant.", valueName: "service"))
@@ -71,7 +71,7 @@ struct ExtendCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"))
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"), completion: CompletionCandidates.tenants)
     var tenant: String
 
     @Flag(help: "Wait for the resync to end, showing progress.")

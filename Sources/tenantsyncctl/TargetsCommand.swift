@@ -11,7 +11,7 @@ struct TargetsCommand: AsyncParsableCommand, ControlSubcommand {
 
     @ParentCommand var root: TenantSyncCtl
 
-    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"))
+    @Option(help: ArgumentHelp("The tenant: its id or primary domain.", valueName: "tenant"), completion: CompletionCandidates.tenants)
     var tenant: String
 
     struct List: AsyncParsableCommand {

@@ -14,6 +14,12 @@ struct TenantSyncD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tenantsyncd",
         abstract: "Keep the Microsoft 365 service accounts of tenantsync alive.",
+        discussion: """
+            tenantsyncd stores the Microsoft 365 service accounts an administrator provisioned, refreshes their \
+            OAuth tokens ahead of expiry, syncs each tenant's directory once a day, and raises alerts (systemd status, \
+            the journal, e-mail, hook commands) when an account stops working. It is driven with tenantsyncctl over \
+            its control socket and normally runs under systemd (Type=notify, socket activation, watchdog).
+            """,
         version: TenantSyncVersion.current
     )
 

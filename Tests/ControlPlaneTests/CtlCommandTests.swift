@@ -256,7 +256,7 @@ struct CtlCommandTests {
         }
         let man = try await Self.run(["generate-manpage"])
         #expect(man.status == 0, "\(man.stderr)")
-        #expect(man.stdout.hasPrefix(".TH TENANTSYNCCTL 1"))
+        #expect(man.stdout.hasPrefix(".TH TENANTSYNCCTL 8"))
         #expect(man.stdout.contains(".SS targets search\\-groups"))
         #expect(man.stdout.contains("\\fB\\-\\-licensing\\-model\\fR \\fIA|B|evaluation\\fR"))
         // The page is valid roff: man renders it without warnings.
