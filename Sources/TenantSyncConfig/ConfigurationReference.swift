@@ -71,9 +71,49 @@ public enum ConfigurationReference {
             meaning: "that app's client secret"
         ),
         ConfigurationKey(
+            "[microsoft]", ["client_secret_expires"],
+            default: "none",
+            meaning: "the secret's expiry date (`2027-06-30`, read as 00:00 UTC that day), for the alerts `credential-expiring` (30, 7 and 1 days ahead) and `credential-expired`"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["client_certificate_file"],
+            default: "none",
+            meaning: "authenticate with a certificate instead of a secret (PEM; see \"Certificates\"); excludes `client_secret_file`"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["client_key_file"],
+            default: "credential `microsoft-client-key`",
+            meaning: "the certificate's private key (PEM, RSA, 2048 bits or more, unencrypted); owned by the daemon's user with mode 0600 like the sealing key; a key that does not match the certificate is refused at `--check-config`"
+        ),
+        ConfigurationKey(
             "[microsoft]", ["request_timeout"],
             default: "`30s`",
             meaning: "per HTTP request"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["cloud"],
+            default: "`global`",
+            meaning: "`global`, `usgov` (GCC High), `usgov-dod` (DoD) or `china` (21Vianet): sets `authority`, `graph`, `outlook` and `management` to that cloud's hosts; see [National clouds](#national-clouds)"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["proxy"],
+            default: "none (direct)",
+            meaning: "`http://HOST:PORT` of an HTTP CONNECT proxy every Microsoft request goes through; see [Outbound proxy](#outbound-proxy)"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["proxy_username"],
+            default: "none",
+            meaning: "Basic proxy authentication user"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["proxy_password_file"],
+            default: "credential `microsoft-proxy-password` (read only with `proxy_username`)",
+            meaning: "its password"
+        ),
+        ConfigurationKey(
+            "[microsoft]", ["no_proxy"],
+            default: "`[]`",
+            meaning: "hosts (`login.microsoftonline.us`) or domains (`.example.com`, `*.example.com`; `*` for all) reached directly"
         ),
         ConfigurationKey(
             "[smtp]", ["host"],
