@@ -53,6 +53,11 @@ public struct GraphClient: Sendable {
         return client
     }
 
+    /// Tells the pacer that this client's tenant has at least `users` users (a no-op when unpaced).
+    public func learnedUsers(atLeast users: Int) {
+        if let pacer, let pacing { pacer.learnedUsers(pacing, atLeast: users) }
+    }
+
     /// The absolute URL of a v1.0 path such as `/users?$top=999`.
     public func url(_ pathAndQuery: String) -> String { "\(graphRoot)/v1.0\(pathAndQuery)" }
 

@@ -104,10 +104,7 @@ public struct DirectorySynchronizer: Sendable {
     ) async throws -> SyncRun {
         // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
         var synchronizer = self
-        synchronizer.graph = graph.paced(GraphPacing(
-            tenantID: tenantID, users: try await store.directoryUserIDs(tenantID: tenantID).count,
-            priority: trigger == .daily ? .low : .normal
-        ))
+        synchronizer.graph = try await graph.paced(tenantID: tenantID, priority: trigger == .daily ? .low : .normal, directory: store)
         return try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
     }
 
@@ -230,6 +227,8 @@ public struct DirectorySynchronizer: Sendable {
                     id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
                 ))
             }
+            // A first sync is paced at the smallest size class until the users are counted: the pages tell sooner.
+            graph.learnedUsers(atLeast: seen.count + (page.nextLink == nil ? 0 : 1))
             guard batch.upsertedUsers.count >= settings.usersPerTransaction || page.nextLink == nil else { return }
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "users")

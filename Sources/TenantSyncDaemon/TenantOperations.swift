@@ -10,6 +10,7 @@ import TenantSyncCore
 /// control socket only translates calls and errors.
 public struct TenantOperations: Sendable {
     let store: any AccountStore & DirectoryStore
+    /// Unpaced: each operation paces its own copy in its tenant's bucket (``GraphClient/paced(tenantID:priority:directory:)``).
     let graph: GraphClient
     let tokens: any GraphTokenSource
     let coordinator: SyncCoordinator
@@ -86,6 +87,7 @@ public struct TenantOperations: Sendable {
     public func searchGroups(tenant idOrDomain: String, prefix: String) async throws -> [DirectoryGroup] {
         try ScopeRules.checkGroupPrefix(prefix)
         let tenant = try await tenant(idOrDomain)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let escaped = prefix.replacingOccurrences(of: "'", with: "''")
         let filter = "startswith(displayName,'\(escaped)')".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var groups: [DirectoryGroup] = []
@@ -117,6 +119,7 @@ public struct TenantOperations: Sendable {
         }
         let groupSegments = try groupIDs.map(GraphPathSegment.groupID)
         let tenant = try await tenant(idOrDomain)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
         var found: [String: SelectedTarget] = [:]
         for (upn, segment) in zip(userPrincipalNames, userSegments) {
@@ -169,6 +172,7 @@ public struct TenantOperations: Sendable {
     /// Removes selected users who no longer exist in the directory (the console's "Update Synchronized Users").
     public func pruneSelectedTargets(tenant idOrDomain: String) async throws -> [String] {
         let tenant = try await tenant(idOrDomain)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let token = try await tokens.graphAccessToken(tenantID: tenant.id, forceRefresh: false)
         var gone: [String] = []
         for target in try await store.selectedTargets(tenantID: tenant.id) {

@@ -120,6 +120,7 @@ extension Provisioner {
     /// activate a role (activation is an interactive sign-in), so Exchange would refuse every cmdlet.
     func exchangeRole(account: ServiceAccount, tenant: Tenant) async throws -> StageOutcome {
         let token = try await graphToken(account: account)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let appID = account.appID ?? productApp.clientID
         let principals = try await graph.page(
             graph.url("/servicePrincipals?$filter=" + Self.encode("appId eq '\(appID)'")), as: GraphServicePrincipal.self, accessToken: token
