@@ -53,9 +53,9 @@ struct GraphPacingSyncTests {
             // 10 RU per 10 s for this tenant, and a group round of many small pages: about twice the bucket.
             _ = try fixture.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(resourceUnitsPer10Seconds: 10, deltaMembersPerPage: 5))
             let clock = LockstepClock(emulator: fixture.emulator)
-            // The pacer knows only the documented size class (3,500 RU before the first sync counts the users):
-            // a share of 5 / 3,500 gives 5 RU per 10 s, half of what this tenant allows.
-            let pacer = GraphPacer(share: 5.0 / 3_500, clock: clock)
+            // The pacer knows only the documented size classes: 3,500 RU until the first users page shows 60 users,
+            // then 5,000. A share of 5 / 5,000 gives at most 5 RU per 10 s, half of what this tenant allows.
+            let pacer = GraphPacer(share: 5.0 / 5_000, clock: clock)
             let run = try await Self.synchronizer(fixture, pacer: pacer).run(tenantID: tenant, service: nil, trigger: .daily)
             #expect(run.state == .succeeded)
             let usage = try fixture.emulator.usage(tenant: tenant)

@@ -32,8 +32,10 @@ struct OperatorRequestPacingTests {
             let operations = TenantOperations(
                 store: fixture.store, graph: graph, tokens: fixture.tokens, coordinator: SyncCoordinator(), logger: Logger(label: "test")
             )
-            // A sync of this tenant was just answered 429 with Retry-After: 30.
-            pacer.throttled(GraphPacing(tenantID: tenant.id, users: nil, priority: .low), retryAfter: .seconds(30))
+            // A sync of this tenant sent a request and was answered 429 with Retry-After: 30.
+            let sync = GraphPacing(tenantID: tenant.id, users: nil, priority: .low)
+            try await pacer.admit(sync, cost: 1)
+            pacer.throttled(sync, retryAfter: .seconds(30))
 
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
