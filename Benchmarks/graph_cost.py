@@ -408,9 +408,9 @@ def render(r):
     d_fewest, d_chain = fewest_delta(r["changed"]["users"], r["changed"]["groups"])
     rows = []
 
-    def row(name, entry, fewest, chain, wall, note=""):
+    def row(name, entry, fewest, chain, wall, note="", budget_share=share):
         u = entry["usage"]
-        floor, bound, ru_time = floor_seconds(fewest, chain, lat, u["resourceUnits"], share)
+        floor, bound, ru_time = floor_seconds(fewest, chain, lat, u["resourceUnits"], budget_share)
         rows.append("| %s | %d | %d (%.2f×) | %d | %d | %.2f | %.2f | %.2f (%.2f×) | %.2f (%.2f×) | %s |" % (
             name, u["requests"], fewest, u["requests"] / fewest, u["resourceUnits"], u["throttled"], wall, ru_time,
             floor, wall / floor, bound, wall / bound, note))
@@ -424,14 +424,16 @@ def render(r):
         p = r["peerFull"]
         if p["timedOut"]:
             row("peer B: full sync", p, fewest, chain, p["wall"],
-                "timed out; %d of %d groups listed" % (p.get("groupsListed", 0), r["groups"]))
+                "timed out; %d of %d groups listed" % (p.get("groupsListed", 0), r["groups"]), budget_share=1.0)
         else:
-            row("peer B: full sync", p, fewest, chain, p["result"]["seconds"], "%.2f s process wall" % p["wall"])
+            row("peer B: full sync", p, fewest, chain, p["result"]["seconds"],
+                "%.2f s process wall; RU time at the whole budget (peer B keeps no share)" % p["wall"], budget_share=1.0)
     row("tenantsync: delta after 1 % changed", r["delta"], d_fewest, d_chain, run_seconds(r["delta"]["run"]),
         "%.2f s around the CLI" % r["delta"]["wall"])
     if "peerDelta" in r:
         p = r["peerDelta"]
-        row("peer B: delta after 1 % changed", p, d_fewest, d_chain, p["result"]["seconds"], "%.2f s process wall" % p["wall"])
+        row("peer B: delta after 1 % changed", p, d_fewest, d_chain, p["result"]["seconds"], "%.2f s process wall" % p["wall"],
+            budget_share=1.0)
     lines = [
         "Command: `%s`" % r["command"], "",
         "Machine: %s. Load average (1/5/15 min) at start: %s, at the end: %s." % (r["machine"], r["loadStart"], r.get("loadEnd", "?")), "",
