@@ -159,4 +159,6 @@ public struct RequestLogEntry: Sendable, Codable, Equatable {
     /// For token requests, the grant type.
     public var grantType: String?
     public var fault: String?
+    /// The request's `x-ms-throttle-priority` as sent (`nil`: none), so a test can tell which requests a client paced.
+    public var priority: String?
 }

@@ -95,6 +95,8 @@ public protocol DirectoryStore: Sendable {
     func setSyncRunNote(runID: Int64, note: String) async throws
 
     func directoryUserIDs(tenantID: String) async throws -> Set<String>
+    /// How many users of the tenant are synced, counted in the store (a sync's pacing needs only the number).
+    func directoryUserCount(tenantID: String) async throws -> Int
     func directoryGroupIDs(tenantID: String) async throws -> Set<String>
 
     /// Marks the run `held` and keeps what it would remove, and its delta links, for an operator to confirm.

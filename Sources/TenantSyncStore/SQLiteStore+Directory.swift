@@ -270,6 +270,13 @@ extension SQLiteStore: DirectoryStore {
         }
     }
 
+    public func directoryUserCount(tenantID: String) async throws -> Int {
+        // COUNT over the primary key (tenant_id first): SQLite counts index entries, no row is decoded.
+        try await pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM directory_users WHERE tenant_id = ?", arguments: [tenantID]) ?? 0
+        }
+    }
+
     public func directoryGroupIDs(tenantID: String) async throws -> Set<String> {
         try await pool.read { db in
             Set(try String.fetchAll(db, sql: "SELECT id FROM directory_groups WHERE tenant_id = ?", arguments: [tenantID]))

@@ -46,6 +46,23 @@ struct GraphPacingStateTests {
         #expect(state.admit(tenant: "c", users: 600, cost: 1, now: t0) == .wait(until: at(14)))
     }
 
+    @Test func aFirstSyncLearnsTheSizeClassFromWhatItReadAndNeverFallsBack() {
+        var state = State(share: 0.25)
+        // Size unknown (no users stored yet): the smallest class, 875 RU of a 3,500 RU budget.
+        #expect(burst(&state, tenant: "a", users: 0, count: 500, now: t0) == 500)
+        // The first users page had 999 users and a next link: the tenant is a large one (8,000 RU, a quarter 2,000).
+        state.learnedUsers(tenant: "a", atLeast: 1_000, now: t0)
+        #expect(burst(&state, tenant: "a", users: 0, count: 3_000, now: t0) == 1_500, "the rest of the large bucket, not of the small one")
+        // The store still counts 0 users until the sync commits; what was read is not forgotten.
+        #expect(burst(&state, tenant: "a", users: 0, count: 3_000, now: at(10_000)) == 2_000)
+        // Learned before a tenant's first request: its bucket starts at the learned class.
+        state.learnedUsers(tenant: "b", atLeast: 600, now: t0)
+        #expect(burst(&state, tenant: "b", users: nil, count: 3_000, now: t0) == 2_000)
+        // Learning never lowers a class.
+        state.learnedUsers(tenant: "b", atLeast: 10, now: t0)
+        #expect(burst(&state, tenant: "b", users: nil, count: 3_000, now: at(10_000)) == 2_000)
+    }
+
     @Test func aThrottledTenantWaitsItsRetryAfterAndOthersDoNot() {
         var state = State(share: 0.25)
         #expect(state.admit(tenant: "a", users: 10, cost: 1, now: t0) == .send)

@@ -48,6 +48,10 @@ struct DirectorySummaryTests {
         #expect(summary.lastFull?.id == newFull.id && summary.lastFull?.state == .running, "the newest full run, whatever its state")
         #expect(summary.lastDelta?.id == delta.id && summary.lastDelta?.error == "boom")
         #expect(summary.deltaLinks == [.init(resource: "groups", updatedAt: first), .init(resource: "users", updatedAt: first)])
+        // What a sync's pacing reads (the size class): counted in SQL, this tenant's users only.
+        #expect(try await store.directoryUserCount(tenantID: tenant.id) == 3)
+        #expect(try await store.directoryUserCount(tenantID: other.id) == 1)
+        #expect(try await store.directoryUserCount(tenantID: UUID().uuidString) == 0)
         let empty = try await store.directorySummary(tenantID: UUID().uuidString)
         #expect(empty == DirectorySummary(users: 0, disabledUsers: 0, groups: 0, memberships: 0, lastFull: nil, lastDelta: nil, deltaLinks: []))
 

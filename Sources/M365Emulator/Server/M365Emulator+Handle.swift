@@ -56,7 +56,8 @@ extension M365Emulator {
         let entry = RequestLogEntry(
             time: EmulatorTime.iso(now), method: request.method, path: request.path, status: response.status,
             tenantId: nil, kind: area.rawValue,
-            grantType: area == .token ? request.form["grant_type"] : nil, fault: faultName)
+            grantType: area == .token ? request.form["grant_type"] : nil, fault: faultName,
+            priority: request.header("x-ms-throttle-priority"))
         state.world.withLock { w in
             var e = entry
             e.tenantId = tenantIndex.map { w.tenants[$0].id }

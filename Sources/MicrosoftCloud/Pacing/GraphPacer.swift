@@ -25,6 +25,8 @@ public protocol GraphRequestPacer: Sendable {
     func admit(_ pacing: GraphPacing, cost: Int) async throws
     func answered(_ pacing: GraphPacing, reserved: Int, charged: Int?, limitPercentage: Double?)
     func throttled(_ pacing: GraphPacing, retryAfter: Duration)
+    /// A read has seen at least `users` users of the tenant: pace it at no smaller a size class from now on.
+    func learnedUsers(_ pacing: GraphPacing, atLeast users: Int)
 }
 
 /// The IO around ``GraphPacingState``: one per daemon, shared by every tenant's runs, sleeping on `clock`.
@@ -54,6 +56,11 @@ public final class GraphPacer<C: Clock>: GraphRequestPacer where C.Duration == D
     public func throttled(_ pacing: GraphPacing, retryAfter: Duration) {
         let now = clock.now
         state.withLock { $0.throttled(tenant: pacing.tenantID, retryAfter: retryAfter, now: now) }
+    }
+
+    public func learnedUsers(_ pacing: GraphPacing, atLeast users: Int) {
+        let now = clock.now
+        state.withLock { $0.learnedUsers(tenant: pacing.tenantID, atLeast: users, now: now) }
     }
 }
 

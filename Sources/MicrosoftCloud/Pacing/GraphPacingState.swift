@@ -52,6 +52,8 @@ public struct GraphPacingState<C: Clock>: Sendable where C.Duration == Duration 
     struct Tenant: Sendable {
         var bucket: Bucket
         var pausedUntil: C.Instant?
+        /// Users a read of this tenant has seen (``learnedUsers(tenant:atLeast:)``): the size class never falls below it.
+        var knownUsers = 0
     }
 
     /// Share of each Microsoft budget tenantsync may use (0 < share ≤ 1).
@@ -79,7 +81,8 @@ public struct GraphPacingState<C: Clock>: Sendable where C.Duration == Duration 
             capacity: Double(applicationResourceUnitsPer20Seconds) * share, window: 20,
             level: Double(applicationResourceUnitsPer20Seconds) * share, updated: now
         )
-        let capacity = Double(Self.tenantResourceUnitsPer10Seconds(users: users)) * share
+        let known = tenants[id]?.knownUsers ?? 0
+        let capacity = Double(Self.tenantResourceUnitsPer10Seconds(users: known > 0 ? max(users ?? 0, known) : users)) * share
         var tenant = tenants[id] ?? Tenant(bucket: Bucket(capacity: capacity, window: 10, level: capacity, updated: now))
         tenant.bucket.refill(now)
         if tenant.bucket.capacity != capacity {
@@ -121,6 +124,23 @@ public struct GraphPacingState<C: Clock>: Sendable where C.Duration == Duration 
             tenant.bucket.rateFactor = min(1, tenant.bucket.rateFactor + 0.1)
         }
         tenants[id] = tenant
+    }
+
+    /// A read of `tenant` has seen at least `users` users: its size class is at least theirs from now on.
+    ///
+    /// The first sync of a tenant starts in the smallest class (3,500 RU per 10 s) because its size is unknown; the
+    /// first `/users` page (999 users and a next link) already proves the largest, so the rest of the run need not
+    /// crawl at a small tenant's pace. Only ever raises the class: Microsoft counts every user object ever created.
+    public mutating func learnedUsers(tenant id: String, atLeast users: Int, now: C.Instant) {
+        guard users > 0 else { return }
+        if var tenant = tenants[id] {
+            tenant.knownUsers = max(tenant.knownUsers, users)
+            tenants[id] = tenant
+        } else {
+            // No request yet: the bucket is created at the learned class by the first admission.
+            let capacity = Double(Self.tenantResourceUnitsPer10Seconds(users: users)) * share
+            tenants[id] = Tenant(bucket: Bucket(capacity: capacity, window: 10, level: capacity, updated: now), knownUsers: users)
+        }
     }
 
     /// A 429 for `tenant`: it alone waits `retryAfter`, then resumes at half its rate.

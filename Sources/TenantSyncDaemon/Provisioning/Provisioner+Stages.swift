@@ -124,6 +124,7 @@ extension Provisioner {
     }
 
     private func exchangeRole(account: ServiceAccount, tenant: Tenant, token: Secret) async throws -> StageOutcome {
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let appID = account.appID ?? productApp.clientID
         let principals = try await graph.page(
             graph.url("/servicePrincipals?$filter=" + Self.encode("appId eq '\(appID)'")), as: GraphServicePrincipal.self, accessToken: token

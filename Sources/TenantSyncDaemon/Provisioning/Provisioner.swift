@@ -327,6 +327,7 @@ struct Provisioner: AccountProvisioning {
     /// Reads `/organization` with the token and records the tenant's primary domain and name.
     @discardableResult
     func verifyOrganization(tenant: Tenant, accessToken: Secret) async throws -> Tenant {
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let organizations = try await graph.object(graph.url("/organization"), as: GraphOrganizationList.self, accessToken: accessToken)
         guard let organization = organizations.value.first else {
             throw TenantSyncError(.invalidArgument, "Microsoft Graph returned no organization for the tenant.", context: ["tenant.id": tenant.id])

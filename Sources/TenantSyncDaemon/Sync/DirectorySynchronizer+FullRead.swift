@@ -56,6 +56,8 @@ extension DirectorySynchronizer {
                     id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
                 ))
             }
+            // A first sync is paced at the smallest size class until the users are counted: the pages tell sooner.
+            graph.learnedUsers(atLeast: seen.count + (page.nextLink == nil ? 0 : 1))
             guard batch.upsertedUsers.count >= settings.usersPerTransaction || page.nextLink == nil else { return }
             let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
             try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "users")

@@ -67,10 +67,7 @@ public struct DirectorySynchronizer: Sendable {
     ) async throws -> SyncRun {
         // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
         var synchronizer = self
-        synchronizer.graph = graph.paced(GraphPacing(
-            tenantID: tenantID, users: try await store.directoryUserIDs(tenantID: tenantID).count,
-            priority: trigger == .daily ? .low : .normal
-        ))
+        synchronizer.graph = try await graph.paced(tenantID: tenantID, priority: trigger == .daily ? .low : .normal, directory: store)
         return try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
     }
 

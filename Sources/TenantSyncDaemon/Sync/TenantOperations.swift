@@ -9,6 +9,7 @@ import TenantSyncCore
 /// control socket only translates calls and errors.
 public struct TenantOperations: Sendable {
     let store: any AccountStore & DirectoryStore
+    /// Unpaced: each operation paces its own copy in its tenant's bucket (``GraphClient/paced(tenantID:priority:directory:)``).
     let graph: GraphClient
     let tokens: any GraphTokenSource
     let coordinator: SyncCoordinator
@@ -85,6 +86,7 @@ public struct TenantOperations: Sendable {
     public func searchGroups(tenant idOrDomain: String, prefix: String) async throws -> [DirectoryGroup] {
         try ScopeRules.checkGroupPrefix(prefix)
         let tenant = try await tenant(idOrDomain)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         let escaped = prefix.replacingOccurrences(of: "'", with: "''")
         let filter = "startswith(displayName,'\(escaped)')".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
         var groups: [DirectoryGroup] = []
@@ -117,6 +119,7 @@ public struct TenantOperations: Sendable {
         let groupSegments = try groupIDs.map(GraphPathSegment.groupID)
         let tenant = try await tenant(idOrDomain)
         let lease = GraphTokenLease(tenantID: tenant.id, source: tokens)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         var found: [String: SelectedTarget] = [:]
         for (upn, segment) in zip(userPrincipalNames, userSegments) {
             let path = "/users/\(segment)?$select=id,userPrincipalName"
@@ -169,6 +172,7 @@ public struct TenantOperations: Sendable {
     public func pruneSelectedTargets(tenant idOrDomain: String) async throws -> [String] {
         let tenant = try await tenant(idOrDomain)
         let lease = GraphTokenLease(tenantID: tenant.id, source: tokens)
+        let graph = try await self.graph.paced(tenantID: tenant.id, priority: .normal, directory: store)
         var gone: [String] = []
         for target in try await store.selectedTargets(tenantID: tenant.id) {
             let key = try GraphPathSegment.userKey(target.userID ?? target.userPrincipalName)

@@ -59,8 +59,8 @@ struct FullReadPlanTests {
             let graphPaths = fixture.emulator.requestLog(tenant: tenant).filter { $0.kind == "graph" }.map(\.path)
             #expect(!graphPaths.contains { $0.hasSuffix("/members") }, "no per-group member listing: \(graphPaths.filter { $0.hasSuffix("/members") }.prefix(3))")
             let groupRequests = graphPaths.filter { $0.hasSuffix("/groups/delta") }.count
-            // The emulator's delta pages hold 100 groups and 1,000 member entries (Graph's defaults here).
-            let fewest = max((groups.count + 99) / 100, (memberEntries + 999) / 1_000)
+            // Asked for `Prefer: odata.maxpagesize=999`, the emulator's delta pages hold 999 groups and 1,000 member entries.
+            let fewest = max((groups.count + 998) / 999, (memberEntries + 999) / 1_000)
             #expect(groupRequests >= fewest && groupRequests <= fewest + (memberEntries + 999) / 1_000,
                     "\(groups.count) groups with \(memberEntries) members took \(groupRequests) group requests; fewest \(fewest)")
             #expect(groupRequests * 10 < groups.count, "\(groupRequests) group requests for \(groups.count) groups")
@@ -71,6 +71,28 @@ struct FullReadPlanTests {
             #expect(usage.total.requests == 1 + 1 + groupRequests, "requests: \(usage.total.requests), paths: \(graphPaths)")
             #expect(usage.total.resourceUnits == usage.total.requests, "every request of the plan costs 1 RU with $select")
             #expect(Set(try await fixture.store.groupMemberships(tenantID: tenant)) == (try await Self.directoryMemberships(fixture)))
+        }
+    }
+
+    @Test func aDeltaSyncReadsTheChangesInTheLargestPagesGraphServes() async throws {
+        try await SyncFixture.with(users: 600, groups: 250) { fixture in
+            let tenant = fixture.tenant.id
+            #expect(try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily).state == .succeeded)
+            // 300 changed users and 150 changed groups: three and two pages at the default delta page size (100), one each at 999.
+            let users = try fixture.emulator.users(tenant: tenant, limit: 300)
+            for user in users {
+                _ = try fixture.emulator.updateUser(tenant: tenant, user: user.id, UserDraft(displayName: "Changed \(user.id.prefix(8))"))
+            }
+            for (group, user) in zip(try fixture.emulator.groups(tenant: tenant).prefix(150), users.reversed()) {
+                try? fixture.emulator.addMember(tenant: tenant, group: group.id, member: user.id)
+            }
+            fixture.emulator.clearRequestLog()
+            let delta = try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily)
+            #expect(delta.mode == .delta && delta.state == .succeeded)
+            #expect(delta.counts.usersChanged == 300, "counts: \(delta.counts)")
+            let paths = fixture.emulator.requestLog(tenant: tenant).filter { $0.kind == "graph" }.map(\.path)
+            #expect(paths.filter { $0.hasSuffix("/users/delta") }.count == 1, "\(paths)")
+            #expect(paths.filter { $0.hasSuffix("/groups/delta") }.count == 1, "\(paths)")
         }
     }
 

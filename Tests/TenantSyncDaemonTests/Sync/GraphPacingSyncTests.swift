@@ -53,9 +53,9 @@ struct GraphPacingSyncTests {
             // 10 RU per 10 s for this tenant, and a group round of many small pages: about twice the bucket.
             _ = try fixture.emulator.updateSettings(tenant: tenant, TenantSettingsPatch(resourceUnitsPer10Seconds: 10, deltaMembersPerPage: 5))
             let clock = LockstepClock(emulator: fixture.emulator)
-            // The pacer knows only the documented size class (3,500 RU before the first sync counts the users):
-            // a share of 5 / 3,500 gives 5 RU per 10 s, half of what this tenant allows.
-            let pacer = GraphPacer(share: 5.0 / 3_500, clock: clock)
+            // The pacer knows only the documented size classes: 3,500 RU until the first users page shows 60 users,
+            // then 5,000. A share of 5 / 5,000 gives at most 5 RU per 10 s, half of what this tenant allows.
+            let pacer = GraphPacer(share: 5.0 / 5_000, clock: clock)
             let run = try await Self.synchronizer(fixture, pacer: pacer).run(tenantID: tenant, service: nil, trigger: .daily)
             #expect(run.state == .succeeded)
             let usage = try fixture.emulator.usage(tenant: tenant)
@@ -136,6 +136,30 @@ struct GraphPacingSyncTests {
             #expect(clock.requestedSleeps.first == .seconds(30), "a waited its Retry-After first: \(clock.requestedSleeps)")
             #expect(emulator.requestLog(tenant: a.id).filter { $0.status == 429 }.count == 1, "a's one 429, retried after the pause")
             #expect(emulator.requestLog(tenant: b.id).allSatisfy { $0.status != 429 })
+        }
+    }
+
+    @Test func aFirstSyncIsPacedAtTheSmallestClassOnlyUntilItsFirstUsersPage() async throws {
+        // 2,000 users: a large tenant, which nobody knows before its first sync stores them. Members come 50 to a
+        // page, so the group round is many requests that run while the users are read.
+        let configuration = EmulatorConfiguration(tenants: 1, usersPerTenant: 2_000, groupsPerTenant: 40, seed: 11, manualClockStart: 1_800_000_000)
+        try await M365Emulator.withRunning(configuration: configuration, logger: Logger(label: "emulator")) { emulator, url in
+            let fixture = try await SyncFixture(emulator: emulator, url: url)
+            defer { fixture.cleanUp() }
+            let tenant = fixture.tenant.id
+            _ = try emulator.updateSettings(tenant: tenant, TenantSettingsPatch(deltaMembersPerPage: 50))
+            let clock = LockstepClock(emulator: emulator)
+            // A share that leaves 4 RU per 10 s of the smallest class (3,500) and about 9 of the largest (8,000).
+            let run = try await Self.synchronizer(fixture, pacer: GraphPacer(share: 4.0 / 3_500, clock: clock))
+                .run(tenantID: tenant, service: nil, trigger: .daily)
+            #expect(run.state == .succeeded)
+            let usage = try emulator.usage(tenant: tenant)
+            #expect(usage.total.resourceUnits > 40, "the run must need many buckets: \(usage.total.resourceUnits) RU")
+            #expect(usage.total.throttled == 0)
+            // Paced at the smallest class throughout, the RU beyond the first bucket would take 2.5 s each.
+            let smallest = Double(usage.total.resourceUnits - 4) * 2.5
+            let took = Double(clock.now.offset.components.seconds)
+            #expect(took < smallest * 0.6, "\(usage.total.resourceUnits) RU took \(took) s; at the smallest class \(smallest) s")
         }
     }
 
