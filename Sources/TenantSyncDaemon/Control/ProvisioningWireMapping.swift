@@ -52,7 +52,7 @@ extension ConsentMethod {
 
 extension CustomerApp {
     init(_ wire: AppCredentials) {
-        self.init(appID: wire.appID, clientSecret: wire.clientSecret)
+        self.init(appID: wire.appID, clientSecret: wire.clientSecret, secretExpiresAt: wire.secretExpiresAt)
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TenantSyncCore
 
 /// How an administrator gives an interactive consent.
@@ -12,6 +13,8 @@ enum ConsentMethod: String, Sendable, Equatable {
 struct CustomerApp: Sendable, Equatable {
     var appID: String
     var clientSecret: Secret
+    /// When the secret stops working, if the administrator said (for the credential expiry alerts).
+    var secretExpiresAt: Date? = nil
 }
 
 /// The sync scope an administrator picks.
