@@ -4,7 +4,8 @@
 # packages for the peers that only PyPI has. Safe to run again.
 set -euo pipefail
 
-apt_packages=(libsqlite3-dev libsystemd-dev pkg-config python3-aiosmtpd openssl systemd util-linux procps make curl sqlite3 passwd bsdutils groff-base)
+# prometheus: the real Prometheus server and promtool the metrics tests scrape with and check the shipped rules with.
+apt_packages=(libsqlite3-dev libsystemd-dev pkg-config python3-aiosmtpd openssl systemd util-linux procps make curl sqlite3 passwd bsdutils groff-base prometheus)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
