@@ -28,9 +28,10 @@ struct MetricsPrometheusTests {
         return try #require(address)
     }
 
-    static func adminRequest(_ h: ProvisioningHarness, _ method: HTTPMethod, _ path: String, json: String) async throws -> UInt {
+    /// A call of the emulator's admin API (`PATCH` or `POST` with a JSON body).
+    static func adminRequest(_ h: ProvisioningHarness, patch: Bool, _ path: String, json: String) async throws -> UInt {
         var request = HTTPClientRequest(url: h.baseURL + path)
-        request.method = method
+        request.method = patch ? .PATCH : .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.body = .bytes(ByteBuffer(string: json))
         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
@@ -67,7 +68,7 @@ struct MetricsPrometheusTests {
         try await ProvisioningHarness.with(extraConfig: config) { h in
             let address = try await Self.metricsAddress(h.daemon)
             let tenant = "tenant=\"\(h.tenant.domain)\""
-            #expect(try await Self.adminRequest(h, .PATCH, "/_emulator/tenants/\(h.tenant.id)/settings", json: #"{"accessTokenLifetimeSeconds": 40}"#) == 200)
+            #expect(try await Self.adminRequest(h, patch: true, "/_emulator/tenants/\(h.tenant.id)/settings", json: #"{"accessTokenLifetimeSeconds": 40}"#) == 200)
             let provisioned = try await h.provision("exchange-online", ["--scope", "all"], approvals: [true, true])
             try #require(provisioned.status == 0, "\(provisioned.all)")
 
@@ -98,7 +99,7 @@ struct MetricsPrometheusTests {
             #expect(try await prometheus.alerts().filter { $0["alertname"] == "TenantSyncGrantInvalid" }.isEmpty)
 
             // Microsoft revokes the tenant's refresh tokens (the emulator's admin API): the next refreshes answer AADSTS70008.
-            #expect(try await Self.adminRequest(h, .POST, "/_emulator/tenants/\(h.tenant.id)/revoke-refresh-tokens", json: #"{"code": 70008}"#) == 200)
+            #expect(try await Self.adminRequest(h, patch: false, "/_emulator/tenants/\(h.tenant.id)/revoke-refresh-tokens", json: #"{"code": 70008}"#) == 200)
             try await Self.expectValues(
                 prometheus, "tenantsync_grant_valid{\(tenant),service=\"exchange-online\"}", ["ews": 0, "graph": 0], by: "grant",
                 timeout: .seconds(120)

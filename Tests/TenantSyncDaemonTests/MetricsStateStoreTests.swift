@@ -20,7 +20,8 @@ struct MetricsStateStoreTests {
         // Every fifth tenant has a held run, whose start is its newest attempt (an hour ago, after yesterday's success).
         #expect(Set(state.tenants.filter(\.held).map(\.tenant)) == Set([0, 5, 10, 15].map { "tenant\($0).example" }))
         let held = try #require(state.tenants.first { $0.tenant == "tenant5.example" })
-        #expect(try #require(held.lastAttemptAt) > Date() - 3_700 && try #require(held.lastSuccessAt) < Date() - 86_000)
+        let attempt = try #require(held.lastAttemptAt), success = try #require(held.lastSuccessAt)
+        #expect(attempt > Date() - 3_700 && success < Date() - 86_000, "attempt \(attempt), success \(success)")
         #expect(state.incidentsOpen == 7)
         #expect(state.outbox.map(\.channel).sorted() == ["journal", "smtp"] && state.outbox.allSatisfy { $0.pending == 20 && $0.oldestPendingAt != nil })
         #expect(state.newAlerts == [MetricsState.AlertCount(kind: "account-protected", severity: "info", count: 20)])

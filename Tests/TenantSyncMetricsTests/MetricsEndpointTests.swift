@@ -30,7 +30,7 @@ struct MetricsEndpointTests {
         }
     }
 
-    func bound(_ endpoint: MetricsEndpoint, other than previous: MetricsListenAddress? = nil) async throws -> MetricsListenAddress {
+    func bound(_ endpoint: MetricsEndpoint, otherThan previous: MetricsListenAddress? = nil) async throws -> MetricsListenAddress {
         var address: MetricsListenAddress?
         let listening = try await eventually("the endpoint listens") {
             address = endpoint.boundAddress
@@ -67,7 +67,7 @@ struct MetricsEndpointTests {
             let first = try await bound(endpoint)
             let next = try freeLoopbackPort()
             endpoint.rebind(to: MetricsListenAddress(host: "127.0.0.1", port: next))
-            let second = try await bound(endpoint, other than: first)
+            let second = try await bound(endpoint, otherThan: first)
             #expect(second.port == next)
             #expect(try await get(second, "/metrics").status == 200)
             #expect(!acceptsConnections(port: first.port), "the old port still accepts connections after the rebind")
