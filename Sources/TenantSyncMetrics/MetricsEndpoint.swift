@@ -34,23 +34,50 @@ public final class MetricsEndpoint: Service, Sendable {
     public var boundAddress: MetricsListenAddress? { bound.withLock { $0 } }
 
     public func run() async throws {
-        await withTaskGroup(of: Void.self) { group in
+        await withDiscardingTaskGroup { group in
             var current: MetricsListenAddress?? = .none
+            var running: Listener?
             for await address in addresses.cancelOnGracefulShutdown() {
                 if current == .some(address) { continue }
                 current = .some(address)
-                // One listener at a time: the previous one is closed before the next binds (the same port may be reused).
-                group.cancelAll()
-                await group.waitForAll()
-                if let address {
-                    group.addTask { await self.serve(address) }
-                } else {
+                // One listener at a time: the previous one is closed before the next binds (it may reuse the port).
+                await running?.close()
+                running = nil
+                guard let address else {
                     logger.info("Metrics endpoint off")
+                    continue
                 }
+                let listener = Listener()
+                running = listener
+                group.addTask { await listener.run { await self.serve(address) } }
             }
-            group.cancelAll()
+            await running?.close()
         }
         continuation.finish()
+    }
+
+    /// One listener's lifetime: it serves until ``close()``, which returns once it has stopped.
+    ///
+    /// A task group cannot cancel one of its tasks (and `cancelAll` would cancel every later one), so each
+    /// listener runs in a group of its own that a stop signal ends.
+    private struct Listener: Sendable {
+        private let stop = AsyncStream<Void>.makeStream()
+        private let closed = AsyncStream<Void>.makeStream()
+
+        func run(_ serve: @escaping @Sendable () async -> Void) async {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await serve() }
+                group.addTask { [stop] in for await _ in stop.stream {} }
+                await group.next()
+                group.cancelAll()
+            }
+            closed.continuation.finish()
+        }
+
+        func close() async {
+            stop.continuation.finish()
+            for await _ in closed.stream {}
+        }
     }
 
     private func serve(_ address: MetricsListenAddress) async {

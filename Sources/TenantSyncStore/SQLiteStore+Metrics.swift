@@ -29,12 +29,13 @@ extension SQLiteStore: MetricsStateSource {
                 guard let service = ServiceKind(rawValue: row[1]), let state = AccountState(rawValue: row[2]) else { return nil }
                 return MetricsState.Account(tenant: row[0], service: service, state: state, clientSecretExpiresAt: Timestamp.date(row[3]))
             }
-            // Per tenant: each subquery is an index lookup (sync_runs_by_tenant, sync_runs_succeeded_by_tenant,
-            // sync_runs_held, the directory's primary key).
+            // Per tenant, each subquery an index lookup: the newest start (sync_runs_by_tenant); the newest successful
+            // run, walking back from the newest id (sync_runs_by_tenant_newest) past the failures since; a held run
+            // (sync_runs_held); the directory's users (its primary key).
             let tenants = try Row.fetchAll(db, sql: """
                 SELECT t.domain,
                     (SELECT max(started_at) FROM sync_runs r WHERE r.tenant_id = t.id),
-                    (SELECT max(finished_at) FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'succeeded'),
+                    (SELECT r.finished_at FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'succeeded' ORDER BY r.id DESC LIMIT 1),
                     (SELECT count(*) FROM directory_users u WHERE u.tenant_id = t.id),
                     EXISTS (SELECT 1 FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'held'),
                     \(Self.tenantIsScheduledSQL)

@@ -44,6 +44,6 @@ struct MetricsConfigurationTests {
     @Test("an unknown key under [metrics] and a listen of the wrong type are refused with their line")
     func unknownKeysAndTypesAreRefused() {
         #expect(failure("[metrics]\nport = 9464\n")?.line == 2)
-        #expect(failure("[metrics]\nlisten = 9464\n")?.description == "/etc/tenantsync/tenantsyncd.toml:2: metrics.listen must be a string, not an integer")
+        #expect(failure("[metrics]\nlisten = 9464\n")?.description == "/etc/tenantsync/tenantsyncd.toml:2: metrics.listen must be a string, not an int")
     }
 }

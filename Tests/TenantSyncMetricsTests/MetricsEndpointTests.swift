@@ -12,7 +12,7 @@ import TestSupport
 struct MetricsEndpointTests {
     /// Runs an endpoint (first address `listen`) until `body` returns.
     func withEndpoint(
-        listen: MetricsListenAddress?, logs: LogCapture = LogCapture(), _ body: @Sendable (MetricsEndpoint) async throws -> Void
+        listen: MetricsListenAddress?, logs: LogCapture = LogCapture(), _ body: @Sendable (MetricsEndpoint, LogCapture) async throws -> Void
     ) async throws {
         let exporter = PrometheusExporter(
             version: "1.2.3", source: StateFixture(), channels: { ["journal"] }, refreshMargin: { .seconds(600) }, logger: logs.logger()
@@ -21,7 +21,7 @@ struct MetricsEndpointTests {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await endpoint.run() }
             do {
-                try await body(endpoint)
+                try await body(endpoint, logs)
             } catch {
                 group.cancelAll()
                 throw error
@@ -30,13 +30,13 @@ struct MetricsEndpointTests {
         }
     }
 
-    func bound(_ endpoint: MetricsEndpoint, otherThan previous: MetricsListenAddress? = nil) async throws -> MetricsListenAddress {
+    func bound(_ endpoint: MetricsEndpoint, _ logs: LogCapture, otherThan previous: MetricsListenAddress? = nil) async throws -> MetricsListenAddress {
         var address: MetricsListenAddress?
         let listening = try await eventually("the endpoint listens") {
             address = endpoint.boundAddress
             return address != nil && address != previous
         }
-        try #require(listening)
+        try #require(listening, "the endpoint never listened; its log:\n\(logs.text)")
         return try #require(address)
     }
 
@@ -48,8 +48,8 @@ struct MetricsEndpointTests {
 
     @Test("GET /metrics answers the text exposition format; other paths are 404")
     func servesTheExposition() async throws {
-        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0)) { endpoint in
-            let address = try await bound(endpoint)
+        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0)) { endpoint, logs in
+            let address = try await bound(endpoint, logs)
             #expect(address.port != 0)
             let metrics = try await get(address, "/metrics")
             #expect(metrics.status == 200)
@@ -63,11 +63,11 @@ struct MetricsEndpointTests {
     @Test("a reload that changes listen closes the old port and opens the new one; none closes it")
     func rebindsOnReload() async throws {
         let logs = LogCapture()
-        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0), logs: logs) { endpoint in
-            let first = try await bound(endpoint)
+        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0), logs: logs) { endpoint, logs in
+            let first = try await bound(endpoint, logs)
             let next = try freeLoopbackPort()
             endpoint.rebind(to: MetricsListenAddress(host: "127.0.0.1", port: next))
-            let second = try await bound(endpoint, otherThan: first)
+            let second = try await bound(endpoint, logs, otherThan: first)
             #expect(second.port == next)
             #expect(try await get(second, "/metrics").status == 200)
             #expect(!acceptsConnections(port: first.port), "the old port still accepts connections after the rebind")
@@ -83,9 +83,9 @@ struct MetricsEndpointTests {
     func unbindableAddressIsLogged() async throws {
         let logs = LogCapture()
         // The port is held by another endpoint of our own.
-        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0)) { holder in
-            let port = try await bound(holder).port
-            try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: port), logs: logs) { endpoint in
+        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0)) { holder, holderLogs in
+            let port = try await bound(holder, holderLogs).port
+            try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: port), logs: logs) { endpoint, logs in
                 let failed = try await eventually("the bind failure is logged") {
                     logs.text.contains("Metrics endpoint could not listen")
                 }
@@ -93,7 +93,7 @@ struct MetricsEndpointTests {
                 #expect(endpoint.boundAddress == nil)
                 // The endpoint is still there: a reload to a free port serves.
                 endpoint.rebind(to: MetricsListenAddress(host: "127.0.0.1", port: 0))
-                let address = try await bound(endpoint)
+                let address = try await bound(endpoint, logs)
                 #expect(try await get(address, "/metrics").status == 200)
             }
         }
