@@ -41,10 +41,11 @@ public final class MetricsEndpoint: Service, Sendable {
                 if current == .some(address) { continue }
                 current = .some(address)
                 // One listener at a time: the previous one is closed before the next binds (it may reuse the port).
+                let wasListening = running != nil
                 await running?.close()
                 running = nil
                 guard let address else {
-                    logger.info("Metrics endpoint off")
+                    if wasListening { logger.info("Metrics endpoint off") }
                     continue
                 }
                 let listener = Listener()
@@ -90,6 +91,10 @@ public final class MetricsEndpoint: Service, Sendable {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: text))
             )
         }
+        // Hummingbird narrates its own start and stop at info level, in its own words; the daemon logs those
+        // events itself (constant messages, dotted keys), so only Hummingbird's warnings and errors pass.
+        var serverLogger = logger
+        serverLogger.logLevel = max(logger.logLevel, .warning)
         let app = Application(
             router: router,
             configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: "tenantsyncd"),
@@ -98,7 +103,7 @@ public final class MetricsEndpoint: Service, Sendable {
                 setBound(actual)
                 logger.info("Metrics endpoint listening", metadata: ["metrics.listen": "\(actual)"])
             },
-            logger: logger
+            logger: serverLogger
         )
         do {
             try await app.run()
