@@ -139,15 +139,15 @@ public struct Daemon: Sendable {
             consentTimeout: configuration.provisioning.consentTimeout, meter: budget, logger: logger
         )
         await reloader.onReload { running, next in
-            // Synchronous first (see `onReload`): the refresher's settings, then the channel set inside `reconfigure`.
+            // Synchronous first (see `onReload`): the refresher's settings, the metrics address, then the channel set inside `reconfigure`.
             let nextChannels = channelFactory.channels(next)
             refresher.reconfigure { $0 = Self.refresherConfiguration(next, alertChannels: nextChannels.map(\.name)) }
+            metricsEndpoint.rebind(to: next.metrics.listen)
             do {
                 try await dispatcher.reconfigure(channels: nextChannels, changed: AlertChannelFactory.changedChannels(from: running, to: next))
             } catch {
                 logger.error("Pending alert deliveries could not be updated after a reload", metadata: ["error": "\(error)"])
             }
-            metricsEndpoint.rebind(to: next.metrics.listen)
             // A raised `sync.max_concurrent_tenants` may start queued runs now.
             await coordinator.settingsChanged()
         }
