@@ -207,14 +207,13 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
             }
         }
         for account in state.accounts {
-            for candidate in AccountState.allCases {
-                gauge(
-                    "tenantsync_account_state",
-                    [("tenant", account.tenant), ("service", account.service.rawValue), ("state", candidate.rawValue)],
-                    "1 for the service account's current state (provisioning, active, token-invalid), 0 for the others.",
-                    account.state == candidate ? 1 : 0
-                )
-            }
+            // Only the current state's series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
+            // A state change ends the old series (Prometheus marks it stale) and starts the new one.
+            gauge(
+                "tenantsync_account_state",
+                [("tenant", account.tenant), ("service", account.service.rawValue), ("state", account.state.rawValue)],
+                "1, labelled with the service account's current state (provisioning, active, token-invalid).", 1
+            )
             if let expiresAt = account.clientSecretExpiresAt {
                 gauge(
                     "tenantsync_client_secret_expiration_timestamp_seconds",
