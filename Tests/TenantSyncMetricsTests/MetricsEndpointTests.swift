@@ -32,7 +32,8 @@ struct MetricsEndpointTests {
 
     func bound(_ endpoint: MetricsEndpoint, _ logs: LogCapture, otherThan previous: MetricsListenAddress? = nil) async throws -> MetricsListenAddress {
         var address: MetricsListenAddress?
-        let listening = try await eventually("the endpoint listens") {
+        // Generous: the whole suite runs in parallel on two cores.
+        let listening = try await eventually(timeout: .seconds(60), "the endpoint listens") {
             address = endpoint.boundAddress
             return address != nil && address != previous
         }
@@ -73,9 +74,10 @@ struct MetricsEndpointTests {
             #expect(!acceptsConnections(port: first.port), "the old port still accepts connections after the rebind")
 
             endpoint.rebind(to: nil)
-            let closed = try await eventually("the endpoint closes") { endpoint.boundAddress == nil && !acceptsConnections(port: next) }
-            #expect(closed, "the endpoint still listens after listen was removed")
-            #expect(logs.text.contains("Metrics endpoint off"))
+            let closed = try await eventually("the endpoint closes") {
+                endpoint.boundAddress == nil && !acceptsConnections(port: next) && logs.text.contains("Metrics endpoint off")
+            }
+            #expect(closed, "the endpoint still listens after listen was removed (or did not say it closed): \(logs.text)")
         }
     }
 
