@@ -11,9 +11,10 @@ import TenantSyncCore
 /// swift-metrics counters and timers whose handlers live in a long-lived swift-prometheus
 /// registry, bumped by the daemon as they happen. State (token expiries, account states,
 /// sync times, the outbox) is read from the store in one ``MetricsStateSource`` call and
-/// rendered into a fresh registry, so a grant or tenant that disappears leaves no stale
-/// series; that read is cached for `maximumStateAge`, so a scrape costs at most one read
-/// whatever the scrape rate or the number of tenants.
+/// written afresh by ``StateExposition`` (a registry is quadratic in series per family, see
+/// there), so a grant or tenant that disappears leaves no stale series; that read is cached
+/// for `maximumStateAge`, so a scrape costs at most one read whatever the scrape rate or the
+/// number of tenants.
 public final class PrometheusExporter: OperationalMetrics, Sendable {
     /// The `Content-Type` of ``exposition()``.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -179,11 +180,11 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
         return text
     }
 
-    /// The state gauges of one read, in a registry of their own (series of deleted grants or tenants vanish).
+    /// The state gauges of one read, written afresh (series of deleted grants or tenants vanish).
     func render(_ state: MetricsState) -> String {
-        let registry = PrometheusCollectorRegistry()
+        var exposition = StateExposition()
         func gauge(_ name: String, _ labels: [(String, String)], _ help: String, _ value: Double) {
-            registry.makeGauge(descriptor: Self.named(name, help), labels: labels).set(to: value)
+            exposition.gauge(name, labels, help, value)
         }
         func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
 
@@ -250,7 +251,7 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
                       "When the oldest alert still waiting for the channel was raised (Unix time).", seconds(oldest))
             }
         }
-        return registry.emitToString()
+        return exposition.text
     }
 
     // MARK: Helpers
