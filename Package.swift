@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Executables: argument parsing and wiring only.
@@ -188,11 +190,27 @@ let package = Package(
             exclude: ["README.md"]
         ),
 
+        // The Prometheus endpoint (`[metrics] listen`): the daemon's metrics interface, implemented on swift-metrics
+        // and swift-prometheus, served by Hummingbird.
+        .target(
+            name: "TenantSyncMetrics",
+            dependencies: [
+                "TenantSyncCore",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+
         // The daemon's services and their wiring.
         .target(
             name: "TenantSyncDaemon",
             dependencies: [
                 "TenantSyncCore",
+                "TenantSyncMetrics",
                 "TenantSyncStore",
                 "TenantSyncConfig",
                 "MicrosoftCloud",
@@ -226,6 +244,18 @@ let package = Package(
             ]
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig", "TenantSyncCore", "TestSupport"]),
+        .testTarget(
+            name: "TenantSyncMetricsTests",
+            dependencies: [
+                "TestSupport",
+                "TenantSyncMetrics",
+                "TenantSyncCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(
             name: "MicrosoftCloudTests",
             dependencies: [

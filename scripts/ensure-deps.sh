@@ -7,6 +7,8 @@ set -euo pipefail
 apt_packages=(libsqlite3-dev libsystemd-dev pkg-config python3-aiosmtpd openssl systemd util-linux procps make curl sqlite3 passwd bsdutils groff-base tinyproxy)
 # The Debian package (make deb, Tests/EndToEnd/deb-e2e.sh): Debian's packaging tools and man.
 apt_packages+=(dpkg-dev binutils patchelf lintian man-db init-system-helpers)
+# prometheus: the real Prometheus server and promtool the metrics tests scrape with and check the shipped rules with.
+apt_packages+=(prometheus)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -33,6 +33,8 @@ public struct GraphClient: Sendable {
     public var pacer: (any GraphRequestPacer)?
     /// The tenant and priority of this client's requests; set per run with ``paced(_:)``.
     public var pacing: GraphPacing?
+    /// Told about every request sent (the daemon's metrics); `nil`: nobody.
+    public var observer: (any GraphRequestObserver)?
 
     public init(
         graphRoot: String, http: HTTPClient, requestTimeout: Duration = .seconds(30), maximumAttempts: Int = 5,
@@ -147,18 +149,24 @@ public struct GraphClient: Sendable {
         if eventualConsistency { request.headers.add(name: "ConsistencyLevel", value: "eventual") }
         let response: HTTPClientResponse
         let body: ByteBuffer
+        let sentAt = ContinuousClock.now
         do {
             response = try await http.execute(request, timeout: .init(requestTimeout))
             body = try await response.body.collect(upTo: Self.maximumBodyBytes)
         } catch let error as GraphError {
             throw error
         } catch {
+            observer?.graphRequestFinished(status: nil, resourceUnits: 0, duration: sentAt.duration(to: .now))
             throw GraphError(
                 kind: .transient, status: nil, code: nil, message: "request failed: \(Self.summary(of: error))",
                 requestID: nil, retryAfter: nil, path: Self.path(of: url)
             )
         }
         let status = Int(response.status.code)
+        observer?.graphRequestFinished(
+            status: status, resourceUnits: response.headers.first(name: "x-ms-resource-unit").flatMap(Int.init) ?? reserved,
+            duration: sentAt.duration(to: .now)
+        )
         if let pacer, let pacing {
             if status == 429 {
                 let retryAfter = response.headers.first(name: "Retry-After").flatMap(Int64.init).map { Duration.seconds($0) }

@@ -48,7 +48,7 @@ public struct ConfigurationLoader: Sendable {
         let reader = TableReader(file: file, locator: TOMLKeyLocator(text: text))
         var configuration = DaemonConfiguration.defaults(environment: environment)
         configuration.sourceFile = file
-        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "provisioning", "hooks"], in: table, path: "")
+        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "provisioning", "hooks", "metrics"], in: table, path: "")
 
         if let daemon = try reader.table(table, "daemon", path: "daemon") {
             try reader.allowOnly(
@@ -190,6 +190,18 @@ public struct ConfigurationLoader: Sendable {
                     throw reader.error("provisioning.consent_timeout", "consent_timeout must be at most 1h (Microsoft's authorization codes and device codes expire sooner)")
                 }
                 configuration.provisioning.consentTimeout = value
+            }
+        }
+
+        if let metrics = try reader.table(table, "metrics", path: "metrics") {
+            try reader.allowOnly(["listen"], in: metrics, path: "metrics")
+            if let value = try reader.string(metrics, "listen", path: "metrics.listen") {
+                guard let address = MetricsListenAddress(parsing: value) else {
+                    throw reader.error(
+                        "metrics.listen", "listen must be HOST:PORT, e.g. \"127.0.0.1:9464\" or \"[::1]:9464\" (port 0-65535)"
+                    )
+                }
+                configuration.metrics.listen = address
             }
         }
 

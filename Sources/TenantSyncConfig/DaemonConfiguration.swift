@@ -101,6 +101,11 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var evaluationMonthlyCalls: Int
     }
 
+    public struct MetricsSection: Sendable, Equatable {
+        /// Where the Prometheus endpoint (`/metrics`) listens; `nil`: no endpoint.
+        public var listen: MetricsListenAddress?
+    }
+
     /// A command run with each matching alert as JSON on stdin.
     public struct Hook: Sendable, Equatable {
         public var name: String
@@ -125,6 +130,7 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var teams: TeamsSection
     public var provisioning: ProvisioningSection
     public var hooks: [Hook]
+    public var metrics = MetricsSection()
     /// The file it was read from (or the default path when none existed).
     public var sourceFile: String
 

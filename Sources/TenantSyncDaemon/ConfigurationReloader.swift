@@ -127,6 +127,7 @@ public actor ConfigurationReloader: Service {
         check("tokens.refresh_margin", old.tokens.refreshMargin, new.tokens.refreshMargin)
         check("tokens.max_in_flight", old.tokens.maxInFlight, new.tokens.maxInFlight)
         check("hooks", old.hooks, new.hooks)
+        check("metrics.listen", old.metrics.listen, new.metrics.listen)
         return keys
     }
 }

@@ -8,6 +8,7 @@ import ServiceLifecycle
 import Systemd
 import TenantSyncConfig
 import TenantSyncCore
+import TenantSyncMetrics
 import TenantSyncStore
 
 /// The tenantsync daemon: opens its state, then runs every long-lived service in one `ServiceGroup`.
@@ -93,12 +94,21 @@ public struct Daemon: Sendable {
         defer { observation.cancel() }
         let dispatcher = AlertDispatcher(store: store, channels: channels, signal: outboxSignal, logger: logger)
 
+        // Metrics: the services below report events to the exporter; a scrape reads the state from the store.
+        let exporter = PrometheusExporter(
+            version: "\(TenantSyncVersion.current)", source: store, channels: { channels.names },
+            refreshMargin: { settings.configuration.tokens.refreshMargin }, logger: logger
+        )
+        let metricsEndpoint = MetricsEndpoint(listen: configuration.metrics.listen, exporter: exporter, logger: logger)
+        graph.observer = GraphMetricsBridge(metrics: exporter)
+        dispatcher.observeDeliveries { channel, delivered in exporter.alertDeliveryFinished(channel: channel, delivered: delivered) }
+
         // Tokens.
         let refresher = TokenRefresher(
             storage: store,
             granter: MicrosoftTokenGranter(client: identity, productApp: productApp(), accounts: store),
             configuration: Self.refresherConfiguration(configuration, alertChannels: channels.names),
-            logger: logger
+            logger: logger, metrics: exporter
         )
 
         // Directory sync.
@@ -109,11 +119,12 @@ public struct Daemon: Sendable {
             storage: store, tokens: graphTokens, monthlyCalls: configuration.teams.evaluationMonthlyCalls,
             alertChannels: channels.names, logger: logger
         )
-        let synchronizer = DirectorySynchronizer(
+        var synchronizer = DirectorySynchronizer(
             store: store, graph: graph, tokens: graphTokens,
             settings: .init(massDeletionThreshold: settings.configuration.sync.massDeletionThreshold), meter: budget,
             alerts: store, alertChannels: channels.names, logger: logger
         )
+        synchronizer.metrics = exporter
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger
         )
@@ -132,9 +143,10 @@ public struct Daemon: Sendable {
         try await Self.recordProductCredentialExpiry(configuration, store: store)
         let expiryMonitor = CredentialExpiryMonitor(store: store, alertChannels: channels.names, clock: ContinuousClock(), logger: logger)
         await reloader.onReload { running, next in
-            // Synchronous first (see `onReload`): the refresher's settings, then the channel set inside `reconfigure`.
+            // Synchronous first (see `onReload`): the refresher's settings, the metrics address, then the channel set inside `reconfigure`.
             let nextChannels = channelFactory.channels(next)
             refresher.reconfigure { $0 = Self.refresherConfiguration(next, alertChannels: nextChannels.map(\.name)) }
+            metricsEndpoint.rebind(to: next.metrics.listen)
             do {
                 try await dispatcher.reconfigure(channels: nextChannels, changed: AlertChannelFactory.changedChannels(from: running, to: next))
             } catch {
@@ -187,7 +199,7 @@ public struct Daemon: Sendable {
                 "config.file": "\(configuration.sourceFile)",
             ]
         )
-        var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status, expiryMonitor]
+        var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status, expiryMonitor, metricsEndpoint]
         // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }

@@ -42,6 +42,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     private let now: @Sendable () -> Date
     private let logger: Logger
     private let healthState = Mutex(DeliveryHealth())
+    private let deliveryObserver = Mutex<(@Sendable (_ channel: String, _ delivered: Bool) -> Void)?>(nil)
 
     /// - Parameters:
     ///   - channels: the configured channels; deliveries for a channel not listed are kept and reported failing,
@@ -59,6 +60,11 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
         self.clock = clock
         self.now = now
         self.logger = logger
+    }
+
+    /// Calls `observer` after each delivery attempt with the channel and whether it delivered (the daemon's metrics).
+    public func observeDeliveries(_ observer: @escaping @Sendable (_ channel: String, _ delivered: Bool) -> Void) {
+        deliveryObserver.withLock { $0 = observer }
     }
 
     /// The current delivery health (failing channels and their last error).
@@ -129,6 +135,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
                 let date = now()
                 try await store.markDelivered(alertID: alert.id, channel: channelName, at: date)
                 recordSuccess(channel: channelName, at: date)
+                deliveryObserver.withLock { $0 }?(channelName, true)
             } catch {
                 let attempt = delivery.attempts + 1
                 let delay = configuration.backoff.delay(afterAttempt: attempt)
@@ -143,6 +150,7 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
                     )
                 }
                 recordFailure(channel: channelName, error: message, at: date, nextAttempt: nextAttempt)
+                deliveryObserver.withLock { $0 }?(channelName, false)
                 logger.warning(
                     "Alert delivery failed",
                     metadata: [

@@ -35,6 +35,8 @@ public struct DirectorySynchronizer: Sendable {
     var alertChannels: [String] { currentAlertChannels() }
     let now: @Sendable () -> Date
     let logger: Logger
+    /// Counts runs by outcome and times them (the metrics endpoint); `nil`: not counted.
+    public var metrics: (any OperationalMetrics)?
 
     /// - Parameters:
     ///   - settings, alertChannels: evaluated afresh at each use, so that the daemon can pass expressions reading its
@@ -68,7 +70,19 @@ public struct DirectorySynchronizer: Sendable {
         // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
         var synchronizer = self
         synchronizer.graph = try await graph.paced(tenantID: tenantID, priority: trigger == .daily ? .low : .normal, directory: store)
-        return try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
+        let ended = try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
+        // Failures are counted where the run is marked failed (`fail`, a delta reset).
+        counted(ended)
+        return ended
+    }
+
+    /// Reports a run that ended to the metrics (a run still marked running is not counted).
+    func counted(_ run: SyncRun) {
+        guard run.state != .running else { return }
+        metrics?.syncRunFinished(
+            trigger: run.trigger, mode: run.mode, result: run.state,
+            duration: .milliseconds(max(0, Int64(((run.finishedAt ?? now()).timeIntervalSince(run.startedAt) * 1000).rounded())))
+        )
     }
 
     func runPaced(
@@ -88,6 +102,7 @@ public struct DirectorySynchronizer: Sendable {
             } catch let error as GraphError where error.kind == .deltaReset {
                 let reason = "Microsoft reset the delta state (HTTP 410); falling back to a full sync"
                 try await store.finishSyncRun(runID: run.id, state: .failed, error: reason, at: now())
+                counted((try? await store.syncRun(id: run.id)) ?? run)
                 try await store.clearDeltaLinks(tenantID: tenantID)
                 logger.warning("Delta sync reset by Microsoft; running a full sync", metadata: ["tenant.id": "\(tenantID)", "sync.run": "\(run.id)"])
                 let full = try await store.startSyncRun(tenantID: tenantID, service: service, trigger: trigger, mode: .full, at: now())
@@ -131,6 +146,7 @@ public struct DirectorySynchronizer: Sendable {
         } else {
             try await store.finishSyncRun(runID: run.id, state: .failed, error: message, at: now())
         }
+        counted((try? await store.syncRun(id: run.id)) ?? run)
         logger.error(
             "Sync failed",
             metadata: ["message.id": "\(MessageID.syncFailed)", "tenant.id": "\(run.tenantID)", "sync.run": "\(run.id)", "sync.error": "\(message)"]

@@ -22,6 +22,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     let clock: any Clock<Duration>
     let now: @Sendable () -> Date
     let random: @Sendable () -> Double
+    /// Counts refreshes by result and times them (the metrics endpoint); `nil`: not counted.
+    let metrics: (any OperationalMetrics)?
     /// Shared with ``TokenRenewal`` so that a renewal never races a refresh of the same grant.
     public let locks = GrantLocks()
     private let wakeSignal = WakeSignal()
@@ -35,7 +37,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     public init(
         storage: any TokenRefresherStorage, granter: any TokenGranting, configuration: TokenRefresherConfiguration = .init(),
         logger: Logger, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, metrics: (any OperationalMetrics)? = nil
     ) {
         self.storage = storage
         self.granter = granter
@@ -44,6 +46,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         self.clock = clock
         self.now = now
         self.random = random
+        self.metrics = metrics
     }
 
     /// Wakes the loop: a grant was added or renewed, or its schedule changed.
@@ -253,14 +256,17 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             )
         }
         let fresh: TokenSet
+        let requestedAt = ContinuousClock.now
         do {
             fresh = try await granter.refreshTokens(grant: snapshot.grant, account: account, tenant: tenant, current: current, claims: claims)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            try await recordFailure(error, snapshot: snapshot, current: current, subject: subject, metadata: &metadata)
+            let result = try await recordFailure(error, snapshot: snapshot, current: current, subject: subject, metadata: &metadata)
+            metrics?.tokenRefreshFinished(result: result, duration: requestedAt.duration(to: .now))
             return false
         }
+        metrics?.tokenRefreshFinished(result: .ok, duration: requestedAt.duration(to: .now))
         let nextRefreshAt = configuration.schedule.nextRefresh(for: fresh, random: random())
         // The commit comes before anything can read the new access token.
         let stored = try await storage.storeRefreshedTokenSet(
@@ -279,7 +285,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     private func recordFailure(
         _ error: any Error, snapshot: TokenSnapshot, current: TokenSet, subject: TokenAlertComposer.Subject,
         metadata: inout Logger.Metadata
-    ) async throws {
+    ) async throws -> TokenRefreshResult {
         let failure = (error as? TokenFailureConvertible)?.tokenFailure ?? TokenFailure()
         let at = now()
         let failures = snapshot.consecutiveFailures + 1
@@ -306,6 +312,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             if outcome.isNew {
                 logger.error("Access token expired while refreshes keep failing", metadata: metadata)
             }
+            return .transient
         case .invalidate(let reason):
             metadata["token.invalid_reason"] = "\(reason.rawValue)"
             let outcome = try await storage.invalidateGrant(
@@ -316,6 +323,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             metadata["incident.id"] = "\(outcome.incident?.id ?? 0)"
             metadata["incident.new"] = "\(outcome.isNew)"
             logger.error("Grant is invalid; an administrator must renew it", metadata: metadata)
+            return .permanent
         }
     }
 

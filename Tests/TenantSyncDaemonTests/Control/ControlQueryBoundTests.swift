@@ -94,6 +94,7 @@ struct ControlQueryBoundTests {
                 ("account", { _ = try await control.account(id: firstAccountID, context: context) }),
                 ("alerts", { _ = try await control.listAlerts(ListAlertsRequest(all: true), context: context) }),
                 ("scheduler plan", { _ = try await scheduler.plan(now: Date()) }),
+                ("metrics scrape", { _ = try await store.metricsState(alertsAfter: 0) }),
             ]
             var costs: [String: Int] = [:]
             for (name, call) in calls {

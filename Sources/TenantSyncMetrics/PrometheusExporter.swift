@@ -1,0 +1,312 @@
+import CoreMetrics
+import Foundation
+import Logging
+import Prometheus
+import Synchronization
+import TenantSyncCore
+
+/// The daemon's metrics in the Prometheus text exposition format.
+///
+/// Two halves. Events (token refreshes, sync runs, Graph requests, alert deliveries) are
+/// swift-metrics counters and timers whose handlers live in a long-lived swift-prometheus
+/// registry, bumped by the daemon as they happen. State (token expiries, account states,
+/// sync times, the outbox) is read from the store in one ``MetricsStateSource`` call and
+/// written afresh by ``StateExposition`` (a registry is quadratic in series per family, see
+/// there), so a grant or tenant that disappears leaves no stale series; that read is cached
+/// for `maximumStateAge`, so a scrape costs at most one read whatever the scrape rate or the
+/// number of tenants.
+public final class PrometheusExporter: OperationalMetrics, Sendable {
+    /// The `Content-Type` of ``exposition()``.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private let events = PrometheusCollectorRegistry()
+    private let source: any MetricsStateSource
+    private let channels: @Sendable () -> [String]
+    private let refreshMargin: @Sendable () -> Duration
+    private let maximumStateAge: Duration
+    private let logger: Logger
+    private let cache = Mutex(StateCache())
+
+    private let refreshes: [TokenRefreshResult: CoreMetrics.Counter]
+    private let refreshDuration: CoreMetrics.Timer
+    private let syncRuns: [String: CoreMetrics.Counter]
+    private let syncDurations: [String: CoreMetrics.Timer]
+    private let graphRequests: [String: CoreMetrics.Counter]
+    private let graphThrottled: CoreMetrics.Counter
+    private let graphResourceUnits: CoreMetrics.Counter
+    private let graphDuration: CoreMetrics.Timer
+
+    private struct StateCache {
+        var text = ""
+        var readAt: ContinuousClock.Instant?
+        /// The newest alert already counted in `tenantsync_alerts_total`.
+        var alertCursor: Int64 = 0
+    }
+
+    /// - Parameters:
+    ///   - version: the daemon's version, the `version` label of `tenantsync_build_info`.
+    ///   - source: where the state gauges are read (the store).
+    ///   - channels: the alert channels in force, so that an empty outbox still reports 0 per channel.
+    ///   - refreshMargin: `[tokens] refresh_margin` in force (the token-expiry rule compares with it).
+    ///   - maximumStateAge: how long one state read serves scrapes.
+    public init(
+        version: String, source: any MetricsStateSource, channels: @escaping @Sendable () -> [String],
+        refreshMargin: @escaping @Sendable () -> Duration, maximumStateAge: Duration = .seconds(5), logger: Logger
+    ) {
+        self.source = source
+        self.channels = channels
+        self.refreshMargin = refreshMargin
+        self.maximumStateAge = maximumStateAge
+        self.logger = logger
+        let events = self.events
+        events.makeGauge(descriptor: Self.named("tenantsync_build_info", "Always 1; the version label is the running tenantsyncd's."), labels: [("version", version)])
+            .set(to: 1)
+
+        // Every label value of a bounded vocabulary is registered up front: a series that exists at 0 lets
+        // `rate()` and `increase()` see the first event.
+        var refreshes: [TokenRefreshResult: CoreMetrics.Counter] = [:]
+        for result in TokenRefreshResult.allCases {
+            refreshes[result] = Self.counter(
+                events, "tenantsync_token_refreshes_total", [("result", result.rawValue)],
+                "Token refreshes by result: ok, transient (retried later) or permanent (the grant became invalid)."
+            )
+        }
+        self.refreshes = refreshes
+        self.refreshDuration = Self.timer(
+            events, "tenantsync_token_refresh_duration_seconds", [], Self.requestBuckets,
+            "Duration of token refresh requests to the Microsoft identity platform."
+        )
+        var syncRuns: [String: CoreMetrics.Counter] = [:]
+        var syncDurations: [String: CoreMetrics.Timer] = [:]
+        for trigger in SyncTrigger.allCases {
+            for mode in SyncMode.allCases {
+                for result in [SyncRunState.succeeded, .failed, .held] {
+                    syncRuns[Self.syncKey(trigger, mode, result)] = Self.counter(
+                        events, "tenantsync_sync_runs_total",
+                        [("trigger", trigger.rawValue), ("mode", mode.rawValue), ("result", result.rawValue)],
+                        "Directory sync runs ended, by trigger, mode and result (succeeded, failed, held)."
+                    )
+                }
+                syncDurations[Self.syncKey(trigger, mode, nil)] = Self.timer(
+                    events, "tenantsync_sync_duration_seconds", [("trigger", trigger.rawValue), ("mode", mode.rawValue)],
+                    Self.syncBuckets, "Duration of directory sync runs, by trigger and mode."
+                )
+            }
+        }
+        self.syncRuns = syncRuns
+        self.syncDurations = syncDurations
+        var graphRequests: [String: CoreMetrics.Counter] = [:]
+        for statusClass in Self.statusClasses {
+            graphRequests[statusClass] = Self.counter(
+                events, "tenantsync_graph_requests_total", [("status_class", statusClass)],
+                "Microsoft Graph requests by HTTP status class (2xx, 3xx, 4xx, 5xx; error: no answer)."
+            )
+        }
+        self.graphRequests = graphRequests
+        self.graphThrottled = Self.counter(
+            events, "tenantsync_graph_throttled_total", [], "Microsoft Graph requests answered 429 (throttled)."
+        )
+        self.graphResourceUnits = Self.counter(
+            events, "tenantsync_graph_resource_units_total", [],
+            "Microsoft Graph resource units spent (x-ms-resource-unit, or the documented cost where Graph did not say)."
+        )
+        self.graphDuration = Self.timer(
+            events, "tenantsync_graph_request_duration_seconds", [], Self.requestBuckets, "Duration of Microsoft Graph requests."
+        )
+    }
+
+    // MARK: OperationalMetrics
+
+    public func tokenRefreshFinished(result: TokenRefreshResult, duration: Duration) {
+        refreshes[result]?.increment()
+        refreshDuration.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    public func syncRunFinished(trigger: SyncTrigger, mode: SyncMode, result: SyncRunState, duration: Duration) {
+        syncRuns[Self.syncKey(trigger, mode, result)]?.increment()
+        syncDurations[Self.syncKey(trigger, mode, nil)]?.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    public func graphRequestFinished(status: Int?, resourceUnits: Int, duration: Duration) {
+        graphRequests[Self.statusClass(status)]?.increment()
+        if status == 429 { graphThrottled.increment() }
+        if resourceUnits > 0 { graphResourceUnits.increment(by: resourceUnits) }
+        graphDuration.recordNanoseconds(Self.nanoseconds(duration))
+    }
+
+    public func alertDeliveryFinished(channel: String, delivered: Bool) {
+        deliveryCounter(channel: channel, result: delivered ? "delivered" : "failed").increment()
+    }
+
+    // MARK: Exposition
+
+    /// The whole exposition: the event metrics, then the state gauges (read at most once per `maximumStateAge`).
+    public func exposition() async -> String {
+        let state = await stateText()
+        return events.emitToString() + state
+    }
+
+    private func stateText() async -> String {
+        let now = ContinuousClock.now
+        let (cached, cursor) = cache.withLock { cache -> (String?, Int64) in
+            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.text, cache.alertCursor) }
+            return (nil, cache.alertCursor)
+        }
+        if let cached { return cached }
+        let state: MetricsState
+        do {
+            state = try await source.metricsState(alertsAfter: cursor)
+        } catch {
+            // The event metrics are still served; the last state stays until a read succeeds.
+            logger.error("Metrics state could not be read", metadata: ["error": "\(error)"])
+            return cache.withLock { $0.text }
+        }
+        let text = render(state)
+        let counted = cache.withLock { cache -> Bool in
+            // Two scrapes may read at once: only the one that read from the current cursor counts its alerts.
+            guard cache.alertCursor == cursor else { return false }
+            cache.alertCursor = state.newestAlertID
+            cache.text = text
+            cache.readAt = now
+            return true
+        }
+        if counted {
+            for alerts in state.newAlerts {
+                Self.counter(
+                    events, "tenantsync_alerts_total", [("kind", alerts.kind), ("severity", alerts.severity)], Self.alertsHelp
+                ).increment(by: alerts.count)
+            }
+        }
+        return text
+    }
+
+    /// The state gauges of one read, written afresh (series of deleted grants or tenants vanish).
+    func render(_ state: MetricsState) -> String {
+        var exposition = StateExposition()
+        func gauge(_ name: String, _ labels: [(String, String)], _ help: String, _ value: Double) {
+            exposition.gauge(name, labels, help, value)
+        }
+        func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
+
+        gauge("tenantsync_token_refresh_margin_seconds", [], "The configured [tokens] refresh_margin: grants are refreshed this long before expiry.",
+              Double(refreshMargin().components.seconds))
+        for grant in state.grants where grant.state != .pending {
+            let labels = [("tenant", grant.tenant), ("service", grant.service.rawValue), ("grant", grant.grant)]
+            gauge("tenantsync_grant_valid", labels, "1 while the grant works, 0 once Microsoft refused it (renew the account).",
+                  grant.state == .valid ? 1 : 0)
+            if let expiresAt = grant.expiresAt {
+                gauge("tenantsync_token_expiration_timestamp_seconds", labels, "When the grant's access token expires (Unix time).",
+                      seconds(expiresAt))
+            }
+            if grant.state == .valid, let next = grant.nextRefreshAt {
+                gauge("tenantsync_token_next_refresh_timestamp_seconds", labels, "When the grant's next refresh is due (Unix time).",
+                      seconds(next))
+            }
+            if let last = grant.lastRefreshAt {
+                gauge("tenantsync_token_last_refresh_timestamp_seconds", labels, "When the grant's token was last refreshed (Unix time).",
+                      seconds(last))
+            }
+        }
+        for account in state.accounts {
+            // Only the current state's series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
+            // A state change ends the old series (Prometheus marks it stale) and starts the new one.
+            gauge(
+                "tenantsync_account_state",
+                [("tenant", account.tenant), ("service", account.service.rawValue), ("state", account.state.rawValue)],
+                "1, labelled with the service account's current state (provisioning, active, token-invalid).", 1
+            )
+            if let expiresAt = account.clientSecretExpiresAt {
+                gauge(
+                    "tenantsync_client_secret_expiration_timestamp_seconds",
+                    [("tenant", account.tenant), ("service", account.service.rawValue)],
+                    "When the account's own app client secret expires (Unix time), where known.", seconds(expiresAt)
+                )
+            }
+        }
+        gauge("tenantsync_incidents_open", [], "Incidents (an invalid grant, failing refreshes) not yet resolved.", Double(state.incidentsOpen))
+        for tenant in state.tenants {
+            let labels = [("tenant", tenant.tenant)]
+            if let attempt = tenant.lastAttemptAt {
+                gauge("tenantsync_sync_last_attempt_timestamp_seconds", labels, "When the tenant's newest directory sync started (Unix time).",
+                      seconds(attempt))
+            }
+            if let success = tenant.lastSuccessAt {
+                gauge("tenantsync_sync_last_success_timestamp_seconds", labels,
+                      "When the tenant's newest successful directory sync ended (Unix time).", seconds(success))
+            }
+            gauge("tenantsync_directory_users", labels, "Users of the tenant's synced directory.", Double(tenant.directoryUsers))
+            gauge("tenantsync_sync_held", labels, "1 while a sync held by the mass-deletion guard waits for an operator.", tenant.held ? 1 : 0)
+            gauge("tenantsync_sync_scheduled", labels, "1 when the tenant gets a daily sync (scope all, an account past provisioning).",
+                  tenant.scheduled ? 1 : 0)
+        }
+        var outbox = Dictionary(state.outbox.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
+        for channel in channels() where outbox[channel] == nil {
+            outbox[channel] = MetricsState.OutboxChannel(channel: channel, pending: 0, oldestPendingAt: nil)
+        }
+        for channel in outbox.values.sorted(by: { $0.channel < $1.channel }) {
+            let labels = [("channel", channel.channel)]
+            gauge("tenantsync_alert_outbox_pending", labels, "Alert deliveries waiting in the outbox, per channel.", Double(channel.pending))
+            if let oldest = channel.oldestPendingAt {
+                gauge("tenantsync_alert_oldest_pending_timestamp_seconds", labels,
+                      "When the oldest alert still waiting for the channel was raised (Unix time).", seconds(oldest))
+            }
+        }
+        return exposition.text
+    }
+
+    // MARK: Helpers
+
+    static let alertsHelp = "Alerts raised (stored in the outbox), by kind and severity."
+    static let statusClasses = ["2xx", "3xx", "4xx", "5xx", "error"]
+    /// Identity-platform and Graph requests: tens of milliseconds to the 30 s request timeout.
+    static let requestBuckets: [Duration] = [
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+        .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10), .seconds(30),
+    ]
+    /// Sync runs: a second for a small delta to an hour for a full read of a large tenant.
+    static let syncBuckets: [Duration] = [
+        .seconds(1), .seconds(5), .seconds(15), .seconds(30), .seconds(60), .seconds(120), .seconds(300), .seconds(600),
+        .seconds(1_800), .seconds(3_600),
+    ]
+
+    static func statusClass(_ status: Int?) -> String {
+        guard let status, (200..<600).contains(status) else { return status == nil ? "error" : "5xx" }
+        return "\(status / 100)xx"
+    }
+
+    static func syncKey(_ trigger: SyncTrigger, _ mode: SyncMode, _ result: SyncRunState?) -> String {
+        "\(trigger.rawValue)/\(mode.rawValue)/\(result?.rawValue ?? "")"
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
+    private func deliveryCounter(channel: String, result: String) -> CoreMetrics.Counter {
+        Self.counter(
+            events, "tenantsync_alert_deliveries_total", [("channel", channel), ("result", result)],
+            "Alert delivery attempts per channel, by result (delivered, failed)."
+        )
+    }
+
+    /// A full metric name with its HELP text (the descriptor's parts joined are the name as given).
+    static func named(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
+    /// A swift-metrics counter whose handler is the registry's counter (which carries the HELP text).
+    static func counter(_ registry: PrometheusCollectorRegistry, _ name: String, _ labels: [(String, String)], _ help: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name, dimensions: labels, handler: registry.makeCounter(descriptor: named(name, help), labels: labels))
+    }
+
+    /// A swift-metrics timer whose handler is a registry histogram in seconds.
+    static func timer(
+        _ registry: PrometheusCollectorRegistry, _ name: String, _ labels: [(String, String)], _ buckets: [Duration], _ help: String
+    ) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(
+            label: name, dimensions: labels,
+            handler: registry.makeDurationHistogram(descriptor: named(name, help), labels: labels, buckets: buckets)
+        )
+    }
+}
