@@ -210,6 +210,11 @@ public enum ConfigurationReference {
             default: "none",
             meaning: "commands (argv, no shell) run with each matching alert as JSON on stdin"
         ),
+        ConfigurationKey(
+            "[metrics]", ["listen"],
+            default: "none (no endpoint)",
+            meaning: "`HOST:PORT` (`[IPV6]:PORT`) of the Prometheus endpoint `/metrics`, plain `http`; see [Monitoring](#monitoring)"
+        ),
     ]
 
     /// The tables in the order the reference lists them, e.g. `[daemon]`, `[[hooks]]`.
