@@ -8,7 +8,7 @@ let package = Package(
         .executable(name: "tenantsyncctl", targets: ["tenantsyncctl"]),
         .executable(name: "tenantsync-emulator", targets: ["tenantsync-emulator"]),
         // For the separate Benchmarks/ package only (it drives the sync engine in a process of its own).
-        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore"]),
+        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore", "TenantSyncConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
