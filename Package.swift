@@ -70,6 +70,7 @@ let package = Package(
                 .embedInCode("0005_store_write_probe.sql"),
                 .embedInCode("0006_fleet_indexes.sql"),
                 .embedInCode("0007_directory_summary.sql"),
+                .embedInCode("0010_tenant_last_run.sql"),
             ]
         ),
 

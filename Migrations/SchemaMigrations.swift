@@ -18,6 +18,7 @@ public enum SchemaMigrations {
         migration("0005_store_write_probe.sql", PackageResources._005_store_write_probe_sql),
         migration("0006_fleet_indexes.sql", PackageResources._006_fleet_indexes_sql),
         migration("0007_directory_summary.sql", PackageResources._007_directory_summary_sql),
+        migration("0010_tenant_last_run.sql", PackageResources._010_tenant_last_run_sql),
     ]
 
     /// The newest schema version this binary knows.
