@@ -48,13 +48,23 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+CLIENT_CPU = []  # CPU seconds (user + system) of every client process timed, in order
+
+
 def timed(command):
+    """Runs a client to completion: its wall time and stdout; its own CPU time goes to CLIENT_CPU."""
+    out, err = tempfile.TemporaryFile(), tempfile.TemporaryFile()
     started = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=out, stderr=err)
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit("%s failed (%d): %s" % (" ".join(command), result.returncode, result.stderr.strip()[-500:]))
-    return elapsed, result.stdout
+    process.returncode = os.waitstatus_to_exitcode(status)
+    CLIENT_CPU.append(usage.ru_utime + usage.ru_stime)
+    out.seek(0)
+    err.seek(0)
+    if process.returncode != 0:
+        raise SystemExit("%s failed (%d): %s" % (" ".join(command), process.returncode, err.read().decode(errors="replace").strip()[-500:]))
+    return elapsed, out.read().decode()
 
 
 def start_emulator(binary):
@@ -133,13 +143,27 @@ client_secret_file = "%s"
 
             # The first answer after READY=1, then the repetitions.
             result["status_first"], _ = timed(ctl + ["status"])
+            # Besides wall time, the CPU each call costs: the client's own (wait4) and the daemon's (/proc, 10 ms ticks,
+            # so averaged over the repetitions). On a loaded machine the wall time mostly waits for a CPU.
+            daemon_cpu = cpu_seconds(daemon.pid)
+            del CLIENT_CPU[:]
             result["status"] = [timed(ctl + ["status"])[0] for _ in range(args.repetitions)]
+            result["status_client_cpu"] = statistics.median(CLIENT_CPU)
+            result["status_daemon_cpu"] = (cpu_seconds(daemon.pid) - daemon_cpu) / args.repetitions
             result["accounts"] = []
+            daemon_cpu = cpu_seconds(daemon.pid)
+            del CLIENT_CPU[:]
             for _ in range(args.repetitions):
                 elapsed, out = timed(ctl + ["--json", "accounts"])
                 result["accounts"].append(elapsed)
                 first_page = json.loads(out)
+            result["accounts_client_cpu"] = statistics.median(CLIENT_CPU)
+            result["accounts_daemon_cpu"] = (cpu_seconds(daemon.pid) - daemon_cpu) / args.repetitions
             result["accounts_page_size"] = len(first_page["accounts"])
+            # The floor of any client call: the same binary starting and exiting without talking to the daemon.
+            del CLIENT_CPU[:]
+            result["ctl_version"] = [timed([args.ctl, "--version"])[0] for _ in range(args.repetitions)]
+            result["ctl_version_cpu"] = statistics.median(CLIENT_CPU)
 
             def walk(extra):
                 seen, pages, cursor = [], 0, None
@@ -256,6 +280,11 @@ def table(results, command, machine_text, load_start, load_end, date):
         format(last["accounts_page_size"], ","), len(last["accounts"])),
                      ["%s / %s" % (ms(statistics.median(r["accounts"])), ms(max(r["accounts"]))) for r in results], "≤ 1,000",
                      verdict(max(last["accounts"]), TARGETS["accounts"])))
+    lines.append(row("CPU per call (ms): `status` client / daemon; `accounts` client / daemon",
+                     ["%s / %s; %s / %s" % (ms(r["status_client_cpu"]), ms(r["status_daemon_cpu"]), ms(r["accounts_client_cpu"]),
+                                            ms(r["accounts_daemon_cpu"])) for r in results], "", ""))
+    lines.append(row("floor: `tenantsyncctl --version` (no daemon call), median / max (ms); its CPU (ms)",
+                     ["%s / %s; %s" % (ms(statistics.median(r["ctl_version"])), ms(max(r["ctl_version"])), ms(r["ctl_version_cpu"])) for r in results], "", ""))
     lines.append(row("every account: walk of default pages (`--after next`), median / max of %d (ms)" % len(last["walk"]),
                      ["%s / %s (%d pages)" % (ms(statistics.median(r["walk"])), ms(max(r["walk"])), r["walk_pages"]) for r in results], "", ""))
     lines.append(row("every account: walk with `--limit 10000`, median / max of %d (ms)" % len(last["walk_max"]),
