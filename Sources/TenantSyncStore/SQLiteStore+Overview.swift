@@ -95,9 +95,14 @@ extension SQLiteStore {
         let sql = Self.scheduledTenantsSQL(onlyOne: tenantID != nil)
         let frozen = arguments
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: Self.named(frozen)).map { row in
-                ScheduledTenant(tenantID: row["id"], domain: row["domain"], lastRunStartedAt: Timestamp.date(row["last_started_at"]))
+            // Every tenant, on every planning pass: a cursor and columns by position, because `Row.fetchAll` copies
+            // each row and a lookup by name lower-cases the name at each access (30,000 a pass at 10,000 tenants).
+            var tenants: [ScheduledTenant] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: Self.named(frozen))
+            while let row = try rows.next() {
+                tenants.append(ScheduledTenant(tenantID: row[0], domain: row[1], lastRunStartedAt: Timestamp.date(row[2])))
             }
+            return tenants
         }
     }
 
