@@ -79,7 +79,7 @@ extension SQLiteStore {
                 ).execute(arguments: [accountID, grant.name, grant.resource, GrantFlow.delegated.rawValue, createdText, createdText])
                 let grantID = db.lastInsertedRowID
                 let tokens = TokenSet(
-                    accessToken: Secret(Self.fleetToken(index: index, position: position, length: seed.accessTokenLength)),
+                    accessToken: Secret(Self.fleetToken(grantID: grantID, length: seed.accessTokenLength)),
                     refreshToken: Secret("fleet-refresh-\(index)-\(position)-\(grant.name)"),
                     scopes: [grant.resource, "offline_access"], obtainedAt: obtained, expiresAt: obtained + lifetime
                 )
@@ -184,8 +184,8 @@ extension SQLiteStore {
     }
 
     /// An access token of `length` characters, distinct per grant (tokens are not compressible in real life either).
-    private static func fleetToken(index: Int, position: Int, length: Int) -> String {
-        var generator = SplitMix64(seed: UInt64(index) &* 31 &+ UInt64(position))
+    private static func fleetToken(grantID: Int64, length: Int) -> String {
+        var generator = SplitMix64(seed: UInt64(bitPattern: grantID))
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
         return "eyJ" + String((0..<max(length - 3, 0)).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
     }
