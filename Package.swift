@@ -10,7 +10,7 @@ let package = Package(
         // Build tool: writes the man pages (`make man`); not installed.
         .executable(name: "tenantsync-manpages", targets: ["tenantsync-manpages"]),
         // For the separate Benchmarks/ package only (it drives the sync engine in a process of its own).
-        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore"]),
+        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore", "TenantSyncConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -87,6 +87,7 @@ let package = Package(
                 .embedInCode("0006_fleet_indexes.sql"),
                 .embedInCode("0007_directory_summary.sql"),
                 .embedInCode("0008_credential_expiry.sql"),
+                .embedInCode("0009_tenant_last_run.sql"),
             ]
         ),
 

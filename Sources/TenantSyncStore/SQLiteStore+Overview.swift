@@ -92,18 +92,30 @@ extension SQLiteStore {
     public func scheduledTenants(onlyTenantID tenantID: String?) async throws -> [ScheduledTenant] {
         var arguments: [String: DatabaseValue] = ["directoryServices": Self.directoryServicesJSON.databaseValue]
         if let tenantID { arguments["tenant"] = tenantID.databaseValue }
-        let sql = """
-            SELECT t.id, t.domain, (SELECT max(r.started_at) FROM sync_runs r WHERE r.tenant_id = t.id) AS last_started_at
-            FROM tenants t
-            WHERE \(tenantID == nil ? "" : "t.id = :tenant AND ")\(Self.tenantIsScheduledSQL)
-            ORDER BY t.domain
-            """
+        let sql = Self.scheduledTenantsSQL(onlyOne: tenantID != nil)
         let frozen = arguments
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: sql, arguments: Self.named(frozen)).map { row in
-                ScheduledTenant(tenantID: row["id"], domain: row["domain"], lastRunStartedAt: Timestamp.date(row["last_started_at"]))
+            // Every tenant, on every planning pass: a cursor and columns by position, because `Row.fetchAll` copies
+            // each row and a lookup by name lower-cases the name at each access (30,000 a pass at 10,000 tenants).
+            var tenants: [ScheduledTenant] = []
+            let rows = try Row.fetchCursor(db, sql: sql, arguments: Self.named(frozen))
+            while let row = try rows.next() {
+                tenants.append(ScheduledTenant(tenantID: row[0], domain: row[1], lastRunStartedAt: Timestamp.date(row[2])))
             }
+            return tenants
         }
+    }
+
+    /// The daily plan's query. It reads the tenants and their accounts only: each tenant's newest run start is kept
+    /// in `tenants.last_run_started_at` (schema version 10), never looked up among the runs, whose index grows with
+    /// every day of history.
+    static func scheduledTenantsSQL(onlyOne: Bool) -> String {
+        """
+        SELECT t.id, t.domain, t.last_run_started_at AS last_started_at
+        FROM tenants t
+        WHERE \(onlyOne ? "t.id = :tenant AND " : "")\(tenantIsScheduledSQL)
+        ORDER BY t.domain
+        """
     }
 
     public func heldSyncRunsOfAllTenants() async throws -> [SyncRun] {
