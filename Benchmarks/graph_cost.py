@@ -40,6 +40,8 @@ import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
+from emulator_admin import Admin
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 USERS_PAGE = 999          # $top=999: the largest page `/users` serves
 DELTA_MEMBERS_PAGE = 1000  # the emulator's deltaMembersPerPage (Microsoft publishes no number)
@@ -51,23 +53,6 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-class Admin:
-    """The emulator's admin API on one keep-alive connection per thread."""
-
-    def __init__(self, base):
-        parsed = urllib.parse.urlparse(base)
-        self.host, self.port = parsed.hostname, parsed.port
-        self.local = threading.local()
-
-    def call(self, method, path, body=None):
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
-        headers = {"Content-Type": "application/json"} if body is not None else {}
-        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        return response.status, (json.loads(data) if data else None)
 
 
 def stop(process, grace):
