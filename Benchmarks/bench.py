@@ -14,23 +14,18 @@ drifts spread evenly), then 1% of the users are changed through the emulator's a
 each delta-capable contender runs its delta sync from the links its own full sync stored.
 """
 import argparse
-import http.client
 import json
 import os
-import platform
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from emulator_admin import Admin
+from bench_support import Admin, load, machine_line, stop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -48,15 +43,6 @@ def start_emulator(binary, users, groups, seed):
         raise SystemExit("emulator did not start: %s" % log.read().decode()[-2000:])
     return process, url
 
-
-def stop(process, grace):
-    """SIGTERM, up to `grace` seconds to exit, then SIGKILL; always reaped."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def run_child(command, timeout, cwd=None):
@@ -153,20 +139,6 @@ def median(values):
     return statistics.median(values) if values else None
 
 
-def machine_line():
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        total = int(f.readline().split()[1]) / 1024 / 1024
-    return "%d CPUs (nproc), %s, %.1f GiB RAM, %s %s" % (os.cpu_count(), model, total, platform.system(), platform.release())
-
-
-def load():
-    return "%.2f %.2f %.2f" % os.getloadavg()
 
 
 def run_size(args, users, groups, contenders_wanted, report):

@@ -17,7 +17,6 @@ import json
 import os
 import platform
 import shutil
-import signal
 import socket
 import sqlite3
 import statistics
@@ -25,6 +24,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from bench_support import load, stop
 
 TARGETS = {"status": 0.100, "accounts": 1.0, "start": 5.0, "rss_mib": 200.0, "idle_cpu_percent": 1.0}
 
@@ -82,15 +83,6 @@ def start_emulator(binary):
         raise SystemExit("the emulator did not start")
     return process, url
 
-
-def stop(process, grace=20):
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        return None
 
 
 def measure(args, tenants, url):
@@ -248,9 +240,6 @@ def machine():
         memory = int(info.readline().split()[1]) / 1024 / 1024
     return "%d CPUs (nproc), %s, %.1f GiB RAM, Linux %s" % (os.cpu_count(), model, memory, platform.release())
 
-
-def load():
-    return " ".join("%.2f" % value for value in os.getloadavg())
 
 
 def ms(seconds):

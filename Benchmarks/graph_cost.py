@@ -24,23 +24,19 @@ Standard library only. Prints progress to stderr and one JSON document to stdout
 BENCHMARKS.md between the graph-cost-benchmark markers.
 """
 import argparse
-import http.client
 import json
 import math
 import os
-import platform
 import random
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 
-from emulator_admin import Admin
+from bench_support import Admin, load, machine_line, stop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 USERS_PAGE = 999          # $top=999: the largest page `/users` serves
@@ -55,32 +51,7 @@ def log(message):
 
 
 
-def stop(process, grace):
-    """SIGTERM, up to `grace` seconds to exit, then SIGKILL; always reaped."""
-    if process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
-
-def machine_line():
-    model = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    with open("/proc/meminfo") as f:
-        total = int(f.readline().split()[1]) / 1024 / 1024
-    return "%d CPUs (nproc), %s, %.1f GiB RAM, %s %s" % (os.cpu_count(), model, total, platform.system(), platform.release())
-
-
-def load():
-    return "%.2f %.2f %.2f" % os.getloadavg()
 
 
 class Bench:

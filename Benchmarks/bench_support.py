@@ -1,0 +1,56 @@
+"""What the benchmark drivers share: the emulator's admin client, stopping a child, the machine's description."""
+import http.client
+import json
+import os
+import platform
+import signal
+import subprocess
+import threading
+import urllib.parse
+
+class Admin:
+    """The emulator's admin API on one keep-alive connection per thread."""
+
+    def __init__(self, base):
+        parsed = urllib.parse.urlparse(base)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.local = threading.local()
+
+    def call(self, method, path, body=None):
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        conn.request(method, path, body=None if body is None else json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+        return response.status, (json.loads(data) if data else None)
+
+
+def stop(process, grace=20):
+    """SIGTERM, up to `grace` seconds to exit, then SIGKILL; always reaped. Returns the exit status, None if killed."""
+    if process.poll() is not None:
+        return process.returncode
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+
+
+def machine_line():
+    model = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as f:
+        total = int(f.readline().split()[1]) / 1024 / 1024
+    return "%d CPUs (nproc), %s, %.1f GiB RAM, %s %s" % (os.cpu_count(), model, total, platform.system(), platform.release())
+
+
+def load():
+    return "%.2f %.2f %.2f" % os.getloadavg()
