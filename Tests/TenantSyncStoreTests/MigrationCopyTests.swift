@@ -9,27 +9,12 @@ import TenantSyncCore
 /// An upgrade never loses the old database: a copy is taken before a migration changes it.
 @Suite("Copy before migrating")
 struct MigrationCopyTests {
-    /// A database migrated to the first `stop` migrations, with one tenant row.
-    private static func database(at path: String, migratedTo stop: Int) async throws {
-        let pool = try DatabasePool(path: path)
-        var migrator = SchemaMigrator(pool: pool, path: path, logger: Logger(label: "test"))
-        migrator.migrations = Array(SchemaMigrations.all.prefix(stop))
-        try migrator.migrate()
-        try await pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO tenants (id, domain, created_at, updated_at)
-                VALUES ('00000000-0000-0000-0000-000000000001', 'old.example', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
-                """)
-        }
-        try pool.close()
-    }
-
     @Test("an upgrade keeps a complete copy of the old database, at the old schema version, mode 0600")
     func upgradeKeepsACopyOfTheOldSchema() async throws {
         let old = SchemaMigrations.latestVersion - 1
         let directory = try TemporaryDirectory()
         let path = directory.file("tenantsync.sqlite")
-        try await Self.database(at: path, migratedTo: old)
+        try await OldDatabase.create(at: path, migratedTo: old)
 
         let store = try SQLiteStore(path: path, sealer: SecretSealer(keyBytes: StoreFixture.key), logger: Logger(label: "test"))
         #expect(try store.schemaVersion() == SchemaMigrations.latestVersion)
@@ -71,7 +56,7 @@ struct MigrationCopyTests {
         let old = SchemaMigrations.latestVersion - 1
         let directory = try TemporaryDirectory()
         let path = directory.file("tenantsync.sqlite")
-        try await Self.database(at: path, migratedTo: old)
+        try await OldDatabase.create(at: path, migratedTo: old)
         // A directory where the copy's temporary file would go: VACUUM INTO cannot write it.
         let copy = SchemaMigrator.copyPath(path, schemaVersion: old)
         try FileManager.default.createDirectory(atPath: copy + ".partial/blocker", withIntermediateDirectories: true)

@@ -32,17 +32,7 @@ struct MigrationTests {
         for stop in 1...SchemaMigrations.latestVersion {
             let directory = try TemporaryDirectory()
             let path = directory.file("db.sqlite")
-            let pool = try DatabasePool(path: path)
-            var migrator = SchemaMigrator(pool: pool, path: path, logger: Logger(label: "test"))
-            migrator.migrations = Array(SchemaMigrations.all.prefix(stop))
-            try migrator.migrate()
-            try await pool.write { db in
-                try db.execute(sql: """
-                    INSERT INTO tenants (id, domain, created_at, updated_at)
-                    VALUES ('00000000-0000-0000-0000-000000000001', 'old.example', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
-                    """)
-            }
-            try pool.close()
+            try await OldDatabase.create(at: path, migratedTo: stop)
             let store = try SQLiteStore(path: path, sealer: SecretSealer(keyBytes: StoreFixture.key), logger: Logger(label: "test"))
             #expect(try store.schemaVersion() == SchemaMigrations.latestVersion, "upgrade from version \(stop)")
             #expect(try await store.tenant(idOrDomain: "old.example")?.id == "00000000-0000-0000-0000-000000000001")
