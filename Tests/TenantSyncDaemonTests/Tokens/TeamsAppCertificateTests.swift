@@ -29,6 +29,17 @@ struct TeamsAppCertificateTests {
             try await f.store.storeTokenSet(grantID: grant.id, tokens: first, nextRefreshAt: f.wall.now)
             try await f.store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
             let refresher = f.refresher()
+            // Making the grant due moves the test's wall clock; Microsoft's clock moves with it, or every assertion
+            // would look signed in the future (AADSTS700024).
+            var emulatorLead: TimeInterval = 0
+            func due() async throws {
+                try await f.makeDue(grant.id)
+                let lead = f.wall.now.timeIntervalSince(Date())
+                if lead > emulatorLead {
+                    try f.emulator.advanceClock(by: lead - emulatorLead)
+                    emulatorLead = lead
+                }
+            }
 
             let made = try TestCertificate(commonName: "contoso teams")
             let certificate = try ClientCertificate(certificatePEM: made.certificatePEM, privateKeyPEM: Secret(made.privateKeyPEM))
@@ -54,12 +65,12 @@ struct TeamsAppCertificateTests {
 
             // The old secret is gone at Microsoft too: the refresh can only succeed with a client assertion.
             try f.emulator.setSecret(tenant: f.tenant.id, appId: appID, secret: "a-secret-the-daemon-never-had")
-            try await f.makeDue(grant.id)
+            try await due()
             #expect(await refresher.refreshIfDue(grantID: grant.id, onDemand: false), "refreshes with a client assertion")
 
             // And it is the certificate Microsoft checks: without it registered the assertion is refused (AADSTS700027).
             try f.emulator.removeCertificate(tenant: f.tenant.id, appId: appID, thumbprint: registered)
-            try await f.makeDue(grant.id)
+            try await due()
             #expect(await !refresher.refreshIfDue(grantID: grant.id, onDemand: false))
             #expect(try await f.store.openIncidents().first?.aadstsCode == 700027)
         }
