@@ -137,6 +137,13 @@ public struct AppCredentials: Codable, Sendable, Equatable {
         self.secretExpiresAt = try container.decodeIfPresent(Date.self, forKey: .secretExpiresAt)
         self.certificate = try container.decodeIfPresent(String.self, forKey: .certificate)
         self.privateKey = try container.decodeIfPresent(String.self, forKey: .privateKey).map(Secret.init)
+        // Exactly one credential: a secret, or a certificate with its key.
+        guard (clientSecret != nil) != (certificate != nil || privateKey != nil), (certificate == nil) == (privateKey == nil) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .clientSecret, in: container,
+                debugDescription: "app needs either client_secret or certificate and private_key"
+            )
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
