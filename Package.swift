@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "ControlPlane",
                 "TenantSyncCore",
+                "Credentials",
                 "ManualPages",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -88,6 +89,7 @@ let package = Package(
                 .embedInCode("0007_directory_summary.sql"),
                 .embedInCode("0008_credential_expiry.sql"),
                 .embedInCode("0009_tenant_last_run.sql"),
+                .embedInCode("0010_account_certificate.sql"),
             ]
         ),
 
@@ -215,6 +217,7 @@ let package = Package(
                 "TenantSyncStore",
                 "TenantSyncConfig",
                 "MicrosoftCloud",
+                "Credentials",
                 "Systemd",
                 "Alerting",
                 "ControlPlane",

@@ -20,6 +20,7 @@ public enum SchemaMigrations {
         migration("0007_directory_summary.sql", PackageResources._007_directory_summary_sql),
         migration("0008_credential_expiry.sql", PackageResources._008_credential_expiry_sql),
         migration("0009_tenant_last_run.sql", PackageResources._009_tenant_last_run_sql),
+        migration("0010_account_certificate.sql", PackageResources._010_account_certificate_sql),
     ]
 
     /// The newest schema version this binary knows.

@@ -29,6 +29,11 @@ public protocol AccountStore: Sendable {
     /// Stores (sealed) the client secret of the account's own app.
     func setClientSecret(accountID: Int64, appID: String, secret: Secret, expiresAt: Date?) async throws
     func clientSecret(accountID: Int64) async throws -> Secret?
+    /// Stores the certificate credential of the account's own app (key sealed) in place of any secret,
+    /// and records the certificate's expiry (`thumbprint` as Entra lists it) for the expiry alerts.
+    func setClientCertificate(accountID: Int64, appID: String, certificate: AccountCertificate, thumbprint: String, expiresAt: Date) async throws
+    /// The certificate credential of the account's own app, `nil` when it authenticates with a secret.
+    func clientCertificate(accountID: Int64) async throws -> AccountCertificate?
     /// Sets the Teams Chat licensing model (A, B or evaluation).
     func setLicensingModel(accountID: Int64, model: LicensingModel?) async throws
     /// Removes the account, its grants, tokens and client secret; deleted pages are zeroed.

@@ -119,7 +119,8 @@ extension SQLiteStore: AccountStore {
         try await pool.write { db in
             try db.execute(
                 sql: """
-                    UPDATE service_accounts SET app_id = ?, client_secret_sealed = ?, client_secret_expires_at = ?, updated_at = ?
+                    UPDATE service_accounts SET app_id = ?, client_secret_sealed = ?, client_secret_expires_at = ?, updated_at = ?,
+                        client_certificate_pem = NULL, client_key_sealed = NULL
                     WHERE id = ?
                     """,
                 arguments: [appID, sealed, Timestamp.text(expiresAt), Timestamp.text(.now), accountID]
@@ -127,6 +128,58 @@ extension SQLiteStore: AccountStore {
             try Self.requireChange(db, accountID: accountID)
             try Self.recordAccountSecretExpiry(db, accountID: accountID, expiresAt: expiresAt, at: .now)
         }
+    }
+
+    public func setClientCertificate(
+        accountID: Int64, appID: String, certificate: AccountCertificate, thumbprint: String, expiresAt: Date
+    ) async throws {
+        let sealed = try sealer.seal(certificate.privateKey, boundTo: Self.clientKeyPlace(accountID))
+        try await pool.write { db in
+            try Self.storeClientCertificate(
+                db, accountID: accountID, appID: appID, certificatePEM: certificate.certificatePEM, keySealed: sealed,
+                thumbprint: thumbprint, expiresAt: expiresAt, at: .now
+            )
+        }
+    }
+
+    public func clientCertificate(accountID: Int64) async throws -> AccountCertificate? {
+        let stored: (pem: String, sealed: Data)? = try await pool.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT client_certificate_pem, client_key_sealed FROM service_accounts WHERE id = ?", arguments: [accountID]
+            ), let pem = row["client_certificate_pem"] as String?, let sealed = row["client_key_sealed"] as Data?
+            else { return nil }
+            return (pem, sealed)
+        }
+        guard let (pem, sealed) = stored else { return nil }
+        return AccountCertificate(certificatePEM: pem, privateKey: try sealer.open(sealed, boundTo: Self.clientKeyPlace(accountID)))
+    }
+
+    /// The certificate replaces any secret (an app has one credential here); its expiry, the certificate's notAfter,
+    /// lives in `credential_expiries` (`client_secret_expires_at` is a secret's only, and is cleared).
+    static func storeClientCertificate(
+        _ db: Database, accountID: Int64, appID: String, certificatePEM: String, keySealed: Data, thumbprint: String, expiresAt: Date, at date: Date
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE service_accounts SET app_id = ?, client_certificate_pem = ?, client_key_sealed = ?,
+                    client_secret_sealed = NULL, client_secret_expires_at = NULL, updated_at = ?
+                WHERE id = ?
+                """,
+            arguments: [appID, certificatePEM, keySealed, Timestamp.text(date), accountID]
+        )
+        try Self.requireChange(db, accountID: accountID)
+        try db.execute(
+            sql: """
+                INSERT INTO credential_expiries (credential, account_id, kind, thumbprint, expires_at, alerted_days, updated_at)
+                VALUES (?, ?, 'certificate', ?, ?, NULL, ?)
+                ON CONFLICT (credential) DO UPDATE SET
+                    alerted_days = CASE WHEN expires_at = excluded.expires_at AND kind = 'certificate' AND thumbprint IS excluded.thumbprint
+                                        THEN alerted_days ELSE NULL END,
+                    kind = 'certificate', thumbprint = excluded.thumbprint,
+                    expires_at = excluded.expires_at, updated_at = excluded.updated_at
+                """,
+            arguments: [CredentialExpiry.account(accountID), accountID, thumbprint, Timestamp.text(expiresAt), Timestamp.text(date)]
+        )
     }
 
     public func setLicensingModel(accountID: Int64, model: LicensingModel?) async throws {
@@ -201,6 +254,7 @@ extension SQLiteStore: AccountStore {
     // MARK: Rows
 
     static func clientSecretPlace(_ accountID: Int64) -> String { "service_accounts:\(accountID):client_secret" }
+    static func clientKeyPlace(_ accountID: Int64) -> String { "service_accounts:\(accountID):client_key" }
 
     static func requireChange(_ db: Database, accountID: Int64) throws {
         guard db.changesCount == 1 else {

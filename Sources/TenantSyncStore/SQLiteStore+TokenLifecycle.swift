@@ -91,7 +91,10 @@ extension SQLiteStore: TokenLifecycleStore {
         guard let existing = try await grant(id: grantID) else {
             throw TenantSyncError(.grantNotFound, "No grant \(grantID) to renew.", context: ["grant.id": "\(grantID)"])
         }
-        let secretSealed = try renewal.clientSecret.map { try sealer.seal($0.secret, boundTo: Self.clientSecretPlace(existing.accountID)) }
+        let secretSealed = try renewal.clientSecret?.secret.map { try sealer.seal($0, boundTo: Self.clientSecretPlace(existing.accountID)) }
+        let keySealed = try renewal.clientSecret?.certificate.map {
+            try sealer.seal($0.privateKey, boundTo: Self.clientKeyPlace(existing.accountID))
+        }
         return try await pool.write { db in
             guard let grant = try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [grantID]).map(Self.grant(from:)),
                   grant.accountID == existing.accountID
@@ -108,11 +111,17 @@ extension SQLiteStore: TokenLifecycleStore {
                 try db.execute(
                     sql: """
                         UPDATE service_accounts SET app_id = ?, client_secret_sealed = ?, client_secret_expires_at = ?,
-                            updated_at = ? WHERE id = ?
+                            client_certificate_pem = NULL, client_key_sealed = NULL, updated_at = ? WHERE id = ?
                         """,
                     arguments: [update.appID, secretSealed, Timestamp.text(update.expiresAt), now, grant.accountID]
                 )
                 try Self.recordAccountSecretExpiry(db, accountID: grant.accountID, expiresAt: update.expiresAt, at: renewal.at)
+            } else if let update = renewal.clientSecret, let certificate = update.certificate, let keySealed,
+                      let thumbprint = update.thumbprint, let expiresAt = update.expiresAt {
+                try Self.storeClientCertificate(
+                    db, accountID: grant.accountID, appID: update.appID, certificatePEM: certificate.certificatePEM, keySealed: keySealed,
+                    thumbprint: thumbprint, expiresAt: expiresAt, at: renewal.at
+                )
             }
             let resolved = try Row.fetchAll(
                 db, sql: "SELECT * FROM incidents WHERE grant_id = ? AND resolved_at IS NULL ORDER BY id", arguments: [grantID]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ControlPlane
+import Credentials
 import Foundation
 import TenantSyncCore
 
@@ -11,6 +12,12 @@ struct AppOptions: ParsableArguments {
     @Option(name: .customLong("secret-file"), help: ArgumentHelp("File holding that application's client secret.", valueName: "file"))
     var secretFile: String?
 
+    @Option(name: .customLong("certificate-file"), help: ArgumentHelp("PEM certificate of that application (instead of --secret-file); its expiry is read from it.", valueName: "file"))
+    var certificateFile: String?
+
+    @Option(name: .customLong("key-file"), help: ArgumentHelp("PEM private key of that certificate; must be readable by its owner only (chmod 600).", valueName: "file"))
+    var keyFile: String?
+
     @Option(name: .customLong("secret-expires"), help: ArgumentHelp("When that secret expires (as Entra shows it), for the credential-expiring alerts 30, 7 and 1 days ahead.", valueName: "YYYY-MM-DD"))
     var secretExpires: String?
 
@@ -21,8 +28,14 @@ struct AppOptions: ParsableArguments {
     var deviceCode = false
 
     func validate() throws {
-        if (appID == nil) != (secretFile == nil) {
-            throw ValidationError("--app-id and --secret-file go together")
+        if secretFile != nil, certificateFile != nil || keyFile != nil {
+            throw ValidationError("--secret-file and --certificate-file/--key-file are alternatives: the app authenticates with a secret or with a certificate")
+        }
+        if (certificateFile == nil) != (keyFile == nil) {
+            throw ValidationError("--certificate-file and --key-file go together")
+        }
+        if (appID == nil) != (secretFile == nil && certificateFile == nil) {
+            throw ValidationError("--app-id goes with --secret-file, or with --certificate-file and --key-file")
         }
         if secretExpires != nil, secretFile == nil {
             throw ValidationError("--secret-expires goes with --secret-file")
@@ -38,8 +51,14 @@ struct AppOptions: ParsableArguments {
     var consentFlow: ConsentFlow { deviceCode ? .deviceCode : .authCode }
     var model: LicensingModel? { licensingModel.flatMap(LicensingModel.init(argument:)) }
 
-    /// Reads the secret file; the secret is never printed.
+    /// The largest key file read: a PEM RSA key of 8192 bits is about 6.5 KB.
+    static let maximumKeyFileBytes = 64 * 1024
+
+    /// Reads the secret file, or the certificate and key files; the secret and the key are never printed.
     func credentials() throws -> AppCredentials? {
+        if let appID, let certificateFile, let keyFile {
+            return try certificateCredentials(appID: appID, certificateFile: certificateFile, keyFile: keyFile)
+        }
         guard let appID, let secretFile else { return nil }
         let text: String
         do {
@@ -50,6 +69,21 @@ struct AppOptions: ParsableArguments {
         let secret = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !secret.isEmpty else { throw CtlError(message: "the secret file \(secretFile) is empty", exitCode: CtlExitStatus.dataError) }
         return AppCredentials(appID: appID, clientSecret: Secret(secret), secretExpiresAt: secretExpires.flatMap(Self.date))
+    }
+
+    /// The key file is refused if group or others could read it, as the daemon refuses its own key files; whether the
+    /// key belongs to the certificate is the daemon's check (it answers with a clear error and stores nothing).
+    private func certificateCredentials(appID: String, certificateFile: String, keyFile: String) throws -> AppCredentials {
+        guard let certificate = FileManager.default.contents(atPath: certificateFile) else {
+            throw CtlError(message: "cannot read the certificate file \(certificateFile)", exitCode: CtlExitStatus.noInput)
+        }
+        let key: Data
+        do {
+            key = try PrivateFile.read(path: keyFile, what: "key file", requirePrivate: true, maximumBytes: Self.maximumKeyFileBytes)
+        } catch {
+            throw CtlError(message: error.message, exitCode: error.code == .missing || error.code == .unreadable ? CtlExitStatus.noInput : CtlExitStatus.dataError)
+        }
+        return AppCredentials(appID: appID, certificate: String(decoding: certificate, as: UTF8.self), privateKey: Secret(String(decoding: key, as: UTF8.self)))
     }
 
     /// `YYYY-MM-DD` as the start of that day in UTC.

@@ -119,6 +119,8 @@ struct ControlServerTests {
         (#"{"method":"io.tenantsync.Control.GetAccount"}"#, "org.varlink.service.InvalidParameter", "parameter", "id"),
         (#"{"method":"io.tenantsync.Control.Sync","parameters":{"tenant":"t","service":"myspace"}}"#, "org.varlink.service.InvalidParameter", "parameter", "service"),
         (#"{"method":"io.tenantsync.Control.Provision","parameters":{"service":"onedrive","tenant":"t","app":{"app_id":"a"}}}"#, "org.varlink.service.InvalidParameter", "parameter", "app"),
+        (#"{"method":"io.tenantsync.Control.Provision","parameters":{"service":"onedrive","tenant":"t","app":{"app_id":"a","certificate":"c"}}}"#, "org.varlink.service.InvalidParameter", "parameter", "app"),
+        (#"{"method":"io.tenantsync.Control.Provision","parameters":{"service":"onedrive","tenant":"t","app":{"app_id":"a","client_secret":"s","certificate":"c","private_key":"k"}}}"#, "org.varlink.service.InvalidParameter", "parameter", "app"),
         (#"{"method":"io.tenantsync.Control.GetAccount","parameters":[1]}"#, "org.varlink.service.InvalidParameter", "parameter", "parameters"),
         (#"{"method":42}"#, "org.varlink.service.InvalidParameter", "parameter", "method"),
         (#"{"parameters":{}}"#, "org.varlink.service.InvalidParameter", "parameter", "method"),

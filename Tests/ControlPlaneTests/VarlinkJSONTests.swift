@@ -46,8 +46,20 @@ struct VarlinkJSONTests {
         let data = Data(#"{"app_id":"a1","client_secret":"hunter2"}"#.utf8)
         let credentials = try VarlinkJSON.makeDecoder().decode(AppCredentials.self, from: data)
         #expect(credentials.appID == "a1")
-        #expect(credentials.clientSecret.reveal == "hunter2")
+        #expect(credentials.clientSecret?.reveal == "hunter2")
         #expect(!"\(credentials)".contains("hunter2"))
+    }
+
+    @Test("a certificate credential decodes from the wire and never prints its key")
+    func certificateCredentials() throws {
+        let data = Data(#"{"app_id":"a1","certificate":"-----BEGIN CERTIFICATE-----","private_key":"key-material-42"}"#.utf8)
+        let credentials = try VarlinkJSON.makeDecoder().decode(AppCredentials.self, from: data)
+        #expect(credentials.clientSecret == nil)
+        #expect(credentials.certificate == "-----BEGIN CERTIFICATE-----")
+        #expect(credentials.privateKey?.reveal == "key-material-42")
+        #expect(!"\(credentials)".contains("key-material-42"))
+        let encoded = String(decoding: try VarlinkJSON.makeEncoder().encode(credentials), as: UTF8.self)
+        #expect(encoded.contains(#""private_key":"key-material-42""#) && !encoded.contains("client_secret"))
     }
 
     @Test("TenantSyncError codes map to interface errors with typed parameters")

@@ -97,13 +97,17 @@ public struct AppPrincipal: Codable, Sendable, Equatable {
     }
 }
 
-/// The customer's own Entra application (Teams Chat).
+/// The customer's own Entra application (Teams Chat), with either a client secret or a certificate credential.
 public struct AppCredentials: Codable, Sendable, Equatable {
     public var appID: String
-    /// Travels only over the control socket; never printed.
-    public var clientSecret: Secret
+    /// Travels only over the control socket; never printed. `nil` when the app authenticates with a certificate.
+    public var clientSecret: Secret?
     /// When the secret expires (`--secret-expires`), for the expiry alerts; `nil` when not given.
     public var secretExpiresAt: Date?
+    /// A certificate credential: the PEM certificate uploaded to the app registration (public).
+    public var certificate: String?
+    /// The certificate's PEM private key; travels only over the control socket, never printed.
+    public var privateKey: Secret?
 
     public init(appID: String, clientSecret: Secret, secretExpiresAt: Date? = nil) {
         self.appID = appID
@@ -111,24 +115,44 @@ public struct AppCredentials: Codable, Sendable, Equatable {
         self.secretExpiresAt = secretExpiresAt
     }
 
+    /// A certificate credential; the daemon checks that the key belongs to the certificate and reads the expiry from it.
+    public init(appID: String, certificate: String, privateKey: Secret) {
+        self.appID = appID
+        self.certificate = certificate
+        self.privateKey = privateKey
+    }
+
     enum CodingKeys: String, CodingKey {
         case appID
         case clientSecret
         case secretExpiresAt
+        case certificate
+        case privateKey
     }
 
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.appID = try container.decode(String.self, forKey: .appID)
-        self.clientSecret = Secret(try container.decode(String.self, forKey: .clientSecret))
+        self.clientSecret = try container.decodeIfPresent(String.self, forKey: .clientSecret).map(Secret.init)
         self.secretExpiresAt = try container.decodeIfPresent(Date.self, forKey: .secretExpiresAt)
+        self.certificate = try container.decodeIfPresent(String.self, forKey: .certificate)
+        self.privateKey = try container.decodeIfPresent(String.self, forKey: .privateKey).map(Secret.init)
+        // Exactly one credential: a secret, or a certificate with its key.
+        guard (clientSecret != nil) != (certificate != nil || privateKey != nil), (certificate == nil) == (privateKey == nil) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .clientSecret, in: container,
+                debugDescription: "app needs either client_secret or certificate and private_key"
+            )
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(appID, forKey: .appID)
-        try container.encode(clientSecret.reveal, forKey: .clientSecret)
+        try container.encodeIfPresent(clientSecret?.reveal, forKey: .clientSecret)
         try container.encodeIfPresent(secretExpiresAt, forKey: .secretExpiresAt)
+        try container.encodeIfPresent(certificate, forKey: .certificate)
+        try container.encodeIfPresent(privateKey?.reveal, forKey: .privateKey)
     }
 }
 

@@ -66,15 +66,26 @@ public struct TokenRenewalRecord: Sendable, Equatable {
     public var clientSecret: ClientSecretUpdate?
     public var at: Date
 
-    /// A new app id and secret for an account's own app.
+    /// A new app id and credential (secret or certificate) for an account's own app.
     public struct ClientSecretUpdate: Sendable, Equatable {
         public var appID: String
-        public var secret: Secret
+        /// `nil` when the app switches to (or stays with) a certificate.
+        public var secret: Secret?
+        /// The certificate credential that replaces the secret, with its SHA-1 thumbprint for the expiry record.
+        public var certificate: AccountCertificate?
+        public var thumbprint: String?
         public var expiresAt: Date?
 
         public init(appID: String, secret: Secret, expiresAt: Date?) {
             self.appID = appID
             self.secret = secret
+            self.expiresAt = expiresAt
+        }
+
+        public init(appID: String, certificate: AccountCertificate, thumbprint: String, expiresAt: Date) {
+            self.appID = appID
+            self.certificate = certificate
+            self.thumbprint = thumbprint
             self.expiresAt = expiresAt
         }
     }

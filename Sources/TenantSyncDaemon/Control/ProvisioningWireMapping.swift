@@ -52,7 +52,10 @@ extension ConsentMethod {
 
 extension CustomerApp {
     init(_ wire: AppCredentials) {
-        self.init(appID: wire.appID, clientSecret: wire.clientSecret, secretExpiresAt: wire.secretExpiresAt)
+        self.init(
+            appID: wire.appID, clientSecret: wire.clientSecret, secretExpiresAt: wire.secretExpiresAt,
+            certificatePEM: wire.certificate, privateKey: wire.privateKey
+        )
     }
 }
 

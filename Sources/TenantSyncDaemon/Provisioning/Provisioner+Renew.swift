@@ -40,15 +40,27 @@ extension Provisioner {
                 throw TenantSyncError(.invalidArgument, "The Teams Chat account has no app grant; deprovision and provision it again.")
             }
             guard let app = request.app else {
-                throw TenantSyncError(.invalidArgument, "Renewing Teams Chat needs the app's new secret (and app id): --app-id and --secret-file.")
+                throw TenantSyncError(
+                    .invalidArgument,
+                    "Renewing Teams Chat needs the app's new secret or certificate (and app id): --app-id with --secret-file, or with --certificate-file and --key-file."
+                )
             }
-            // Check the permissions first, so that a wrong app replaces nothing.
-            let probe = try await identity.clientCredentials(
-                tenant: tenant.id, client: OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret), scope: grant.resource
-            )
+            // A certificate whose key does not match is refused before any request; then the permissions are
+            // checked, so that a wrong app replaces nothing.
+            let credential = try app.credential()
+            let probe = try await identity.clientCredentials(tenant: tenant.id, client: credential.client, scope: grant.resource)
             let model = request.licensingModel ?? (account.licensingModel == .evaluation ? .a : account.licensingModel ?? .a)
             try await verifyTeamsPermissions(appID: app.appID, tenant: tenant, accessToken: probe.accessToken, model: model)
-            _ = try await renewal.renewClientCredentials(grantID: grant.id, appID: app.appID, secret: app.clientSecret, secretExpiresAt: app.secretExpiresAt, using: identity)
+            let update: TokenRenewalRecord.ClientSecretUpdate
+            if let certificate = credential.certificate, let privateKey = app.privateKey {
+                update = .init(
+                    appID: app.appID, certificate: AccountCertificate(certificatePEM: certificate.certificatePEM, privateKey: privateKey),
+                    thumbprint: certificate.thumbprintSHA1, expiresAt: certificate.notValidAfter
+                )
+            } else {
+                update = .init(appID: app.appID, secret: app.clientSecret ?? Secret(""), expiresAt: app.secretExpiresAt)
+            }
+            _ = try await renewal.renewClientCredentials(grantID: grant.id, credential: update, client: credential.client, using: identity)
             try await store.setLicensingModel(accountID: account.id, model: model)
             try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
             renewed.append(grant.name)

@@ -186,11 +186,15 @@ extension Provisioner {
         let requested = input.licensingModel ?? account.licensingModel
         let credentials: OAuthClientCredentials
         let model: LicensingModel
+        var ownCredential: CustomerAppCredential?
         if let app = input.app {
             guard let requested else {
                 throw TenantSyncError(.invalidArgument, "Choose the Teams Chat licensing model for your own app: --licensing-model A, B or evaluation.")
             }
-            credentials = OAuthClientCredentials(clientID: app.appID, clientSecret: app.clientSecret)
+            // A certificate whose key does not match is refused here, before any request or write.
+            let credential = try app.credential()
+            ownCredential = credential
+            credentials = credential.client
             model = requested
         } else if requested == nil || requested == .evaluation {
             // No own app: the product's app in evaluation mode, with its limited monthly budget.
@@ -200,15 +204,15 @@ extension Provisioner {
             var step = self.step(
                 account, .appCredentials, needsInput: true,
                 message: "Licensing model \(requested!.rawValue) needs your own Entra app with Chat.Read.All, Chat.UpdatePolicyViolation.All, "
-                    + "Files.ReadWrite.All, Group.Read.All and User.Read.All (application, admin-consented): give --app-id and --secret-file."
+                    + "Files.ReadWrite.All, Group.Read.All and User.Read.All (application, admin-consented): give --app-id with --secret-file, or with --certificate-file and --key-file."
             )
             step.error = nil
             return .wait(step)
         }
         let tokens = try await identity.clientCredentials(tenant: tenant.id, client: credentials, scope: graphResource)
         try await verifyTeamsPermissions(appID: credentials.clientID, tenant: tenant, accessToken: tokens.accessToken, model: model)
-        if let app = input.app {
-            try await store.setClientSecret(accountID: account.id, appID: app.appID, secret: app.clientSecret, expiresAt: app.secretExpiresAt)
+        if let app = input.app, let ownCredential {
+            try await storeAppCredential(accountID: account.id, app: app, credential: ownCredential)
         }
         try await store.setLicensingModel(accountID: account.id, model: model)
         try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": input.app == nil ? "false" : "true"])
@@ -218,6 +222,19 @@ extension Provisioner {
             for _ in 0..<Self.teamsPermissionProbeCount { await meter?.graphCallMade(tenantID: tenant.id) }
         }
         return .advance
+    }
+
+    /// Stores the own app's secret, or its certificate with the key sealed and the certificate's notAfter as the expiry.
+    func storeAppCredential(accountID: Int64, app: CustomerApp, credential: CustomerAppCredential) async throws {
+        if let certificate = credential.certificate, let privateKey = app.privateKey {
+            try await store.setClientCertificate(
+                accountID: accountID, appID: app.appID,
+                certificate: AccountCertificate(certificatePEM: certificate.certificatePEM, privateKey: privateKey),
+                thumbprint: certificate.thumbprintSHA1, expiresAt: certificate.notValidAfter
+            )
+        } else if let secret = app.clientSecret {
+            try await store.setClientSecret(accountID: accountID, appID: app.appID, secret: secret, expiresAt: app.secretExpiresAt)
+        }
     }
 
     /// The sync scope: all, or selected users by UPN and group-name prefix, under the shared-scope rule.

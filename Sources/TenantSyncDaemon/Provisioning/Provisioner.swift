@@ -288,7 +288,7 @@ struct Provisioner: AccountProvisioning {
                 return "Microsoft refused the authorization code: the PKCE code verifier does not match the code challenge of the sign-in "
                     + "(invalid_grant, AADSTS501481), so the sign-in URL was altered on its way. Retry the step and open the URL it prints unchanged."
             case "invalid_client":
-                return "Microsoft refused the app id or client secret (invalid_client\(error.errorCodes.first.map { ", AADSTS\($0)" } ?? "")). Check both and retry."
+                return "Microsoft refused the app id or its client secret or certificate (invalid_client\(error.errorCodes.first.map { ", AADSTS\($0)" } ?? "")). Check both and retry."
             default:
                 return "Microsoft refused the request: \(error.description)"
             }

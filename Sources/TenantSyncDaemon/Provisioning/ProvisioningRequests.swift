@@ -9,12 +9,16 @@ enum ConsentMethod: String, Sendable, Equatable {
     case authCode = "auth_code"
 }
 
-/// The customer's own Entra application (Teams Chat).
+/// The customer's own Entra application (Teams Chat), with a client secret or a certificate credential.
 struct CustomerApp: Sendable, Equatable {
     var appID: String
-    var clientSecret: Secret
+    var clientSecret: Secret?
     /// When the secret stops working, if the administrator said (for the credential expiry alerts).
     var secretExpiresAt: Date? = nil
+    /// A certificate credential: the PEM certificate and its PEM private key, as `tenantsyncctl` read them.
+    /// Parsed (and the pair checked) only by ``credential()``, so a bad pair fails the step with a clear error.
+    var certificatePEM: String? = nil
+    var privateKey: Secret? = nil
 }
 
 /// The sync scope an administrator picks.

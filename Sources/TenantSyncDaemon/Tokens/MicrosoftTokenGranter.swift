@@ -1,3 +1,4 @@
+import Credentials
 import MicrosoftCloud
 import TenantSyncCore
 
@@ -48,6 +49,20 @@ public struct MicrosoftTokenGranter: TokenGranting {
     public func appCredentials(_ account: ServiceAccount) async throws -> OAuthClientCredentials {
         let productApp = self.productApp
         guard let appID = account.appID, appID != productApp.clientID else { return productApp }
+        // A certificate credential signs a fresh client assertion for every request instead of sending a secret.
+        if let stored = try await accounts.clientCertificate(accountID: account.id) {
+            do {
+                return OAuthClientCredentials(
+                    clientID: appID, certificate: try ClientCertificate(certificatePEM: stored.certificatePEM, privateKeyPEM: stored.privateKey)
+                )
+            } catch {
+                // It was checked when stored; failing now means the stored text is damaged.
+                throw TenantSyncError(
+                    .secretCorrupted, "The stored certificate credential of account \(account.id) cannot be used: \(error.message)",
+                    context: ["account.id": "\(account.id)", "certificate.error": error.code.rawValue]
+                )
+            }
+        }
         return OAuthClientCredentials(clientID: appID, clientSecret: try await accounts.clientSecret(accountID: account.id))
     }
 

@@ -48,6 +48,17 @@ public struct TokenRenewal: Sendable {
     public func renewClientCredentials(
         grantID: Int64, appID: String, secret: Secret, secretExpiresAt: Date?, using client: IdentityPlatformClient
     ) async throws -> TokenRenewalOutcome {
+        try await renewClientCredentials(
+            grantID: grantID, credential: .init(appID: appID, secret: secret, expiresAt: secretExpiresAt),
+            client: OAuthClientCredentials(clientID: appID, clientSecret: secret), using: client
+        )
+    }
+
+    /// Renews a client-credentials grant with a new credential (a secret, or a certificate and its key), checked
+    /// against Microsoft first by a token request made as `app`.
+    public func renewClientCredentials(
+        grantID: Int64, credential: TokenRenewalRecord.ClientSecretUpdate, client app: OAuthClientCredentials, using client: IdentityPlatformClient
+    ) async throws -> TokenRenewalOutcome {
         let grant = try await requireGrant(grantID)
         guard grant.flow == .clientCredentials else {
             throw TenantSyncError(
@@ -60,13 +71,8 @@ public struct TokenRenewal: Sendable {
         else {
             throw TenantSyncError(.accountNotFound, "The grant's account is gone.", context: ["grant.id": "\(grantID)"])
         }
-        let tokens = try await client.clientCredentials(
-            tenant: tenant.id, client: OAuthClientCredentials(clientID: appID, clientSecret: secret), scope: grant.resource
-        )
-        return try await apply(
-            grant: grant, tokens: tokens,
-            clientSecret: .init(appID: appID, secret: secret, expiresAt: secretExpiresAt)
-        )
+        let tokens = try await client.clientCredentials(tenant: tenant.id, client: app, scope: grant.resource)
+        return try await apply(grant: grant, tokens: tokens, clientSecret: credential)
     }
 
     private func apply(grant: Grant, tokens: TokenSet, clientSecret: TokenRenewalRecord.ClientSecretUpdate?) async throws -> TokenRenewalOutcome {
