@@ -164,17 +164,7 @@ struct TokenRefresherEmulatorTests {
     func expiredClientSecret() async throws {
         try await TokenFixture.run { f in
             let appID = "0d3c1a2b-0000-4000-8000-00000000c0de"
-            try f.emulator.registerApp(tenant: f.tenant.id, AppRegistration(
-                appId: appID, secret: "first-teams-secret", graphPermissions: ["Chat.Read.All"], consented: true
-            ))
-            let account = try await f.store.createAccount(tenantID: f.tenant.id, service: .teamsChat, appID: appID, licensingModel: .a)
-            try await f.store.setClientSecret(accountID: account.id, appID: appID, secret: Secret("first-teams-secret"), expiresAt: nil)
-            let grant = try await f.store.addGrant(accountID: account.id, name: "app", resource: f.graphResource, flow: .clientCredentials)
-            let first = try await f.client.clientCredentials(
-                tenant: f.tenant.id, client: OAuthClientCredentials(clientID: appID, clientSecret: Secret("first-teams-secret")), scope: f.graphResource
-            )
-            try await f.store.storeTokenSet(grantID: grant.id, tokens: first, nextRefreshAt: f.wall.now)
-            try await f.store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
+            let (account, grant) = try await f.activeTeamsAccount(appID: appID, secret: "first-teams-secret")
             let refresher = f.refresher()
             #expect(await refresher.refreshIfDue(grantID: grant.id, onDemand: false), "client credentials with the stored secret")
 
