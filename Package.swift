@@ -10,7 +10,7 @@ let package = Package(
         // Build tool: writes the man pages (`make man`); not installed.
         .executable(name: "tenantsync-manpages", targets: ["tenantsync-manpages"]),
         // For the separate Benchmarks/ package only (it drives the sync engine in a process of its own).
-        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore", "TenantSyncConfig"]),
+        .library(name: "TenantSyncBenchmarkable", targets: ["TenantSyncDaemon", "TenantSyncStore", "MicrosoftCloud", "TenantSyncCore", "TenantSyncConfig", "Credentials"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -244,6 +244,7 @@ let package = Package(
             name: "TenantSyncStoreTests",
             dependencies: [
                 "TenantSyncStore",
+                "Credentials",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
@@ -297,6 +298,7 @@ let package = Package(
             name: "AlertingTests",
             dependencies: [
                 "TestSupport",
+                "Credentials",
                 "Alerting",
                 "Systemd",
                 "TenantSyncCore",

@@ -1,3 +1,4 @@
+import Credentials
 import Alerting
 import AsyncHTTPClient
 import ControlPlane

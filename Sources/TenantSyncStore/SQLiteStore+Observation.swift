@@ -1,16 +1,7 @@
 import GRDB
+import TenantSyncCore
 
-/// A running observation of the store; it stops when cancelled or released.
-public final class StoreObservation: @unchecked Sendable {
-    // @unchecked: AnyDatabaseCancellable is thread-safe (GRDB documents cancel() as callable from any thread).
-    private let cancellable: AnyDatabaseCancellable
-
-    init(_ cancellable: AnyDatabaseCancellable) { self.cancellable = cancellable }
-
-    public func cancel() { cancellable.cancel() }
-}
-
-extension SQLiteStore {
+extension SQLiteStore: StoreLifecycle {
     /// Calls `onChange` after every committed transaction that touched the alert outbox.
     ///
     /// Whoever enqueues an alert (the token refresher inside its own transaction,
@@ -19,7 +10,17 @@ extension SQLiteStore {
         // `alerts`, not `alert_deliveries`: SQLite's update hook, which GRDB observes, is not
         // called for WITHOUT ROWID tables, and every enqueue inserts an alert row.
         let observation = DatabaseRegionObservation(tracking: Table("alerts"))
-        let cancellable = observation.start(in: pool.blocking, onError: { _ in }, onChange: { _ in onChange() })
-        return StoreObservation(cancellable)
+        let cancellable = CancellableBox(observation.start(in: pool.blocking, onError: { _ in }, onChange: { _ in onChange() }))
+        return StoreObservation { cancellable.cancel() }
     }
+}
+
+/// Carries GRDB's cancellable into the store-neutral observation.
+private final class CancellableBox: @unchecked Sendable {
+    // @unchecked: AnyDatabaseCancellable is thread-safe (GRDB documents cancel() as callable from any thread).
+    private let cancellable: AnyDatabaseCancellable
+
+    init(_ cancellable: AnyDatabaseCancellable) { self.cancellable = cancellable }
+
+    func cancel() { cancellable.cancel() }
 }

@@ -1,3 +1,4 @@
+import Credentials
 import AsyncHTTPClient
 import ControlPlane
 import Foundation
