@@ -32,12 +32,13 @@ struct SyncFixture {
         tokens = EmulatorTokenSource(baseURL: url, clientID: emulator.configuration.clientID, clientSecret: emulator.configuration.clientSecret)
     }
 
-    func synchronizer(threshold: Double = 0.2) -> DirectorySynchronizer {
+    func synchronizer(threshold: Double = 0.2, now: @escaping @Sendable () -> Date = { Date() }) -> DirectorySynchronizer {
         DirectorySynchronizer(
             store: store,
             graph: GraphClient(graphRoot: url.absoluteString, http: HTTPClient.shared, requestTimeout: .seconds(10), logger: Logger(label: "test")),
             tokens: tokens,
             settings: .init(massDeletionThreshold: threshold),
+            now: now,
             logger: Logger(label: "test")
         )
     }

@@ -57,7 +57,10 @@ struct SyncSchedulingTests {
             #expect(due == [.init(tenantID: fixture.tenant.id, trigger: .daily)], "a never-synced tenant is due once its slot passed")
             #expect(try await scheduler.nextDueDate(after: slot - 1) == slot + jitter)
 
-            let run = try await fixture.synchronizer().run(tenantID: fixture.tenant.id, service: nil, trigger: .daily)
+            // The run happens a minute after its slot, whatever the time of day the test runs at.
+            let runTime = slot + jitter + 60
+            let run = try await fixture.synchronizer(now: { runTime }).run(tenantID: fixture.tenant.id, service: nil, trigger: .daily)
+            #expect(abs(run.startedAt.timeIntervalSince(runTime)) < 1, "the run records the synchronizer's clock")
             #expect(try await scheduler.dueRequests(now: run.startedAt + 3_600).isEmpty, "synced today: not due again")
             let tomorrow = slot + day + scheduler.jitter(tenantID: fixture.tenant.id, on: slot + day).secondsValue + 1
             #expect(try await scheduler.dueRequests(now: tomorrow).count == 1, "due again the next day")
