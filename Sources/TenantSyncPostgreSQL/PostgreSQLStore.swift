@@ -99,7 +99,11 @@ public final class PostgreSQLStore: Sendable {
     /// Runs `body` on one pooled connection, outside a transaction (a single read needs none).
     func read<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try requireOpen()
-        return try await client.withConnection { connection in try await body(connection) }
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw failure(error)
+        }
     }
 
     /// Runs `body` in one transaction on one pooled connection: committed when it returns, rolled back when it
@@ -108,17 +112,37 @@ public final class PostgreSQLStore: Sendable {
     func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
         try requireOpen()
         let logger = logger
-        return try await client.withConnection { connection in
-            try await connection.query("BEGIN", logger: logger)
-            do {
-                let value = try await body(connection)
-                try await connection.query("COMMIT", logger: logger)
-                return value
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
+        do {
+            return try await client.withConnection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let value = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return value
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
+                }
             }
+        } catch {
+            throw failure(error)
         }
+    }
+
+    /// A postgres-nio error as the one-line `TenantSyncError` an operator reads (postgres-nio's own description says
+    /// nothing, on purpose); the store's own errors pass unchanged.
+    private func failure(_ error: any Error) -> any Error {
+        if error is TenantSyncError || error is CancellationError { return error }
+        var context = ["reason": "statement-failed", "store.endpoint": settings.endpoint]
+        if let state = PostgreSQLErrorText.sqlState(error) {
+            context["sqlstate"] = state
+        } else if let error = error as? PSQLError, error.serverInfo == nil {
+            // No answer from the server: the connection failed or was lost.
+            context["reason"] = "unreachable"
+        }
+        return TenantSyncError(
+            .storeUnavailable, "PostgreSQL at \(settings.endpoint) failed: \(PostgreSQLErrorText.describe(error)).", context: context
+        )
     }
 
     /// A transaction whose commit returns only once it is durable (`synchronous_commit` on for it, whatever the

@@ -125,7 +125,7 @@ struct PostgreSQLPrepareTests {
         #expect(error?.code == .storeUnavailable)
         #expect(error?.context["reason"] == "unreachable")
         let message = error?.message ?? ""
-        #expect(message.contains("127.0.0.1:\(settings.port)"), "names host:port: \(message)")
+        #expect(message.hasPrefix("Cannot connect to PostgreSQL at 127.0.0.1:\(settings.port) "), "names host:port: \(message)")
         #expect(message.lowercased().contains("refused"), "names the cause: \(message)")
         #expect(!message.contains("\n"))
     }
