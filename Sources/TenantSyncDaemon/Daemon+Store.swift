@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import TenantSyncConfig
 import TenantSyncCore
+import TenantSyncPostgreSQL
 import TenantSyncStore
 
 extension Daemon {
@@ -14,11 +15,33 @@ extension Daemon {
     func withStore<R>(in directory: StateDirectory, _ body: (any DaemonStorage) async throws -> R) async throws -> R {
         let keyLocation = SecretKeyFile.location(configured: configuration.daemon.keyFile, environment: environment)
         let sealer = try SecretSealer(keyBytes: SecretKeyFile.loadOrCreate(path: keyLocation.path, mayCreate: keyLocation.mayCreate))
-        guard configuration.database.url == nil else {
-            throw TenantSyncError(.invalidConfiguration, "This build of tenantsyncd has no PostgreSQL store yet; remove [database] url.")
+        guard let url = configuration.database.url else {
+            let store = try SQLiteStore(path: directory.file(SQLiteStore.fileName), sealer: sealer, logger: logger)
+            return try await Self.using(store, body)
         }
-        let store = try SQLiteStore(path: directory.file(SQLiteStore.fileName), sealer: sealer, logger: logger)
-        return try await Self.using(store, body)
+        let store = PostgreSQLStore(settings: Self.postgreSQLSettings(url, configuration), sealer: sealer, logger: logger)
+        // The pool runs for the daemon's whole life: from before `prepare()` until the store is closed after the
+        // services stopped; leaving the group cancels it, however `body` ended.
+        return try await withThrowingTaskGroup(of: Void.self, returning: R.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            // Connects, migrates, and checks the key before anything else is written (exit 69 or 77 when it cannot).
+            try await store.prepare()
+            return try await Self.using(store, body)
+        }
+    }
+
+    /// The PostgreSQL store's settings from `[database]` and the node's name.
+    static func postgreSQLSettings(_ url: PostgreSQLURL, _ configuration: DaemonConfiguration) -> PostgreSQLStoreSettings {
+        let tls: PostgreSQLTLSMode = switch configuration.database.tls {
+        case .verifyFull: .verifyFull
+        case .require: .require
+        case .disable: .disable
+        }
+        return PostgreSQLStoreSettings(
+            host: url.host, port: url.port, user: url.user, database: url.database, password: configuration.database.password, tls: tls,
+            caFile: configuration.database.caFile, applicationName: configuration.daemon.nodeName
+        )
     }
 
     /// Runs `body` with an open store and closes the store afterwards; an error of `body` wins over one of `close`.
