@@ -21,6 +21,7 @@ public struct ConfigurationLoader: Sendable {
         guard FileManager.default.fileExists(atPath: file) else {
             if path == nil {
                 var configuration = DaemonConfiguration.defaults(environment: environment)
+                try checkNodeName(configuration.daemon.nodeName, explicit: false, file: file, reader: nil)
                 try readSecrets(into: &configuration, reader: nil)
                 return configuration
             }
@@ -48,12 +49,14 @@ public struct ConfigurationLoader: Sendable {
         let reader = TableReader(file: file, locator: TOMLKeyLocator(text: text))
         var configuration = DaemonConfiguration.defaults(environment: environment)
         configuration.sourceFile = file
-        try reader.allowOnly(["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "provisioning", "hooks", "metrics"], in: table, path: "")
+        try reader.allowOnly(
+            ["daemon", "microsoft", "smtp", "sync", "tokens", "teams", "provisioning", "hooks", "metrics", "database", "cluster"], in: table, path: ""
+        )
 
         if let daemon = try reader.table(table, "daemon", path: "daemon") {
             try reader.allowOnly(
                 ["state_directory", "control_socket", "control_group", "key_file", "log_target", "shutdown_timeout",
-                 "testing_fault_switches"],
+                 "testing_fault_switches", "node_name"],
                 in: daemon, path: "daemon"
             )
             if let value = try reader.path(daemon, "state_directory", path: "daemon.state_directory") {
@@ -77,6 +80,14 @@ public struct ConfigurationLoader: Sendable {
             if let value = try reader.bool(daemon, "testing_fault_switches", path: "daemon.testing_fault_switches") {
                 configuration.daemon.testingFaultSwitches = value
             }
+            if let value = try reader.string(daemon, "node_name", path: "daemon.node_name") { configuration.daemon.nodeName = value }
+        }
+        try checkNodeName(configuration.daemon.nodeName, explicit: table["daemon"]?.table?["node_name"] != nil, file: file, reader: reader)
+        if let database = try reader.table(table, "database", path: "database") {
+            try readDatabase(database, reader: reader, into: &configuration.database)
+        }
+        if let cluster = try reader.table(table, "cluster", path: "cluster") {
+            try readCluster(cluster, reader: reader, into: &configuration.cluster)
         }
 
         if let microsoft = try reader.table(table, "microsoft", path: "microsoft") {
@@ -270,6 +281,7 @@ public struct ConfigurationLoader: Sendable {
         configuration.smtp.password = try read(
             configuration.smtp.passwordFile, credential: ConfigurationDefaults.smtpPasswordCredential, key: "smtp.password_file"
         )
+        configuration.database.password = try readDatabasePassword(configuration.database, file: file, reader: reader)
     }
 
     static func minutesAfterMidnight(_ text: String) -> Int? {

@@ -41,6 +41,36 @@ public enum ConfigurationReference {
             meaning: "**test-only**: enables fault switches used by the end-to-end test; never set in production"
         ),
         ConfigurationKey(
+            "[daemon]", ["node_name"],
+            default: "the host name",
+            meaning: "this daemon's name among others: the `node` label of `tenantsync_node_info`, PostgreSQL's `application_name`; 1 to 63 printable ASCII characters without spaces (restart to change)"
+        ),
+        ConfigurationKey(
+            "[database]", ["url"],
+            default: "none (SQLite in `state_directory`)",
+            meaning: "`postgresql://USER@HOST:PORT/DATABASE` (port 5432 by default, an IPv6 host in brackets) to keep the state in PostgreSQL; no password and no query parameters in it; see [PostgreSQL (preview)](#postgresql-preview) (restart to change)"
+        ),
+        ConfigurationKey(
+            "[database]", ["password_file"],
+            default: "credential `database-password`; neither: no password (trust or peer authentication)",
+            meaning: "the database user's password; owned by the daemon's user with mode 0600 like the sealing key; one trailing newline is cut"
+        ),
+        ConfigurationKey(
+            "[database]", ["tls"],
+            default: "`verify-full`",
+            meaning: "`verify-full` (certificate and host name checked), `require` (encrypted, certificate not checked) or `disable` (loopback hosts only)"
+        ),
+        ConfigurationKey(
+            "[database]", ["ca_file"],
+            default: "system trust store",
+            meaning: "CA bundle for the database server's certificate"
+        ),
+        ConfigurationKey(
+            "[cluster]", ["lease_duration"],
+            default: "`30s`",
+            meaning: "how long a node's lease on work lasts unless renewed (5s–10m); read now, used once several daemons share a database"
+        ),
+        ConfigurationKey(
             "[microsoft]", ["authority"],
             default: "`https://login.microsoftonline.com`",
             meaning: "identity platform; `http://` only for loopback (the emulator)"

@@ -18,6 +18,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
         public var shutdownTimeout: Duration
         /// Test-only switches (fault injection); documented as such, off by default.
         public var testingFaultSwitches: Bool
+        /// How this daemon is named among others (metrics, PostgreSQL's `application_name`); default: the host name.
+        public var nodeName: String = DaemonConfiguration.systemHostName()
     }
 
     public enum LogTarget: String, Sendable, Equatable, CaseIterable {
@@ -131,6 +133,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var provisioning: ProvisioningSection
     public var hooks: [Hook]
     public var metrics = MetricsSection()
+    public var database = DatabaseSection()
+    public var cluster = ClusterSection()
     /// The file it was read from (or the default path when none existed).
     public var sourceFile: String
 
@@ -185,6 +189,14 @@ public struct DaemonConfiguration: Sendable, Equatable {
         if teams != next.teams { keys.append("teams.evaluation_monthly_calls") }
         // One Graph pacer is built at start with it; its buckets hold the traffic already spent.
         if sync.graphBudgetShare != next.sync.graphBudgetShare { keys.append("sync.graph_budget_share") }
+        // The store is opened once, at start, and the node's name goes with its connections and metrics.
+        if daemon.nodeName != next.daemon.nodeName { keys.append("daemon.node_name") }
+        if database.url != next.database.url { keys.append("database.url") }
+        // The password's content, re-read at each reload, like the other secrets.
+        if database.passwordFile != next.database.passwordFile || database.password != next.database.password { keys.append("database.password_file") }
+        if database.tls != next.database.tls { keys.append("database.tls") }
+        if database.caFile != next.database.caFile { keys.append("database.ca_file") }
+        if cluster.leaseDuration != next.cluster.leaseDuration { keys.append("cluster.lease_duration") }
         return keys
     }
 }
@@ -199,4 +211,5 @@ public enum ConfigurationDefaults {
     public static let clientKeyCredential = "microsoft-client-key"
     public static let smtpPasswordCredential = "smtp-password"
     public static let proxyPasswordCredential = "microsoft-proxy-password"
+    public static let databasePasswordCredential = "database-password"
 }

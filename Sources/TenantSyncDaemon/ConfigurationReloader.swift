@@ -83,6 +83,8 @@ public actor ConfigurationReloader: Service {
         merged.provisioning = running.provisioning
         merged.teams = running.teams
         merged.sync.graphBudgetShare = running.sync.graphBudgetShare
+        merged.database = running.database
+        merged.cluster = running.cluster
         let applied = Self.changedKeys(running, merged)
         settings.replace(with: merged)
         // Applied means in force in every object that uses it, so the listeners run before the report.

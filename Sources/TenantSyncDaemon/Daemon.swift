@@ -10,7 +10,6 @@ import Systemd
 import TenantSyncConfig
 import TenantSyncCore
 import TenantSyncMetrics
-import TenantSyncStore
 
 /// The tenantsync daemon: opens its state, then runs every long-lived service in one `ServiceGroup`.
 public struct Daemon: Sendable {
@@ -24,18 +23,6 @@ public struct Daemon: Sendable {
         self.configuration = configuration
         self.environment = environment
         self.logger = logger
-    }
-
-    /// Opens the state directory, the key and the database, in that order.
-    ///
-    /// One-shot start-up work runs here, before any service starts; every failure
-    /// is a `TenantSyncError` whose message is the one line the operator sees.
-    public func openState() throws -> (StateDirectory, SQLiteStore) {
-        let directory = try StateDirectory(path: configuration.daemon.stateDirectory)
-        let keyLocation = SecretKeyFile.location(configured: configuration.daemon.keyFile, environment: environment)
-        let sealer = try SecretSealer(keyBytes: SecretKeyFile.loadOrCreate(path: keyLocation.path, mayCreate: keyLocation.mayCreate))
-        let store = try SQLiteStore(path: directory.file(SQLiteStore.fileName), sealer: sealer, logger: logger)
-        return (directory, store)
     }
 
     /// The token refresher's settings from a configuration.
@@ -62,9 +49,22 @@ public struct Daemon: Sendable {
         try outcome.get()
     }
 
+    /// Opens the state directory, then the key and the store (``withStore(in:_:)``), then runs the services.
+    ///
+    /// One-shot start-up work runs before any service starts; every failure is a `TenantSyncError` whose
+    /// message is the one line the operator sees.
     private func run(http: MicrosoftHTTPClients) async throws {
+        let stateDirectory = try StateDirectory(path: configuration.daemon.stateDirectory)
+        try await withStore(in: stateDirectory) { store in
+            try await run(http: http, stateDirectory: stateDirectory, store: store)
+        }
+        logger.info("tenantsyncd stopped")
+        // The directory's lock is held until the store is closed.
+        withExtendedLifetime(stateDirectory) {}
+    }
+
+    private func run(http: MicrosoftHTTPClients, stateDirectory: StateDirectory, store: any DaemonStorage) async throws {
         let notifier = SystemdNotifier(environment: environment)
-        let (stateDirectory, store) = try openState()
         let settings = RuntimeSettings(configuration)
         let startedAt = Date()
 
@@ -97,7 +97,7 @@ public struct Daemon: Sendable {
 
         // Metrics: the services below report events to the exporter; a scrape reads the state from the store.
         let exporter = PrometheusExporter(
-            version: "\(TenantSyncVersion.current)", source: store, channels: { channels.names },
+            version: "\(TenantSyncVersion.current)", node: configuration.daemon.nodeName, source: store, channels: { channels.names },
             refreshMargin: { settings.configuration.tokens.refreshMargin }, logger: logger
         )
         let metricsEndpoint = MetricsEndpoint(listen: configuration.metrics.listen, exporter: exporter, logger: logger)
@@ -188,7 +188,7 @@ public struct Daemon: Sendable {
         if interrupted > 0 {
             logger.warning("Sync runs interrupted by the last stop were marked failed", metadata: ["sync.interrupted": "\(interrupted)"])
         }
-        let schemaVersion = try store.schemaVersion()
+        let schemaVersion = try await store.schemaVersion()
         let announcer = ReadinessAnnouncer(
             notifier: notifier, logger: logger, waitUntilReady: { try await control.waitUntilListening() },
             status: { try? await status.line().text },
@@ -231,8 +231,5 @@ public struct Daemon: Sendable {
         let group = ServiceGroup(configuration: groupConfiguration)
 
         try await group.run()
-        try store.close()
-        logger.info("tenantsyncd stopped")
-        withExtendedLifetime(stateDirectory) {}
     }
 }

@@ -45,12 +45,13 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
 
     /// - Parameters:
     ///   - version: the daemon's version, the `version` label of `tenantsync_build_info`.
+    ///   - node: `[daemon] node_name`, the `node` label of `tenantsync_node_info` (none: no such series).
     ///   - source: where the state gauges are read (the store).
     ///   - channels: the alert channels in force, so that an empty outbox still reports 0 per channel.
     ///   - refreshMargin: `[tokens] refresh_margin` in force (the token-expiry rule compares with it).
     ///   - maximumStateAge: how long one state read serves scrapes.
     public init(
-        version: String, source: any MetricsStateSource, channels: @escaping @Sendable () -> [String],
+        version: String, node: String? = nil, source: any MetricsStateSource, channels: @escaping @Sendable () -> [String],
         refreshMargin: @escaping @Sendable () -> Duration, maximumStateAge: Duration = .seconds(5), logger: Logger
     ) {
         self.source = source
@@ -61,6 +62,10 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
         let events = self.events
         events.makeGauge(descriptor: Self.named("tenantsync_build_info", "Always 1; the version label is the running tenantsyncd's."), labels: [("version", version)])
             .set(to: 1)
+        if let node {
+            events.makeGauge(descriptor: Self.named("tenantsync_node_info", "Always 1; the node label is this daemon's [daemon] node_name."), labels: [("node", node)])
+                .set(to: 1)
+        }
 
         // Every label value of a bounded vocabulary is registered up front: a series that exists at 0 lets
         // `rate()` and `increase()` see the first event.

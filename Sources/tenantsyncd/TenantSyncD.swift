@@ -70,6 +70,7 @@ struct TenantSyncD: AsyncParsableCommand {
 /// Exit statuses from sysexits(3).
 enum ExitCodes {
     static let dataError: Int32 = 65
+    static let unavailable: Int32 = 69
     static let software: Int32 = 70
     static let cannotCreate: Int32 = 73
     static let ioError: Int32 = 74
@@ -82,6 +83,8 @@ enum ExitCodes {
         case .schemaTooNew: dataError
         case .secretKeyUnavailable, .secretCorrupted: noPermission
         case .storeUnavailable where error.context["reason"] == "locked": temporaryFailure
+        // A database server that does not answer (yet): systemd restarts the unit, which may find it up.
+        case .storeUnavailable where error.context["reason"] == "unreachable": unavailable
         case .storeUnavailable: ioError
         case .invalidConfiguration: configuration
         default: software

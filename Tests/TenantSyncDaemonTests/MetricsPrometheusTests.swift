@@ -4,6 +4,7 @@ import Foundation
 import M365Emulator
 import NIOCore
 import Testing
+import TenantSyncConfig
 import TestSupport
 
 /// Issue 18: the daemon's metrics as an operator's Prometheus sees them. The real daemon against the
@@ -79,6 +80,8 @@ struct MetricsPrometheusTests {
             // The healthy account, as the store holds it.
             try await Self.expectValues(prometheus, "up{job=\"tenantsync\"}", ["tenantsync": 1], by: "job")
             try await Self.expectValues(prometheus, "tenantsync_build_info", ["0.1.0": 1], by: "version")
+            // No [daemon] node_name in the harness's configuration: the node is named after the host.
+            try await Self.expectValues(prometheus, "tenantsync_node_info", [DaemonConfiguration.systemHostName(): 1], by: "node")
             try await Self.expectValues(prometheus, "tenantsync_grant_valid{\(tenant),service=\"exchange-online\"}", ["ews": 1, "graph": 1], by: "grant")
             try await Self.expectValues(
                 prometheus, "tenantsync_account_state{\(tenant),service=\"exchange-online\"}",

@@ -9,7 +9,7 @@ import TestSupport
 struct PrometheusExporterTests {
     func exporter(_ source: StateFixture, maximumStateAge: Duration = .seconds(3_600), channels: [String] = ["journal", "smtp"]) -> PrometheusExporter {
         PrometheusExporter(
-            version: "9.8.7", source: source, channels: { channels }, refreshMargin: { .seconds(600) },
+            version: "9.8.7", node: "node-a.dc1", source: source, channels: { channels }, refreshMargin: { .seconds(600) },
             maximumStateAge: maximumStateAge, logger: Logger(label: "test")
         )
     }
@@ -58,11 +58,28 @@ struct PrometheusExporterTests {
         #expect(check.status == 0 && check.all.isEmpty, "promtool check metrics: exit \(check.status)\n\(check.all)\n\(exposition)")
     }
 
+    @Test("every metric family exported has a row in README's Monitoring table, and every row is exported")
+    func readmeDocumentsEveryExportedFamily() async throws {
+        let exporter = exporter(StateFixture(alerts: [.init(id: 1, kind: "token-invalid", severity: "critical")]))
+        reportOneOfEach(exporter)
+        let exposition = await exporter.exposition()
+        let exported = Set(exposition.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
+        let readme = try String(contentsOfFile: ShippedFiles.root.appendingPathComponent("README.md").path, encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
+        let header = try #require(lines.firstIndex(of: "| metric | type | labels | meaning |"), "README has no metrics table")
+        let documented = Set(lines[(header + 2)...].prefix { $0.hasPrefix("|") }.compactMap { row -> String? in
+            row.split(separator: "`").dropFirst().first.map(String.init)
+        })
+        #expect(exported.subtracting(documented).isEmpty, "exported but not in README's Monitoring table: \(exported.subtracting(documented).sorted())")
+        #expect(documented.subtracting(exported).isEmpty, "in README's Monitoring table but not exported: \(documented.subtracting(exported).sorted())")
+    }
+
     @Test("state gauges carry the store's values with tenant, service and grant labels, and no ids")
     func stateGaugesCarryTheStoresValues() async throws {
         let exposition = await exporter(StateFixture()).exposition()
         let expiry = StateFixture.expiry.timeIntervalSince1970
         #expect(value(exposition, #"tenantsync_build_info{version="9.8.7"}"#) == 1)
+        #expect(value(exposition, #"tenantsync_node_info{node="node-a.dc1"}"#) == 1)
         #expect(value(exposition, #"tenantsync_grant_valid{tenant="contoso.com",service="exchange-online",grant="ews"}"#) == 1)
         #expect(value(exposition, #"tenantsync_grant_valid{tenant="contoso.com",service="exchange-online",grant="graph"}"#) == 0)
         #expect(value(exposition, #"tenantsync_token_expiration_timestamp_seconds{tenant="contoso.com",service="exchange-online",grant="ews"}"#) == expiry)
@@ -95,7 +112,7 @@ struct PrometheusExporterTests {
             guard let open = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}") else { return [] }
             return line[line.index(after: open)..<close].split(separator: ",").compactMap { $0.split(separator: "=").first.map(String.init) }
         })
-        #expect(labels.isSubset(of: ["version", "tenant", "service", "grant", "state", "channel", "result", "trigger", "mode", "status_class", "kind", "severity", "le"]), "\(labels)")
+        #expect(labels.isSubset(of: ["version", "node", "tenant", "service", "grant", "state", "channel", "result", "trigger", "mode", "status_class", "kind", "severity", "le"]), "\(labels)")
     }
 
     @Test("events count by their bounded labels; Graph 429s count as throttled and resource units add up")
