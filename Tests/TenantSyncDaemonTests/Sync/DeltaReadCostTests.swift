@@ -27,31 +27,31 @@ struct DeltaReadCostTests {
     }
 
     /// Rows the delta run read, and the run.
-    static func deltaRows(users: Int) async throws -> (rows: Int, run: SyncRun) {
-        var result: (Int, SyncRun)?
-        try await SyncFixture.with(users: users, groups: 10) { fixture in
-            let tenant = fixture.tenant.id
-            #expect(try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily).state == .succeeded)
-            try change(fixture)
-            let before = fixture.store.statements.rows
-            let run = try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily)
-            let rows = fixture.store.statements.rows - before
-            #expect(run.mode == .delta && run.state == .succeeded, "run: \(run)")
-            #expect(Set(try await fixture.store.directoryUserIDs(tenantID: tenant)) == Set(try fixture.emulatorUsers().keys),
-                    "the stored directory is not the emulator's after the delta")
-            result = (rows, run)
-        }
-        return try #require(result)
+    static func deltaRows(_ fixture: SyncFixture) async throws -> (rows: Int, run: SyncRun) {
+        let tenant = fixture.tenant.id
+        #expect(try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily).state == .succeeded)
+        try change(fixture)
+        let before = fixture.store.statements.rows
+        let run = try await fixture.synchronizer().run(tenantID: tenant, service: nil, trigger: .daily)
+        let rows = fixture.store.statements.rows - before
+        #expect(run.mode == .delta && run.state == .succeeded, "run: \(run)")
+        #expect(Set(try await fixture.store.directoryUserIDs(tenantID: tenant)) == Set(try fixture.emulatorUsers().keys),
+                "the stored directory is not the emulator's after the delta")
+        return (rows, run)
     }
 
     @Test func aDeltaRunReadsRowsInProportionToTheChangesNotToTheDirectory() async throws {
-        let small = try await Self.deltaRows(users: 150)
-        let large = try await Self.deltaRows(users: 1_500)
-        #expect(small.run.counts.usersRemoved == 4 && large.run.counts.usersRemoved == 4,
-                "4 stored users were deleted (the one created and deleted between the runs was never stored): \(small.run.counts), \(large.run.counts)")
-        #expect(large.run.counts.usersAdded == 2 && large.run.counts.usersChanged == 5, "counts: \(large.run.counts)")
-        #expect(large.rows == small.rows, "the delta read \(small.rows) rows at 150 users and \(large.rows) at 1,500: it reads the directory")
-        #expect(large.rows < 150, "the delta read \(large.rows) rows for 12 changed users")
+        try await SyncFixture.with(users: 150, groups: 10) { smallFixture in
+            let small = try await Self.deltaRows(smallFixture)
+            try await SyncFixture.with(users: 1_500, groups: 10) { largeFixture in
+                let large = try await Self.deltaRows(largeFixture)
+                #expect(small.run.counts.usersRemoved == 4 && large.run.counts.usersRemoved == 4,
+                        "4 stored users were deleted (the one created and deleted between the runs was never stored): \(small.run.counts), \(large.run.counts)")
+                #expect(large.run.counts.usersAdded == 2 && large.run.counts.usersChanged == 5, "counts: \(large.run.counts)")
+                #expect(large.rows == small.rows, "the delta read \(small.rows) rows at 150 users and \(large.rows) at 1,500: it reads the directory")
+                #expect(large.rows < 150, "the delta read \(large.rows) rows for 12 changed users")
+            }
+        }
     }
 
     @Test func theUsersAndGroupsRoundsRunAtOnce() async throws {

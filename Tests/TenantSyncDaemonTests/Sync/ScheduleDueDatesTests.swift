@@ -36,7 +36,7 @@ struct ScheduleDueDatesTests {
             for index in 0..<tenants {
                 let tenantID = Self.tenantID(index)
                 try await store.upsertTenant(id: tenantID, domain: "tenant\(index).example", displayName: nil)
-                let account = try await store.createAccount(tenantID: tenantID, service: .sharePointOnline, appID: nil, licensingModel: nil)
+                let account = try await store.createAccount(tenantID: tenantID, service: .sharepointOnline, appID: nil, licensingModel: nil)
                 try await store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
                 accounts[tenantID] = account.id
                 // Runs started on different days, so the tenants' due dates differ by more than their slots.
@@ -106,7 +106,7 @@ struct ScheduleDueDatesTests {
         // A tenant never synced joins: due at today's slot.
         let newcomer = Setup.tenantID(99)
         try await setup.store.upsertTenant(id: newcomer, domain: "newcomer.example", displayName: nil)
-        let account = try await setup.store.createAccount(tenantID: newcomer, service: .sharePointOnline, appID: nil, licensingModel: nil)
+        let account = try await setup.store.createAccount(tenantID: newcomer, service: .sharepointOnline, appID: nil, licensingModel: nil)
         try await setup.store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
         try await setup.expectTrue(at: Date(), "a never-synced tenant joined")
 
