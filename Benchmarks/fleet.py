@@ -9,10 +9,15 @@ Per fleet size (default 1,000 and 10,000 tenants), in a fresh temporary director
      datagram socket this script owns: start-up time is spawn to READY=1.
   3. `tenantsyncctl status`, `tenantsyncctl --json accounts` (the default page) and a walk of every page
      (`--after` the previous page's `next`) are timed as whole processes, several runs each: median and max.
-  4. Idle CPU: utime + stime from /proc/PID/stat over --idle-seconds with nothing due; then VmHWM and VmRSS.
-  5. After SIGTERM the database is checked: no token refreshed, no run started, during the whole measurement.
+  4. Metrics: `GET /metrics` on the daemon's `[metrics] listen` (a free loopback port), timed as the scraper sees
+     it (wall until the last byte), cold (more than the exporter's 5 s state cache apart, as Prometheus' 15 s
+     interval always is) and warm (right after, served from the cache); size, series, the daemon's CPU per scrape.
+  5. Idle CPU: utime + stime from /proc/PID/stat over --idle-seconds with nothing due; then the same with a scrape
+     every 15 s; then VmHWM and VmRSS.
+  6. After SIGTERM the database is checked: no token refreshed, no run started, during the whole measurement.
 """
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -27,7 +32,9 @@ import time
 
 from bench_support import load, stop
 
-TARGETS = {"status": 0.100, "accounts": 1.0, "start": 5.0, "rss_mib": 200.0, "idle_cpu_percent": 1.0}
+TARGETS = {"status": 0.100, "accounts": 1.0, "start": 5.0, "rss_mib": 200.0, "idle_cpu_percent": 1.0, "scrape": 0.200}
+# PrometheusExporter's maximumStateAge: scrapes closer together than this are served from one state read.
+SCRAPE_CACHE_SECONDS = 5
 
 
 def log(message):
@@ -74,6 +81,58 @@ def timed(command):
     return elapsed, out.read().decode()
 
 
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def scrape(port):
+    """One scrape as Prometheus makes it: wall time to the last byte, the body."""
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", "/metrics")
+    response = connection.getresponse()
+    body = response.read()
+    elapsed = time.perf_counter() - started
+    connection.close()
+    if response.status != 200:
+        raise SystemExit("GET /metrics answered %d" % response.status)
+    return elapsed, body
+
+
+def wait_listening(port, deadline):
+    while time.perf_counter() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the metrics endpoint never listened on port %d" % port)
+
+
+def seed_state(args, tenants, config, state):
+    """Seeds the state (or copies a seeded one from --seed-cache, seeding it there first if missing)."""
+    cached = os.path.join(args.seed_cache, str(tenants)) if args.seed_cache else None
+    if cached and os.path.exists(os.path.join(cached, "seed.out")):
+        log("== %d tenants: copying the seeded state from %s ==" % (tenants, cached))
+        shutil.copytree(os.path.join(cached, "state"), state)
+        with open(os.path.join(cached, "seed.out")) as handle:
+            return json.loads(handle.read().strip().splitlines()[-1])
+    log("== %d tenants: seeding ==" % tenants)
+    seeded_at = time.perf_counter()
+    _, out = timed([args.bench, "fleet-seed", "--config", config, "--tenants", str(tenants)])
+    seed = json.loads(out.strip().splitlines()[-1])
+    log("   seeded in %.1f s (process %.1f s): %s" % (seed["seedSeconds"], time.perf_counter() - seeded_at, seed["counts"]))
+    if cached:
+        shutil.rmtree(cached, ignore_errors=True)
+        os.makedirs(cached)
+        shutil.copytree(state, os.path.join(cached, "state"))
+        with open(os.path.join(cached, "seed.out"), "w") as handle:
+            handle.write(out)
+    return seed
+
+
 def start_emulator(binary):
     process = subprocess.Popen([binary, "--port", "0", "--tenants", "1", "--users", "10", "--groups", "2"],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
@@ -95,6 +154,7 @@ def measure(args, tenants, url):
             handle.write("emulator-client-secret")
         os.chmod(secret, 0o600)
         config = os.path.join(work, "tenantsyncd.toml")
+        metrics_port = free_port()
         with open(config, "w") as handle:
             handle.write("""[daemon]
 state_directory = "%s"
@@ -108,13 +168,12 @@ authority = "%s"
 graph = "%s"
 outlook = "%s/outlook"
 client_secret_file = "%s"
-""" % (state, state, control, url, url, url, secret))
 
-        log("== %d tenants: seeding ==" % tenants)
-        seeded_at = time.perf_counter()
-        _, out = timed([args.bench, "fleet-seed", "--config", config, "--tenants", str(tenants)])
-        seed = json.loads(out.strip().splitlines()[-1])
-        log("   seeded in %.1f s (process %.1f s): %s" % (seed["seedSeconds"], time.perf_counter() - seeded_at, seed["counts"]))
+[metrics]
+listen = "127.0.0.1:%d"
+""" % (state, state, control, url, url, url, secret, metrics_port))
+
+        seed = seed_state(args, tenants, config, state)
 
         notify_path = os.path.join(work, "notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -192,17 +251,52 @@ client_secret_file = "%s"
                 "%.2f" % statistics.median(result["walk"]), result["walk_pages"], "%.2f" % statistics.median(result["walk_max"]),
                 result["walk_max_pages"]))
 
+            log("== %d tenants: scrapes ==" % tenants)
+            wait_listening(metrics_port, time.perf_counter() + 30)
+            cold, warm, cold_cpu = [], [], []
+            for _ in range(args.scrapes):
+                time.sleep(SCRAPE_CACHE_SECONDS + 0.5)  # past the exporter's state cache: the scrape reads the store
+                cpu_before = cpu_seconds(daemon.pid)
+                elapsed, body = scrape(metrics_port)
+                cold_cpu.append(cpu_seconds(daemon.pid) - cpu_before)
+                cold.append(elapsed)
+                warm.append(scrape(metrics_port)[0])
+            text = body.decode()
+            result["scrape_cold"], result["scrape_warm"] = cold, warm
+            result["scrape_daemon_cpu"] = statistics.mean(cold_cpu)
+            result["scrape_bytes"] = len(body)
+            result["scrape_series"] = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+            log("   scrape cold %.3f s median, warm %.3f s; %d bytes, %d series; daemon CPU %.3f s per cold scrape" % (
+                statistics.median(cold), statistics.median(warm), len(body), result["scrape_series"], result["scrape_daemon_cpu"]))
+
             log("== %d tenants: idle for %d s ==" % (tenants, args.idle_seconds))
             cpu_before, idle_began = cpu_seconds(daemon.pid), time.perf_counter()
             time.sleep(args.idle_seconds)
             result["idle_cpu"] = cpu_seconds(daemon.pid) - cpu_before
             result["idle_seconds"] = time.perf_counter() - idle_began
             result["idle_cpu_percent"] = result["idle_cpu"] / result["idle_seconds"] * 100
+
+            log("== %d tenants: idle for %d s with a scrape every 15 s ==" % (tenants, args.idle_seconds))
+            cpu_before, idle_began = cpu_seconds(daemon.pid), time.perf_counter()
+            scrapes = 0
+            while True:
+                due = idle_began + 15 * scrapes
+                if due >= idle_began + args.idle_seconds:
+                    break
+                time.sleep(max(0, due - time.perf_counter()))
+                scrape(metrics_port)
+                scrapes += 1
+            time.sleep(max(0, idle_began + args.idle_seconds - time.perf_counter()))
+            result["scraped_idle_cpu"] = cpu_seconds(daemon.pid) - cpu_before
+            result["scraped_idle_seconds"] = time.perf_counter() - idle_began
+            result["scraped_idle_scrapes"] = scrapes
+            result["scraped_idle_cpu_percent"] = result["scraped_idle_cpu"] / result["scraped_idle_seconds"] * 100
             result["vmhwm_mib"] = proc_status(daemon.pid, "VmHWM") / 1024
             result["vmrss_mib"] = proc_status(daemon.pid, "VmRSS") / 1024
             result["total_cpu"] = cpu_seconds(daemon.pid)
-            log("   idle CPU %.3f s (%.3f %%), VmHWM %.1f MiB, VmRSS %.1f MiB" % (
-                result["idle_cpu"], result["idle_cpu_percent"], result["vmhwm_mib"], result["vmrss_mib"]))
+            log("   idle CPU %.3f s (%.3f %%), with scrapes %.3f s (%.3f %%), VmHWM %.1f MiB, VmRSS %.1f MiB" % (
+                result["idle_cpu"], result["idle_cpu_percent"], result["scraped_idle_cpu"], result["scraped_idle_cpu_percent"],
+                result["vmhwm_mib"], result["vmrss_mib"]))
         finally:
             status = stop(daemon)
             notify.close()
@@ -287,11 +381,21 @@ def table(results, command, machine_text, load_start, load_end, date):
                      ["%s / %s (%d pages)" % (ms(statistics.median(r["walk"])), ms(max(r["walk"])), r["walk_pages"]) for r in results], "", ""))
     lines.append(row("every account: walk with `--limit 10000`, median / max of %d (ms)" % len(last["walk_max"]),
                      ["%s / %s (%d pages)" % (ms(statistics.median(r["walk_max"])), ms(max(r["walk_max"])), r["walk_max_pages"]) for r in results], "", ""))
+    lines.append(row("`GET /metrics`, cold (store read), median / max of %d (ms); daemon CPU per scrape (ms)" % len(last["scrape_cold"]),
+                     ["%s / %s; %s" % (ms(statistics.median(r["scrape_cold"])), ms(max(r["scrape_cold"])), ms(r["scrape_daemon_cpu"])) for r in results],
+                     "≤ 200", verdict(max(last["scrape_cold"]), TARGETS["scrape"])))
+    lines.append(row("`GET /metrics`, warm (within the 5 s state cache), median / max (ms)",
+                     ["%s / %s" % (ms(statistics.median(r["scrape_warm"])), ms(max(r["scrape_warm"]))) for r in results], "", ""))
+    lines.append(row("scrape size: bytes / series", ["%s / %s" % (format(r["scrape_bytes"], ","), format(r["scrape_series"], ",")) for r in results], "", ""))
     lines.append(row("peak RSS, VmHWM (MiB)", ["%.1f" % r["vmhwm_mib"] for r in results], "≤ 200", verdict(last["vmhwm_mib"], TARGETS["rss_mib"])))
     lines.append(row("RSS after the idle minute, VmRSS (MiB)", ["%.1f" % r["vmrss_mib"] for r in results], "≤ 200", verdict(last["vmrss_mib"], TARGETS["rss_mib"])))
     lines.append(row("idle CPU over %d s: utime+stime (s) / share (%%)" % round(last["idle_seconds"]),
                      ["%.2f / %.3f" % (r["idle_cpu"], r["idle_cpu_percent"]) for r in results], "< 1 %",
                      verdict(last["idle_cpu_percent"], TARGETS["idle_cpu_percent"], below=False)))
+    lines.append(row("idle CPU over %d s with a scrape every 15 s (%d scrapes): utime+stime (s) / share (%%)" % (
+        round(last["scraped_idle_seconds"]), last["scraped_idle_scrapes"]),
+                     ["%.2f / %.3f" % (r["scraped_idle_cpu"], r["scraped_idle_cpu_percent"]) for r in results], "< 1 %",
+                     verdict(last["scraped_idle_cpu_percent"], TARGETS["idle_cpu_percent"], below=False)))
     lines.append(row("one daily planning pass: SQL statements (one read of one query = %d)" % last["seed"]["oneQueryStatements"],
                      ["%d (%.1f ms, %d due)" % (r["seed"]["planStatements"], r["seed"]["planSeconds"] * 1000, r["seed"]["planDue"]) for r in results],
                      "independent of tenants", "yes" if len({r["seed"]["planStatements"] for r in results}) == 1 else "**no**"))
@@ -310,6 +414,8 @@ def main():
     parser.add_argument("--tenants", default="1000,10000", help="comma-separated fleet sizes")
     parser.add_argument("--repetitions", type=int, default=9)
     parser.add_argument("--walk-repetitions", type=int, default=3)
+    parser.add_argument("--scrapes", type=int, default=5, help="cold (and warm) metrics scrapes, 5.5 s apart")
+    parser.add_argument("--seed-cache", help="reuse the seeded state of each size from this directory (seeded there when missing)")
     parser.add_argument("--idle-seconds", type=int, default=60)
     parser.add_argument("--out", help="BENCHMARKS.md to write the Fleet table into (between its fleet-benchmark markers)")
     parser.add_argument("--json", help="also write the raw figures here")

@@ -2,9 +2,15 @@
 # Fleet benchmark (issue 15): the real release tenantsyncd on 1,000 and 10,000 tenants (3 accounts, 4 grants with
 # sealed tokens, 30 sync runs and 5 alerts per tenant), written through the store (SQLiteStore.seedFleet). Measures
 # start-up to READY=1, `tenantsyncctl status` and `accounts --json` wall time, RSS, idle CPU over 60 s and one daily
-# planning pass's SQL statements. Not a test.
+# planning pass's SQL statements, and `GET /metrics` (scrape latency and size, idle CPU with a scrape every 15 s).
+# Not a test.
 #
-#   bash Benchmarks/fleet.sh [--tenants 1000,10000] [--repetitions 9] [--idle-seconds 60] [--no-write]
+#   bash Benchmarks/fleet.sh [--tenants 1000,10000] [--repetitions 9] [--idle-seconds 60] [--scrapes 5]
+#                            [--seed-cache DIR] [--no-write]
+#
+# --seed-cache DIR keeps each size's seeded state in DIR/N (seeded there the first time) and copies it for each
+# run: seeding 10,000 tenants takes minutes. The state is quiet for about ten hours after it was seeded (no token
+# due, no daily sync due); reuse it within that time.
 #
 # Builds the main package's tenantsyncd, tenantsyncctl and tenantsync-emulator in release (what is measured) and
 # the seeding tool, tenantsync-bench, in debug (it only writes the state; SQLite is C either way). Writes the

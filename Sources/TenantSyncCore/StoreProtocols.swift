@@ -100,6 +100,9 @@ public protocol DirectoryStore: Sendable {
     func setSyncRunNote(runID: Int64, note: String) async throws
 
     func directoryUserIDs(tenantID: String) async throws -> Set<String>
+    /// Which of `ids` are stored users of the tenant, looked up in the store: a delta run checks the removals it
+    /// read without loading the whole directory.
+    func storedUserIDs(tenantID: String, among ids: Set<String>) async throws -> Set<String>
     /// How many users of the tenant are synced, counted in the store (a sync's pacing needs only the number).
     func directoryUserCount(tenantID: String) async throws -> Int
     func directoryGroupIDs(tenantID: String) async throws -> Set<String>

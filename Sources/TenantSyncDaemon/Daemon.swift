@@ -127,7 +127,8 @@ public struct Daemon: Sendable {
         )
         synchronizer.metrics = exporter
         let scheduler = SyncScheduler(
-            coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat, logger: logger
+            coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat,
+            changes: store as? any ScheduleChangeSource, logger: logger
         )
         let operations = TenantOperations(store: store, graph: graph, tokens: graphTokens, coordinator: coordinator, logger: logger)
 

@@ -16,6 +16,8 @@ public final class MetricsEndpoint: Service, Sendable {
     private let addresses: AsyncStream<MetricsListenAddress?>
     private let continuation: AsyncStream<MetricsListenAddress?>.Continuation
     private let bound = Mutex<MetricsListenAddress?>(nil)
+    /// The address whose listener gave up (its bind failed): a reload naming it again retries the bind.
+    private let failed = Mutex<MetricsListenAddress?>(nil)
 
     /// - Parameter listen: the address at start; `nil` serves nothing until a reload sets one.
     public init(listen: MetricsListenAddress?, exporter: PrometheusExporter, logger: Logger) {
@@ -38,7 +40,8 @@ public final class MetricsEndpoint: Service, Sendable {
             var current: MetricsListenAddress?? = .none
             var running: Listener?
             for await address in addresses.cancelOnGracefulShutdown() {
-                if current == .some(address) { continue }
+                // The same address again is a no-op, unless its bind failed: the reload may follow freeing the port.
+                if current == .some(address), address == nil || failed.withLock({ $0 != address }) { continue }
                 current = .some(address)
                 // One listener at a time: the previous one is closed before the next binds (it may reuse the port).
                 let wasListening = running != nil
@@ -48,6 +51,7 @@ public final class MetricsEndpoint: Service, Sendable {
                     if wasListening { logger.info("Metrics endpoint off") }
                     continue
                 }
+                failed.withLock { $0 = nil }
                 let listener = Listener()
                 running = listener
                 group.addTask { await listener.run { await self.serve(address) } }
@@ -110,6 +114,7 @@ public final class MetricsEndpoint: Service, Sendable {
         } catch is CancellationError {
         } catch {
             // The daemon's work goes on without metrics; Prometheus sees the target down and the log says why.
+            failed.withLock { $0 = address }
             logger.error(
                 "Metrics endpoint could not listen; fix [metrics] listen and reload",
                 metadata: ["metrics.listen": "\(address)", "error": "\(error)"]

@@ -10,13 +10,13 @@ extension SQLiteStore: StoreLifecycle {
         // `alerts`, not `alert_deliveries`: SQLite's update hook, which GRDB observes, is not
         // called for WITHOUT ROWID tables, and every enqueue inserts an alert row.
         let observation = DatabaseRegionObservation(tracking: Table("alerts"))
-        let cancellable = CancellableBox(observation.start(in: pool.blocking, onError: { _ in }, onChange: { _ in onChange() }))
+        let cancellable = ObservationCancellable(observation.start(in: pool.blocking, onError: { _ in }, onChange: { _ in onChange() }))
         return StoreObservation { cancellable.cancel() }
     }
 }
 
 /// Carries GRDB's cancellable into the store-neutral observation.
-private final class CancellableBox: @unchecked Sendable {
+final class ObservationCancellable: @unchecked Sendable {
     // @unchecked: AnyDatabaseCancellable is thread-safe (GRDB documents cancel() as callable from any thread).
     private let cancellable: AnyDatabaseCancellable
 

@@ -21,7 +21,7 @@ public final class SQLiteStore: Sendable {
     let pool: AsyncDatabasePool
     let sealer: SecretSealer
     public let path: String
-    /// Every statement executed, for tests and the fleet benchmark to measure the cost of a call.
+    /// Every statement executed and row returned, for tests and the fleet benchmark to measure the cost of a call.
     public let statements: StatementCounter
 
     /// Opens (creating if needed) the database and brings its schema up to date.
@@ -38,7 +38,7 @@ public final class SQLiteStore: Sendable {
         let statements = StatementCounter()
         self.statements = statements
         configuration.prepareDatabase { db in
-            db.trace(options: .statement) { _ in statements.increment() }
+            statements.install(on: db.sqliteConnection)
             // Deleted rows (wiped tokens) are overwritten with zeros, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
             try db.execute(sql: "PRAGMA synchronous = NORMAL")

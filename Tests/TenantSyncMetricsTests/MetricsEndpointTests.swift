@@ -100,4 +100,27 @@ struct MetricsEndpointTests {
             }
         }
     }
+
+    @Test("a reload naming the same address again retries a bind that failed, once the port is free")
+    func sameAddressRetriesAFailedBind() async throws {
+        let logs = LogCapture()
+        // A real port, taken by another endpoint of our own, then freed.
+        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0)) { holder, holderLogs in
+            let taken = try await bound(holder, holderLogs)
+            try await withEndpoint(listen: taken, logs: logs) { endpoint, logs in
+                let failed = try await eventually("the bind failure is logged") {
+                    logs.text.contains("Metrics endpoint could not listen")
+                }
+                #expect(failed, "\(logs.text)")
+                holder.rebind(to: nil)
+                let freed = try await eventually("the holder frees the port") { holder.boundAddress == nil && !acceptsConnections(port: taken.port) }
+                try #require(freed, "the holder still listens on \(taken)")
+
+                endpoint.rebind(to: taken)
+                let address = try await bound(endpoint, logs)
+                #expect(address == taken, "the endpoint listens on \(address), not on the address it was given again")
+                #expect(try await get(address, "/metrics").status == 200)
+            }
+        }
+    }
 }

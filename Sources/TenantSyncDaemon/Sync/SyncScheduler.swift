@@ -15,11 +15,14 @@ public final class SyncScheduler: Service, Sendable {
     let clock: any Clock<Duration>
     let heartbeat: Heartbeat
     let logger: Logger
+    /// Every tenant's due date between changes; `nil` when the store does not report changes (each pass reads).
+    private let keptDueDates: ScheduleDueDates?
+    private let observation: StoreObservation?
 
     public init(
         coordinator: SyncCoordinator, synchronizer: DirectorySynchronizer, store: any AccountStore & DirectoryStore,
         settings: RuntimeSettings, heartbeat: Heartbeat, now: @escaping @Sendable () -> Date = { Date() },
-        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+        clock: any Clock<Duration> = ContinuousClock(), changes: (any ScheduleChangeSource)? = nil, logger: Logger
     ) {
         self.coordinator = coordinator
         self.synchronizer = synchronizer
@@ -29,6 +32,15 @@ public final class SyncScheduler: Service, Sendable {
         self.now = now
         self.clock = clock
         self.logger = logger
+        // Due dates are kept between changes only when the store reports the changes.
+        if let changes {
+            let kept = ScheduleDueDates()
+            keptDueDates = kept
+            observation = changes.observeScheduleChanges { kept.invalidate() }
+        } else {
+            keptDueDates = nil
+            observation = nil
+        }
     }
 
     public func run() async throws {
@@ -89,19 +101,44 @@ public final class SyncScheduler: Service, Sendable {
         public var next: Date?
     }
 
-    /// Plans from one store query, whatever the number of tenants: the due dates are a pure function
-    /// of each tenant's last run start and its jitter.
+    /// Plans from at most one store query, whatever the number of tenants: the due dates are a pure function
+    /// of each tenant's last run start and its jitter, kept between changes (``ScheduleDueDates``).
     public func plan(now: Date) async throws -> Plan {
         var plan = Plan(due: [], next: nil)
-        for tenant in try await store.scheduledTenants(onlyTenantID: nil) {
-            let due = nextDue(tenant, now: now)
-            if due <= now {
-                if await !coordinator.isBusy(tenantID: tenant.tenantID) { plan.due.append(.init(tenantID: tenant.tenantID, trigger: .daily)) }
-            } else if plan.next.map({ due < $0 }) ?? true {
-                plan.next = due
+        var due: [ScheduledTenant] = []
+        for entry in try await dueDates(now: now) {
+            if entry.at > now {
+                plan.next = entry.at
+                break
             }
+            due.append(entry.tenant)
+        }
+        // Due tenants in the store's order (by domain), as each pass has always submitted them.
+        for tenant in due.sorted(by: { $0.domain < $1.domain }) where await !coordinator.isBusy(tenantID: tenant.tenantID) {
+            plan.due.append(.init(tenantID: tenant.tenantID, trigger: .daily))
         }
         return plan
+    }
+
+    /// Every scheduled tenant's due date as of `now`, earliest first: kept ones, or one query.
+    func dueDates(now: Date) async throws -> [(tenant: ScheduledTenant, at: Date)] {
+        let schedule = self.schedule
+        let compute = {
+            try await self.store.scheduledTenants(onlyTenantID: nil).map { tenant in
+                (tenant: tenant, at: self.nextDue(tenant, now: now, schedule: schedule))
+            }
+        }
+        guard let keptDueDates else {
+            let computed = try await compute()
+            let order = computed.indices.sorted { (computed[$0].at, $0) < (computed[$1].at, $1) }
+            return order.map { computed[$0] }
+        }
+        return try await keptDueDates.dates(day: Self.day(of: now), schedule: schedule, compute: compute).entries
+    }
+
+    /// The UTC day number of `date`: the jitter and a never-synced tenant's slot change with it.
+    static func day(of date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
 
     /// Tenants whose daily sync is due at `now`: scope `all`, at least one active account that syncs the
@@ -120,19 +157,17 @@ public final class SyncScheduler: Service, Sendable {
         try await store.scheduledTenants(onlyTenantID: tenantID).first.map { nextDue($0, now: now) }
     }
 
-    /// The scheduled tenant whose daily sync comes first (possibly already due), and when. One query.
+    /// The scheduled tenant whose daily sync comes first (possibly already due), and when. At most one query.
     public func firstDue(now: Date) async throws -> (tenant: ScheduledTenant, at: Date)? {
-        var first: (tenant: ScheduledTenant, at: Date)?
-        for tenant in try await store.scheduledTenants(onlyTenantID: nil) {
-            let due = nextDue(tenant, now: now)
-            if first.map({ due < $0.at }) ?? true { first = (tenant, due) }
-        }
-        return first
+        try await dueDates(now: now).first
     }
 
     /// The tenant's daily due time as of `now`: a pure function of its last run start and its jitter.
-    func nextDue(_ tenant: ScheduledTenant, now: Date) -> Date {
-        schedule.nextDue(tenantID: tenant.tenantID, lastRun: tenant.lastRunStartedAt, now: now, jitter: jitter(tenantID: tenant.tenantID, on: now))
+    func nextDue(_ tenant: ScheduledTenant, now: Date, schedule: DailySyncSchedule? = nil) -> Date {
+        let schedule = schedule ?? self.schedule
+        return schedule.nextDue(
+            tenantID: tenant.tenantID, lastRun: tenant.lastRunStartedAt, now: now, jitter: jitter(tenantID: tenant.tenantID, on: now, schedule: schedule)
+        )
     }
 
     var schedule: DailySyncSchedule {
@@ -141,7 +176,8 @@ public final class SyncScheduler: Service, Sendable {
     }
 
     /// A jitter stable for a tenant within a day (no state to store), different from day to day.
-    func jitter(tenantID: String, on date: Date) -> Duration {
+    func jitter(tenantID: String, on date: Date, schedule: DailySyncSchedule? = nil) -> Duration {
+        let schedule = schedule ?? self.schedule
         let day = Int64(date.timeIntervalSince1970 / 86_400)
         let hash = FNV1a.hash(tenantID.utf8, startingAt: 0x9E37_79B9_7F4A_7C15 ^ UInt64(bitPattern: day))
         let bound = UInt64(max(schedule.maximumJitter.wholeSeconds, 0)) + 1

@@ -31,7 +31,7 @@ struct SyncSchedulingTests {
     static func scheduler(_ fixture: SyncFixture, _ coordinator: SyncCoordinator, now: @escaping @Sendable () -> Date = { Date() }) throws -> SyncScheduler {
         SyncScheduler(
             coordinator: coordinator, synchronizer: fixture.synchronizer(), store: fixture.store, settings: try settings(),
-            heartbeat: Heartbeat(), now: now, logger: Logger(label: "test")
+            heartbeat: Heartbeat(), now: now, changes: fixture.store, logger: Logger(label: "test")
         )
     }
 
