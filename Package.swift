@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // Executables: argument parsing and wiring only.
@@ -78,7 +79,7 @@ let package = Package(
         .target(
             name: "Migrations",
             path: "Migrations",
-            exclude: ["README.md"],
+            exclude: ["README.md", "postgresql"],
             resources: [
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_sync_holds.sql"),
@@ -90,6 +91,17 @@ let package = Package(
                 .embedInCode("0008_credential_expiry.sql"),
                 .embedInCode("0009_tenant_last_run.sql"),
                 .embedInCode("0010_account_certificate.sql"),
+            ]
+        ),
+
+        // The PostgreSQL store's own migrations (Migrations/postgresql/NNNN_what.sql), embedded in the binary. A target of
+        // their own: embedded resources are named after the file alone, and the SQLite sequence has the same names.
+        .target(
+            name: "PostgreSQLMigrations",
+            dependencies: ["Migrations"],
+            path: "Migrations/postgresql",
+            resources: [
+                .embedInCode("0001_initial.sql"),
             ]
         ),
 
@@ -115,6 +127,21 @@ let package = Package(
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // PostgreSQL (postgres-nio): the store several daemons share.
+        .target(
+            name: "TenantSyncPostgreSQL",
+            dependencies: [
+                "TenantSyncCore",
+                "Credentials",
+                "Migrations",
+                "PostgreSQLMigrations",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         .target(
@@ -246,6 +273,20 @@ let package = Package(
                 "TenantSyncStore",
                 "Credentials",
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        // One suite run against both stores (SQLite and a private PostgreSQL server), so the two cannot drift.
+        .testTarget(
+            name: "StoreConformanceTests",
+            dependencies: [
+                "TestSupport",
+                "TenantSyncStore",
+                "TenantSyncPostgreSQL",
+                "Credentials",
+                "TenantSyncCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TenantSyncConfigTests", dependencies: ["TenantSyncConfig", "TenantSyncCore", "TestSupport"]),

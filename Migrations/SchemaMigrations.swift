@@ -3,6 +3,12 @@ public struct SchemaMigration: Sendable {
     public let version: Int
     public let fileName: String
     public let sql: String
+
+    public init(version: Int, fileName: String, sql: String) {
+        self.version = version
+        self.fileName = fileName
+        self.sql = sql
+    }
 }
 
 /// The schema migrations embedded in the binary, in the order they apply.

@@ -9,6 +9,8 @@ apt_packages=(libsqlite3-dev libsystemd-dev pkg-config python3-aiosmtpd openssl 
 apt_packages+=(dpkg-dev binutils patchelf lintian man-db init-system-helpers)
 # prometheus: the real Prometheus server and promtool the metrics tests scrape with and check the shipped rules with.
 apt_packages+=(prometheus)
+# postgresql: the private PostgreSQL 15 server the PostgreSQL store's tests start (Tests/TestSupport/PostgreSQLServer.swift).
+apt_packages+=(postgresql)
 missing=()
 for package in "${apt_packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -35,32 +35,4 @@ struct CredentialExpiryStorageTests {
         #expect(expiries.first?.credential == "account:1" && expiries.first?.accountID == 1 && expiries.first?.kind == .secret)
         #expect(expiries.first?.expiresAt == Date(timeIntervalSince1970: 1_814_313_600))
     }
-
-    @Test("A Teams secret stored with an expiry records it; a renewal without one forgets it; deleting the account removes it")
-    func teamsSecretExpiryFollowsTheSecret() async throws {
-        let fixture = try StoreFixture()
-        let store = fixture.store
-        _ = try await store.upsertTenant(id: Self.tenant, domain: "contoso.com", displayName: nil)
-        let account = try await store.createAccount(tenantID: Self.tenant, service: .teamsChat, appID: "app-1", licensingModel: .a)
-        let expires = Date(timeIntervalSince1970: 1_814_313_600)
-        try await store.setClientSecret(accountID: account.id, appID: "app-1", secret: Secret("s1"), expiresAt: expires)
-        #expect(try await store.credentialExpiries().map(\.expiresAt) == [expires])
-        // An alerted stage survives the same secret stored again, not a new expiry.
-        let alert = NewAlert(kind: "credential-expiring", severity: .warning, subject: "s", body: "b")
-        #expect(try await store.raiseCredentialExpiryAlert(
-            credential: CredentialExpiry.account(account.id), expiresAt: expires, days: 30, alert: alert, channels: ["journal"], at: Date()
-        ) != nil)
-        #expect(try await store.raiseCredentialExpiryAlert(
-            credential: CredentialExpiry.account(account.id), expiresAt: expires, days: 30, alert: alert, channels: ["journal"], at: Date()
-        ) == nil, "a stage alerts once")
-        try await store.setClientSecret(accountID: account.id, appID: "app-1", secret: Secret("s1"), expiresAt: expires)
-        #expect(try await store.credentialExpiries().first?.alertedDays == 30)
-        try await store.setClientSecret(accountID: account.id, appID: "app-1", secret: Secret("s2"), expiresAt: expires.addingTimeInterval(86_400))
-        #expect(try await store.credentialExpiries().first?.alertedDays == nil)
-        try await store.setClientSecret(accountID: account.id, appID: "app-1", secret: Secret("s3"), expiresAt: nil)
-        #expect(try await store.credentialExpiries().isEmpty)
-        try await store.setClientSecret(accountID: account.id, appID: "app-1", secret: Secret("s4"), expiresAt: expires)
-        try await store.deleteAccount(id: account.id)
-        #expect(try await store.credentialExpiries().isEmpty)
-    }
 }

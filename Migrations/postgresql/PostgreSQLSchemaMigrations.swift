@@ -1,0 +1,18 @@
+import Migrations
+
+/// The PostgreSQL store's schema migrations embedded in the binary, in the order they apply.
+///
+/// A sequence of its own, starting at 1 (`Migrations/postgresql/`); keep this list, `Package.swift`'s
+/// resources of the `PostgreSQLMigrations` target and the files in step (a test checks that they agree).
+public enum PostgreSQLSchemaMigrations {
+    public static let all: [SchemaMigration] = [
+        migration("0001_initial.sql", PackageResources._001_initial_sql),
+    ]
+
+    /// The newest schema version this binary knows.
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    private static func migration(_ fileName: String, _ bytes: [UInt8]) -> SchemaMigration {
+        SchemaMigration(version: Int(fileName.prefix(4)) ?? 0, fileName: fileName, sql: String(decoding: bytes, as: UTF8.self))
+    }
+}
