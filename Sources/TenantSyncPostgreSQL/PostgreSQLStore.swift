@@ -39,6 +39,7 @@ public final class PostgreSQLStore: Sendable {
         let (closed, closing) = AsyncStream.makeStream(of: Void.self)
         await withTaskGroup(of: Void.self) { group in
             group.addTask { [client] in await client.run() }
+            group.addTask { await self.listenForOutbox() }
             state.poolStarted { closing.finish() }
             // Until close() or the caller's cancellation; then the pool's task is cancelled, which closes it.
             for await _ in closed {}

@@ -27,19 +27,6 @@ struct TenantLastRunTests {
         }
     }
 
-    @Test func theNewestStartIsKeptWhateverOrderRunsAreStoredIn() async throws {
-        let fixture = try StoreFixture()
-        let store = fixture.store
-        let (tenant, account, _, _) = try await fixture.seedExchangeAccount(domain: "a.example")
-        try await store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
-        #expect(try await store.scheduledTenants(onlyTenantID: tenant.id).first?.lastRunStartedAt == nil, "never synced")
-        let base = Date(timeIntervalSince1970: 1_800_000_000)
-        for offset in [2.0, 0, 5, 1] {
-            _ = try await store.startSyncRun(tenantID: tenant.id, service: nil, trigger: .manual, mode: .delta, at: base + offset * 86_400)
-        }
-        #expect(try await store.scheduledTenants(onlyTenantID: nil).first?.lastRunStartedAt == base + 5 * 86_400)
-    }
-
     @Test func anUpgradeFillsTheNewestStartOfEveryTenant() async throws {
         let directory = try TemporaryDirectory()
         let path = directory.file("db.sqlite")

@@ -1,13 +1,15 @@
 import Foundation
-import GRDB
+import TenantSyncCore
 import Testing
 @testable import TenantSyncStore
 import TenantSyncCore
 
-@Suite("Store round trips for every table")
-struct RoundTripTests {
-    @Test func directoryBatchesCountAddsChangesAndRemovals() async throws {
-        let fixture = try StoreFixture()
+/// Directory, selected targets, sync runs and alerts: the same round trips on both stores
+/// (moved from TenantSyncStoreTests/RoundTripTests.swift).
+@Suite("Store round trips: directory, runs, alerts")
+struct DirectoryAlertRoundTripTests {
+    @Test(arguments: StoreKind.allCases) func directoryBatchesCountAddsChangesAndRemovals(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let tenant = try await fixture.store.upsertTenant(id: UUID().uuidString, domain: "contoso.com", displayName: nil)
         var batch = DirectoryBatch()
         batch.upsertedUsers = [
@@ -34,16 +36,17 @@ struct RoundTripTests {
         let second = try await fixture.store.applyDirectoryBatch(tenantID: tenant.id, batch: next, at: .now)
         #expect(second.usersChanged == 1 && second.usersRemoved == 1 && second.groupsRemoved == 1)
         #expect(second.membershipsRemoved == 3, "u2's membership, g1's member and g1 as a member of g2")
-        #expect(try await fixture.store.directoryUsers(tenantID: tenant.id).map(\.displayName) == ["Adele Vance"])
+        #expect(try await fixture.directoryUsers(tenantID: tenant.id).map(\.displayName) == ["Adele Vance"])
         #expect(try await fixture.store.directoryUser(tenantID: tenant.id, userPrincipalName: "ADELE@contoso.com")?.id == "u1")
-        #expect(try await fixture.store.directoryGroups(tenantID: tenant.id).map(\.id) == ["g2"])
-        #expect(try await fixture.store.groupMemberships(tenantID: tenant.id).isEmpty)
+        #expect(try await fixture.directoryGroups(tenantID: tenant.id).map(\.id) == ["g2"])
+        #expect(try await fixture.groupMemberships(tenantID: tenant.id).isEmpty)
         try await fixture.store.clearDeltaLinks(tenantID: tenant.id)
         #expect(try await fixture.store.deltaLink(tenantID: tenant.id, resource: "users") == nil)
+        }
     }
 
-    @Test func selectedTargetsAndSyncRuns() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func selectedTargetsAndSyncRuns(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let tenant = try await fixture.store.upsertTenant(id: UUID().uuidString, domain: "contoso.com", displayName: nil)
         let added = Date(timeIntervalSince1970: 1_800_000_000)
         try await fixture.store.addSelectedTargets([
@@ -65,10 +68,11 @@ struct RoundTripTests {
         #expect(finished.pages == 3 && finished.counts == counts && finished.state == .failed)
         #expect(finished.error == "malformed page" && finished.finishedAt == added + 10 && finished.service == .onedrive)
         #expect(try await fixture.store.syncRuns(tenantID: tenant.id, limit: 5) == [finished])
+        }
     }
 
-    @Test func alertsAndTheirDeliveries() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func alertsAndTheirDeliveries(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let at = Date(timeIntervalSince1970: 1_800_000_000)
         let alert = try await fixture.store.enqueueAlert(
             NewAlert(kind: "token-invalid", severity: .critical, tenantID: "t", accountID: 1, grantID: 2, subject: "s", body: "b", facts: AlertFacts(aadstsCode: 70008)),
@@ -88,28 +92,6 @@ struct RoundTripTests {
         try await fixture.store.acknowledgeAlert(id: alert.id, at: at + 60)
         #expect(try await fixture.store.alerts(includeAcknowledged: false, limit: 10).isEmpty)
         #expect(try await fixture.store.alerts(includeAcknowledged: true, limit: 10).first?.acknowledgedAt == at + 60)
-    }
-}
-
-@Suite("Outbox observation")
-struct OutboxObservationTests {
-    /// The dispatcher sleeps until this fires; it must fire for every enqueued alert.
-    @Test func enqueueingAnAlertNotifiesTheObserver() async throws {
-        let fixture = try StoreFixture()
-        let (stream, continuation) = AsyncStream<Void>.makeStream()
-        let observation = fixture.store.observeAlertOutbox { continuation.yield() }
-        defer { observation.cancel() }
-        _ = try await fixture.store.enqueueAlert(NewAlert(kind: "account-protected", severity: .info, subject: "s", body: "b"), channels: ["journal"], at: .now)
-        let notified = await withTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                var iterator = stream.makeAsyncIterator()
-                return await iterator.next() != nil
-            }
-            group.addTask { try? await Task.sleep(for: .seconds(5)); return false }
-            let first = await group.next() ?? false
-            group.cancelAll()
-            return first
         }
-        #expect(notified, "no change notification after enqueueAlert: the dispatcher would never wake")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TenantSyncCore
 import Testing
 @testable import TenantSyncStore
 import TenantSyncCore
@@ -7,8 +8,8 @@ import TenantSyncCore
 /// delta link ages, a user's groups through nested (even cyclic) groups, paged, and "since when".
 @Suite("Directory summary and user record")
 struct DirectorySummaryTests {
-    @Test func countsRunsLinksAndOneUsersGroups() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func countsRunsLinksAndOneUsersGroups(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let store = fixture.store
         let tenant = try await store.upsertTenant(id: UUID().uuidString, domain: "contoso.com", displayName: nil)
         let other = try await store.upsertTenant(id: UUID().uuidString, domain: "fabrikam.com", displayName: nil)
@@ -75,5 +76,6 @@ struct DirectorySummaryTests {
         try await store.holdSyncRun(runID: newFull.id, removedUserIDs: ["u1"], removedGroupIDs: [], deltaLinks: [:], at: first.addingTimeInterval(180))
         #expect(try await store.directoryUserRecord(tenantID: tenant.id, userPrincipalName: "alice@contoso.com", groupsAfter: nil, groupsLimit: 10)?.pendingRemovalRunID == newFull.id)
         #expect(try await store.directoryUserRecord(tenantID: tenant.id, userPrincipalName: "bob@contoso.com", groupsAfter: nil, groupsLimit: 10)?.pendingRemovalRunID == nil)
+        }
     }
 }

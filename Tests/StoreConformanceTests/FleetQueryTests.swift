@@ -1,13 +1,13 @@
 import Foundation
-import Testing
 import TenantSyncCore
+import Testing
 @testable import TenantSyncStore
 
 /// The set-based reads behind `status`, `accounts`, `search-groups` and the daily scheduler.
 @Suite("Set-based fleet queries")
 struct FleetQueryTests {
-    @Test func scheduledTenantsAreScopeAllWithADirectoryAccountPastProvisioningAndCarryTheNewestRunStart() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func scheduledTenantsAreScopeAllWithADirectoryAccountPastProvisioningAndCarryTheNewestRunStart(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let store = fixture.store
         let (scheduled, account, _, _) = try await fixture.seedExchangeAccount(domain: "a.example")
         #expect(try await store.scheduledTenants(onlyTenantID: nil).isEmpty, "an account still provisioning schedules nothing")
@@ -30,10 +30,11 @@ struct FleetQueryTests {
         try await store.setSyncScope(tenantID: selected.id, scope: .selected)
         #expect(try await store.scheduledTenants(onlyTenantID: nil).map(\.domain) == ["a.example"], "Teams Chat alone or a selected scope: no daily sync")
         #expect(try await store.scheduledTenants(onlyTenantID: selected.id).isEmpty)
+        }
     }
 
-    @Test func memberCountsCountOnlyTheNamedGroupsOfTheTenant() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func memberCountsCountOnlyTheNamedGroupsOfTheTenant(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let (tenant, _, _, _) = try await fixture.seedExchangeAccount(domain: "a.example")
         let (other, _, _, _) = try await fixture.seedExchangeAccount(domain: "b.example")
         for (id, groups) in [(tenant.id, ["g1": 3, "g2": 1, "g3": 5]), (other.id, ["g1": 7])] {
@@ -50,10 +51,11 @@ struct FleetQueryTests {
         #expect(try await fixture.store.memberCounts(tenantID: tenant.id, groupIDs: ["g1", "g3", "missing"]) == ["g1": 3, "g3": 5])
         #expect(try await fixture.store.memberCounts(tenantID: other.id, groupIDs: ["g1"]) == ["g1": 7])
         #expect(try await fixture.store.memberCounts(tenantID: tenant.id, groupIDs: []).isEmpty)
+        }
     }
 
-    @Test func pendingDeliveriesAreCountedPerChannelWithTheOldest() async throws {
-        let fixture = try StoreFixture()
+    @Test(arguments: StoreKind.allCases) func pendingDeliveriesAreCountedPerChannelWithTheOldest(kind: StoreKind) async throws {
+        try await kind.withStore { fixture in
         let store = fixture.store
         let start = Date(timeIntervalSince1970: 1_800_000_000)
         var ids: [Int64] = []
@@ -69,5 +71,6 @@ struct FleetQueryTests {
         #expect(try await store.unacknowledgedAlertCount() == 2)
         let deliveries = try await store.deliveries(alertIDs: [ids[0], ids[2]])
         #expect(deliveries[ids[0]]?.map(\.channel) == ["journal", "smtp"] && deliveries[ids[1]] == nil && deliveries[ids[2]]?.count == 2)
+        }
     }
 }
