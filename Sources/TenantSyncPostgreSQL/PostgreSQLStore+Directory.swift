@@ -209,6 +209,19 @@ extension PostgreSQLStore: DirectoryStore {
         }
     }
 
+    /// A delta run's check of the users it read as removed: one index lookup per given id, not the whole directory.
+    public func storedUserIDs(tenantID: String, among ids: Set<String>) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await read { connection in
+            var stored = Set<String>()
+            let rows = try await connection.query(
+                "SELECT id FROM directory_users WHERE tenant_id = \(tenantID) AND id = ANY(\(Array(ids)))", logger: logger
+            )
+            for try await id in rows.decode(String.self) { stored.insert(id) }
+            return stored
+        }
+    }
+
     public func directoryUserCount(tenantID: String) async throws -> Int {
         try await read { connection in
             try await Self.one(connection.query("SELECT count(*) FROM directory_users WHERE tenant_id = \(tenantID)", logger: logger), Int.self) ?? 0

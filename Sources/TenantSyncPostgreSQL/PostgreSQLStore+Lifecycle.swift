@@ -15,9 +15,11 @@ extension PostgreSQLStore: StoreLifecycle {
         }
     }
 
-    /// Refuses every later call and stops the pool (``run()`` returns).
+    /// Refuses every later call, stops the pool (``run()`` returns) and ends the sole-node lock's session.
     public func close() async throws {
+        let soleNode = state.takeSoleNodeConnection()
         state.close()
+        try? await soleNode?.close()
     }
 
     /// Commits a one-row write: throws when the database does not take writes (read-only, out of space, gone).

@@ -67,7 +67,7 @@ public final class PostgreSQLStore: Sendable {
 
     /// One connection of its own, opened within the connect timeout: its failure names the cause (refused, no
     /// route, authentication, TLS) where the pool would only keep retrying.
-    private func connectOnce() async throws -> PostgresConnection {
+    func connectOnce() async throws -> PostgresConnection {
         let settings = settings
         let configuration: PostgresConnection.Configuration
         do {
@@ -174,12 +174,5 @@ public final class PostgreSQLStore: Sendable {
             "Cannot connect to PostgreSQL at \(settings.endpoint) (database \(settings.database), user \(settings.user)): \(cause).",
             context: ["reason": "unreachable", "store.endpoint": settings.endpoint]
         )
-    }
-}
-
-extension PostgreSQLStore {
-    /// The error of a store method the PostgreSQL store does not have yet (see the scaffold files).
-    static func notImplemented(_ what: String) -> TenantSyncError {
-        TenantSyncError(.storeUnavailable, "\(what.prefix(1).uppercased() + what.dropFirst()) not implemented in the PostgreSQL store yet.")
     }
 }

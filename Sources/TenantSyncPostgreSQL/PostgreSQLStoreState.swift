@@ -1,3 +1,4 @@
+import PostgresNIO
 import Synchronization
 
 /// The PostgreSQL store's own mutable state: whether it was closed, how to stop its pool, and the observers of the
@@ -8,6 +9,8 @@ final class PostgreSQLStoreState: Sendable {
         var stopPool: (@Sendable () -> Void)?
         var nextObserverID = 0
         var outboxObservers: [Int: @Sendable () -> Void] = [:]
+        /// The connection holding the sole-node lock, closed with the store.
+        var soleNodeConnection: PostgresConnection?
     }
 
     private let fields = Mutex(Fields())
@@ -30,6 +33,17 @@ final class PostgreSQLStoreState: Sendable {
             return fields.stopPool
         }
         stop?()
+    }
+
+    func keepSoleNodeConnection(_ connection: PostgresConnection) {
+        fields.withLock { $0.soleNodeConnection = connection }
+    }
+
+    func takeSoleNodeConnection() -> PostgresConnection? {
+        fields.withLock { fields in
+            defer { fields.soleNodeConnection = nil }
+            return fields.soleNodeConnection
+        }
     }
 
     func addOutboxObserver(_ onChange: @escaping @Sendable () -> Void) -> Int {
