@@ -266,7 +266,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
+        .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore", "TestSupport"]),
         .testTarget(
             name: "TenantSyncStoreTests",
             dependencies: [
