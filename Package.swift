@@ -102,6 +102,7 @@ let package = Package(
             path: "Migrations/postgresql",
             resources: [
                 .embedInCode("0001_initial.sql"),
+                .embedInCode("0002_cluster.sql"),
             ]
         ),
 

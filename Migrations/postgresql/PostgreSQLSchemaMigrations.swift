@@ -7,6 +7,7 @@ import Migrations
 public enum PostgreSQLSchemaMigrations {
     public static let all: [SchemaMigration] = [
         migration("0001_initial.sql", PackageResources._001_initial_sql),
+        migration("0002_cluster.sql", PackageResources._002_cluster_sql),
     ]
 
     /// The newest schema version this binary knows.
