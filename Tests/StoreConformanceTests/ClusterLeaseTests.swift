@@ -73,9 +73,22 @@ struct ClusterLeaseTests {
             let snapshot = try #require(try await conformance.store.tokenSnapshot(grantID: grant.id))
             #expect(snapshot.tokens?.accessToken.reveal == "held", "a write under a released lease was stored")
             #expect(snapshot.generation == 2)
+            // Claimed again by the same node: the new epoch writes, the released one still does not.
+            let again = try #require(try await leases.claim(kind: .tokenRefresh, keys: [String(grant.id)], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            #expect(again.epoch == lease.epoch + 1)
+            await #expect(throws: TenantSyncError.self, "a write under the earlier epoch of a lease held again was stored") {
+                try await leases.storeRefreshedTokenSet(
+                    grantID: grant.id, tokens: ConformanceStore.tokens("stale-epoch", now), nextRefreshAt: now,
+                    expectedGeneration: 2, at: now, under: lease
+                )
+            }
+            #expect(try await conformance.store.tokenSet(grantID: grant.id)?.accessToken.reveal == "held")
+            #expect(try await leases.storeRefreshedTokenSet(
+                grantID: grant.id, tokens: ConformanceStore.tokens("again", now), nextRefreshAt: now, expectedGeneration: 2, at: now, under: again
+            ))
             do {
                 _ = try await leases.storeRefreshedTokenSet(
-                    grantID: grant.id, tokens: ConformanceStore.tokens("x", now), nextRefreshAt: now, expectedGeneration: 2, at: now, under: lease
+                    grantID: grant.id, tokens: ConformanceStore.tokens("x", now), nextRefreshAt: now, expectedGeneration: 3, at: now, under: lease
                 )
                 Issue.record("a write under a released lease did not throw")
             } catch let error as TenantSyncError {
