@@ -103,6 +103,7 @@ let package = Package(
             resources: [
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_alert_outbox_notify.sql"),
+                .embedInCode("0003_cluster.sql"),
             ]
         ),
 
@@ -268,7 +269,7 @@ let package = Package(
             ],
             path: "Tests/TestSupport"
         ),
-        .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore"]),
+        .testTarget(name: "TenantSyncCoreTests", dependencies: ["TenantSyncCore", "TestSupport"]),
         .testTarget(
             name: "TenantSyncStoreTests",
             dependencies: [

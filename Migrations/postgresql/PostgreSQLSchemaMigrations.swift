@@ -8,6 +8,7 @@ public enum PostgreSQLSchemaMigrations {
     public static let all: [SchemaMigration] = [
         migration("0001_initial.sql", PackageResources._001_initial_sql),
         migration("0002_alert_outbox_notify.sql", PackageResources._002_alert_outbox_notify_sql),
+        migration("0003_cluster.sql", PackageResources._003_cluster_sql),
     ]
 
     /// The newest schema version this binary knows.

@@ -25,6 +25,10 @@ public struct TenantSyncError: Error, Sendable, CustomStringConvertible, Equatab
         public static let invalidArgument = Code(rawValue: "InvalidArgument")
         /// The tenant has no sync run held by the mass-deletion guard.
         public static let noHeldSync = Code(rawValue: "NoHeldSync")
+        /// A write fenced by a lease was refused: the node no longer holds the lease (expired, released or taken over).
+        public static let leaseLost = Code(rawValue: "LeaseLost")
+        /// A heartbeat came from a node the store has no announcement of.
+        public static let nodeNotAnnounced = Code(rawValue: "NodeNotAnnounced")
     }
 
     public var code: Code

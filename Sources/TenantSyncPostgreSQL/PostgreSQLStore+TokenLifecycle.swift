@@ -22,31 +22,43 @@ extension PostgreSQLStore: TokenLifecycleStore {
     public func storeRefreshedTokenSet(grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at date: Date) async throws -> Bool {
         let (accessSealed, refreshSealed) = try sealTokens(grantID: grantID, tokens)
         return try await durableTransaction { connection in
-            // The grant's row is locked first (FOR UPDATE), as every step that changes its state does, so a renewal or
-            // an invalidation racing this refresh either commits before (and the check fails) or waits for it.
-            let changed = try await Self.count(connection.query(
-                """
-                WITH valid AS (SELECT id FROM grants WHERE id = \(grantID) AND state = 'valid' FOR UPDATE)
-                UPDATE token_sets SET access_token_sealed = \(accessSealed), refresh_token_sealed = \(refreshSealed),
-                    scopes = \(tokens.scopes.joined(separator: " ")), obtained_at = \(StoredDate.bound(tokens.obtainedAt)),
-                    expires_at = \(StoredDate.bound(tokens.expiresAt)), refresh_in_at = \(StoredDate.bound(tokens.refreshInAt)),
-                    next_refresh_at = \(StoredDate.bound(nextRefreshAt)), last_refresh_at = \(StoredDate.bound(date)),
-                    last_refresh_outcome = 'ok', consecutive_failures = 0, generation = generation + 1
-                WHERE grant_id = (SELECT id FROM valid) AND generation = \(expectedGeneration)
-                RETURNING 1
-                """,
-                logger: logger
-            ))
-            guard changed == 1 else { return false }
-            try await connection.query(
-                """
-                UPDATE incidents SET resolved_at = \(StoredDate.bound(date))
-                WHERE grant_id = \(grantID) AND kind = \(Incident.Kind.tokenRefreshFailing.rawValue) AND resolved_at IS NULL
-                """,
-                logger: logger
+            try await Self.writeRefreshedTokenSet(
+                connection, grantID: grantID, accessSealed: accessSealed, refreshSealed: refreshSealed, tokens: tokens,
+                nextRefreshAt: nextRefreshAt, expectedGeneration: expectedGeneration, at: date, logger: logger
             )
-            return true
         }
+    }
+
+    /// The write of ``storeRefreshedTokenSet(grantID:tokens:nextRefreshAt:expectedGeneration:at:)`` inside the caller's
+    /// transaction (the fenced variant checks its lease first, in the same transaction).
+    static func writeRefreshedTokenSet(
+        _ connection: PostgresConnection, grantID: Int64, accessSealed: Data, refreshSealed: Data?, tokens: TokenSet,
+        nextRefreshAt: Date, expectedGeneration: Int, at date: Date, logger: Logger
+    ) async throws -> Bool {
+        // The grant's row is locked first (FOR UPDATE), as every step that changes its state does, so a renewal or
+        // an invalidation racing this refresh either commits before (and the check fails) or waits for it.
+        let changed = try await Self.count(connection.query(
+            """
+            WITH valid AS (SELECT id FROM grants WHERE id = \(grantID) AND state = 'valid' FOR UPDATE)
+            UPDATE token_sets SET access_token_sealed = \(accessSealed), refresh_token_sealed = \(refreshSealed),
+                scopes = \(tokens.scopes.joined(separator: " ")), obtained_at = \(StoredDate.bound(tokens.obtainedAt)),
+                expires_at = \(StoredDate.bound(tokens.expiresAt)), refresh_in_at = \(StoredDate.bound(tokens.refreshInAt)),
+                next_refresh_at = \(StoredDate.bound(nextRefreshAt)), last_refresh_at = \(StoredDate.bound(date)),
+                last_refresh_outcome = 'ok', consecutive_failures = 0, generation = generation + 1
+            WHERE grant_id = (SELECT id FROM valid) AND generation = \(expectedGeneration)
+            RETURNING 1
+            """,
+            logger: logger
+        ))
+        guard changed == 1 else { return false }
+        try await connection.query(
+            """
+            UPDATE incidents SET resolved_at = \(StoredDate.bound(date))
+            WHERE grant_id = \(grantID) AND kind = \(Incident.Kind.tokenRefreshFailing.rawValue) AND resolved_at IS NULL
+            """,
+            logger: logger
+        )
+        return true
     }
 
     public func recordTransientFailure(

@@ -1,0 +1,41 @@
+import struct Foundation.Date
+
+/// Nodes, leases and fenced writes: how several daemons on one store share the work.
+///
+/// Expiry is judged by the store's clock, never by a node's. Each claim of an item gives it a new, larger epoch; the
+/// fenced writes commit only if the lease is still held by its node with its epoch and unexpired, checked in the
+/// write's own transaction.
+public protocol LeaseStore: Sendable {
+    /// Records (or re-records, after a restart) a node with its version and start time, heartbeat now.
+    func announceNode(name: String, version: String, startedAt: Date) async throws
+
+    /// Moves the node's heartbeat to now; throws `nodeNotAnnounced` for a node the store does not know.
+    func heartbeat(node: String) async throws
+
+    /// The nodes with their unexpired leases counted by kind, by name.
+    func nodes() async throws -> [NodeRecord]
+
+    /// Claims up to `limit` grants whose tokens are due (`next_refresh_at` at or before the store's now, grant valid)
+    /// and that no node holds, for `duration`; each lease returned has a new epoch.
+    func claimDueGrants(node: String, limit: Int, duration: Duration) async throws -> [Lease]
+
+    /// Claims those of `keys` of `kind` that no node holds, for `duration` (the caller decided they are due: tenants
+    /// for sync, outbox rows, consent sessions); each lease returned has a new epoch.
+    func claim(kind: LeaseKind, keys: [String], node: String, limit: Int, duration: Duration) async throws -> [Lease]
+
+    /// Extends by `duration` the given leases that the store still shows held with their epoch and unexpired.
+    func renew(_ leases: [Lease], duration: Duration) async throws -> LeaseRenewal
+
+    /// Ends the given leases at once (those still held with their epoch), so any node may claim their items.
+    func release(_ leases: [Lease]) async throws
+
+    /// Stores a refreshed token set as `TokenLifecycleStore.storeRefreshedTokenSet` does, only while `lease` (kind
+    /// `tokenRefresh`, key the grant id) is held by its node with its epoch and unexpired, checked in the same
+    /// transaction as the write.
+    ///
+    /// - Returns: `false` when the generation or the grant's state forbade the write (as the unfenced call).
+    /// - Throws: `TenantSyncError` `leaseLost` when the lease is no longer held: nothing is stored.
+    func storeRefreshedTokenSet(
+        grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at: Date, under lease: Lease
+    ) async throws -> Bool
+}

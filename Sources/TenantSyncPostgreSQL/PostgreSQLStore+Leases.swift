@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import PostgresNIO
+import TenantSyncCore
+
+/// Claims, renewals and releases of leases (`Migrations/postgresql/0002_cluster.sql`).
+///
+/// Every expiry is set and judged with the server's `clock_timestamp()`, so nodes' clocks need not agree. A claim
+/// locks the rows it takes with `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass each other instead of waiting,
+/// and its write of the lease row only happens if that row is free (no holder, or expired) when the row is written:
+/// two claims can never both take one item.
+extension PostgreSQLStore: LeaseStore {
+    public func claimDueGrants(node: String, limit: Int, duration: Duration) async throws -> [Lease] {
+        guard limit > 0 else { return [] }
+        let milliseconds = Self.milliseconds(duration)
+        return try await transaction { connection in
+            // Lock order grants → leases, as the fenced token write takes them: a grant being written is skipped.
+            try await Self.leases(connection.query(
+                """
+                WITH due AS (
+                    SELECT ts.grant_id::text AS key, ts.next_refresh_at FROM token_sets ts JOIN grants g ON g.id = ts.grant_id
+                    WHERE g.state = 'valid' AND ts.next_refresh_at <= clock_timestamp()
+                        AND NOT EXISTS (
+                            SELECT 1 FROM leases held WHERE held.kind = 'token-refresh' AND held.key = ts.grant_id::text
+                                AND held.holder IS NOT NULL AND held.expires_at > clock_timestamp())
+                    ORDER BY ts.next_refresh_at, ts.grant_id
+                    LIMIT \(limit)
+                    FOR UPDATE OF g SKIP LOCKED
+                )
+                INSERT INTO leases AS l (kind, key, holder, epoch, expires_at)
+                SELECT 'token-refresh', key, \(node), 1, clock_timestamp() + interval '1 millisecond' * \(milliseconds) FROM due
+                ON CONFLICT (kind, key) DO UPDATE SET holder = excluded.holder, epoch = l.epoch + 1, expires_at = excluded.expires_at
+                    WHERE l.holder IS NULL OR l.expires_at <= clock_timestamp()
+                RETURNING l.kind, l.key, l.holder, l.epoch, l.expires_at
+                """,
+                logger: logger
+            ))
+        }
+    }
+
+    public func claim(kind: LeaseKind, keys: [String], node: String, limit: Int, duration: Duration) async throws -> [Lease] {
+        guard limit > 0, !keys.isEmpty else { return [] }
+        let milliseconds = Self.milliseconds(duration)
+        return try await transaction { connection in
+            // A row for every item first (free, epoch 0), so the claim below can lock and skip rows like the due claim.
+            try await connection.query(
+                """
+                INSERT INTO leases (kind, key, holder, epoch, expires_at)
+                SELECT \(kind.rawValue), key, NULL, 0, clock_timestamp() FROM unnest(\(keys)::text[]) AS given(key)
+                ON CONFLICT (kind, key) DO NOTHING
+                """,
+                logger: logger
+            )
+            return try await Self.leases(connection.query(
+                """
+                WITH free AS (
+                    SELECT key FROM leases
+                    WHERE kind = \(kind.rawValue) AND key = ANY(\(keys)::text[]) AND (holder IS NULL OR expires_at <= clock_timestamp())
+                    ORDER BY array_position(\(keys)::text[], key)
+                    LIMIT \(limit)
+                    FOR UPDATE SKIP LOCKED
+                )
+                UPDATE leases l SET holder = \(node), epoch = l.epoch + 1, expires_at = clock_timestamp() + interval '1 millisecond' * \(milliseconds)
+                FROM free WHERE l.kind = \(kind.rawValue) AND l.key = free.key
+                RETURNING l.kind, l.key, l.holder, l.epoch, l.expires_at
+                """,
+                logger: logger
+            ))
+        }
+    }
+
+    public func renew(_ leases: [Lease], duration: Duration) async throws -> LeaseRenewal {
+        guard !leases.isEmpty else { return LeaseRenewal(renewed: [], lost: []) }
+        let milliseconds = Self.milliseconds(duration)
+        let renewed = try await transaction { connection in
+            try await Self.leases(connection.query(
+                """
+                UPDATE leases l SET expires_at = clock_timestamp() + interval '1 millisecond' * \(milliseconds)
+                FROM unnest(\(leases.map(\.kind.rawValue))::text[], \(leases.map(\.key))::text[], \(leases.map(\.holder))::text[],
+                    \(leases.map(\.epoch))::int8[]) AS given(kind, key, holder, epoch)
+                WHERE l.kind = given.kind AND l.key = given.key AND l.holder = given.holder AND l.epoch = given.epoch
+                    AND l.expires_at > clock_timestamp()
+                RETURNING l.kind, l.key, l.holder, l.epoch, l.expires_at
+                """,
+                logger: logger
+            ))
+        }
+        let kept = Set(renewed.map(\.item))
+        return LeaseRenewal(renewed: renewed, lost: leases.filter { !kept.contains($0.item) })
+    }
+
+    public func release(_ leases: [Lease]) async throws {
+        guard !leases.isEmpty else { return }
+        try await transaction { connection in
+            try await connection.query(
+                """
+                UPDATE leases l SET holder = NULL, expires_at = clock_timestamp()
+                FROM unnest(\(leases.map(\.kind.rawValue))::text[], \(leases.map(\.key))::text[], \(leases.map(\.holder))::text[],
+                    \(leases.map(\.epoch))::int8[]) AS given(kind, key, holder, epoch)
+                WHERE l.kind = given.kind AND l.key = given.key AND l.holder = given.holder AND l.epoch = given.epoch
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    // MARK: Rows
+
+    static func leases(_ rows: PostgresRowSequence) async throws -> [Lease] {
+        try await PostgreSQLRows.all(rows) { cells in
+            let kind: String = try cells("kind")
+            guard let leaseKind = LeaseKind(rawValue: kind) else {
+                throw TenantSyncError(.storeUnavailable, "The leases table holds an unknown kind \(kind).", context: ["lease.kind": kind])
+            }
+            return Lease(kind: leaseKind, key: try cells("key"), holder: try cells("holder"), epoch: try cells("epoch"), expiresAt: try cells.date("expires_at"))
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import TenantSyncCore
+import Testing
+
+/// What the lease store promises a single node, on both stores (SQLite: ``SingleNodeLeaseStore``, leases in memory).
+@Suite("Cluster leases on one node")
+struct ClusterLeaseTests {
+    @Test("A claim takes each due grant once with a new epoch; a release frees it at once", arguments: StoreKind.allCases)
+    func claimAndRelease(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let grants = try await conformance.seedDueGrants(tenants: 3)
+            try await leases.announceNode(name: "node-a", version: "1.0", startedAt: Date())
+
+            let first = try await leases.claimDueGrants(node: "node-a", limit: 4, duration: .seconds(30))
+            #expect(first.count == 4, "claimed \(first.count) of 6 due grants with a limit of 4")
+            let rest = try await leases.claimDueGrants(node: "node-a", limit: 10, duration: .seconds(30))
+            #expect(Set((first + rest).map(\.key)) == Set(grants.map { String($0.id) }), "not every due grant was claimed once")
+            #expect((first + rest).allSatisfy { $0.epoch == 1 && $0.holder == "node-a" && $0.kind == .tokenRefresh })
+            #expect(try await leases.claimDueGrants(node: "node-a", limit: 10, duration: .seconds(30)).isEmpty, "a held grant was claimed again")
+
+            try await leases.release(Array(first.prefix(2)))
+            let again = try await leases.claimDueGrants(node: "node-a", limit: 10, duration: .seconds(30))
+            #expect(Set(again.map(\.key)) == Set(first.prefix(2).map(\.key)), "the released grants were not free at once")
+            #expect(again.allSatisfy { $0.epoch == 2 }, "a new claim did not raise the epoch: \(again.map(\.epoch))")
+
+            // The generic claim: given keys, whoever decided they are due.
+            let tenants = try await conformance.store.tenants().map(\.id)
+            let syncs = try await leases.claim(kind: .sync, keys: tenants, node: "node-a", limit: 2, duration: .seconds(30))
+            #expect(syncs.map(\.key) == Array(tenants.prefix(2)))
+            #expect(try await leases.claim(kind: .sync, keys: tenants, node: "node-b", limit: 5, duration: .seconds(30)).map(\.key) == [tenants[2]])
+        }
+    }
+
+    @Test("Renewal keeps held leases and reports the released ones lost", arguments: StoreKind.allCases)
+    func renewal(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            _ = try await conformance.seedDueGrants(tenants: 1)
+            let claimed = try await leases.claimDueGrants(node: "node-a", limit: 10, duration: .seconds(30))
+            try #require(claimed.count == 2)
+            try await leases.release([claimed[1]])
+            let renewal = try await leases.renew(claimed, duration: .seconds(60))
+            #expect(renewal.renewed.map(\.key) == [claimed[0].key])
+            #expect(renewal.lost == [claimed[1]])
+            let renewed = try #require(renewal.renewed.first)
+            #expect(renewed.epoch == claimed[0].epoch, "a renewal changed the epoch")
+            #expect(renewed.expiresAt > claimed[0].expiresAt, "a renewal did not move the expiry")
+        }
+    }
+
+    @Test("A fenced token write commits under a held lease and is refused, storing nothing, under a released one", arguments: StoreKind.allCases)
+    func fencedTokenWrite(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let grant = try #require(try await conformance.seedDueGrants(tenants: 1).first)
+            let lease = try #require(try await leases.claim(kind: .tokenRefresh, keys: [String(grant.id)], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let now = Date()
+
+            #expect(try await leases.storeRefreshedTokenSet(
+                grantID: grant.id, tokens: ConformanceStore.tokens("held", now), nextRefreshAt: now.addingTimeInterval(600),
+                expectedGeneration: 1, at: now, under: lease
+            ))
+            #expect(try await conformance.store.tokenSet(grantID: grant.id)?.accessToken.reveal == "held")
+
+            try await leases.release([lease])
+            await #expect(throws: TenantSyncError.self) {
+                try await leases.storeRefreshedTokenSet(
+                    grantID: grant.id, tokens: ConformanceStore.tokens("after-release", now), nextRefreshAt: now,
+                    expectedGeneration: 2, at: now, under: lease
+                )
+            }
+            let snapshot = try #require(try await conformance.store.tokenSnapshot(grantID: grant.id))
+            #expect(snapshot.tokens?.accessToken.reveal == "held", "a write under a released lease was stored")
+            #expect(snapshot.generation == 2)
+            // Claimed again by the same node: the new epoch writes, the released one still does not.
+            let again = try #require(try await leases.claim(kind: .tokenRefresh, keys: [String(grant.id)], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            #expect(again.epoch == lease.epoch + 1)
+            await #expect(throws: TenantSyncError.self, "a write under the earlier epoch of a lease held again was stored") {
+                try await leases.storeRefreshedTokenSet(
+                    grantID: grant.id, tokens: ConformanceStore.tokens("stale-epoch", now), nextRefreshAt: now,
+                    expectedGeneration: 2, at: now, under: lease
+                )
+            }
+            #expect(try await conformance.store.tokenSet(grantID: grant.id)?.accessToken.reveal == "held")
+            #expect(try await leases.storeRefreshedTokenSet(
+                grantID: grant.id, tokens: ConformanceStore.tokens("again", now), nextRefreshAt: now, expectedGeneration: 2, at: now, under: again
+            ))
+            do {
+                _ = try await leases.storeRefreshedTokenSet(
+                    grantID: grant.id, tokens: ConformanceStore.tokens("x", now), nextRefreshAt: now, expectedGeneration: 3, at: now, under: lease
+                )
+                Issue.record("a write under a released lease did not throw")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost)
+                #expect(error.context["lease.epoch"] == "\(lease.epoch)")
+            }
+        }
+    }
+
+    @Test("Nodes are listed with their version, heartbeat and unexpired leases by kind", arguments: StoreKind.allCases)
+    func nodesListing(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            _ = try await conformance.seedDueGrants(tenants: 2)
+            let started = Date(timeIntervalSince1970: 1_800_000_000)
+            try await leases.announceNode(name: "node-b", version: "2.0", startedAt: started)
+            try await leases.announceNode(name: "node-a", version: "1.0", startedAt: started)
+            let tokens = try await leases.claimDueGrants(node: "node-a", limit: 3, duration: .seconds(30))
+            _ = try await leases.claim(kind: .sync, keys: ["t1", "t2"], node: "node-b", limit: 5, duration: .seconds(30))
+            _ = try await leases.claim(kind: .delivery, keys: ["1/smtp"], node: "node-a", limit: 5, duration: .seconds(30))
+
+            var nodes = try await leases.nodes()
+            #expect(nodes.map(\.name) == ["node-a", "node-b"])
+            #expect(nodes.map(\.version) == ["1.0", "2.0"])
+            #expect(nodes.allSatisfy { $0.startedAt == started && $0.silentFor < .seconds(60) })
+            #expect(nodes[0].leasesHeld == [.tokenRefresh: 3, .delivery: 1], "node-a holds \(nodes[0].leasesHeld)")
+            #expect(nodes[1].leasesHeld == [.sync: 2], "node-b holds \(nodes[1].leasesHeld)")
+
+            try await leases.release(tokens)
+            try await leases.heartbeat(node: "node-a")
+            nodes = try await leases.nodes()
+            #expect(nodes[0].leasesHeld == [.delivery: 1], "released leases are still counted: \(nodes[0].leasesHeld)")
+            await #expect(throws: TenantSyncError.self) { try await leases.heartbeat(node: "node-z") }
+        }
+    }
+}
