@@ -1,4 +1,4 @@
--- tenantsync PostgreSQL schema version 2: the cluster. Several daemons on one
+-- tenantsync PostgreSQL schema version 3: the cluster. Several daemons on one
 -- database announce themselves in `nodes` and share the work through `leases`
 -- (Sources/TenantSyncCore/Cluster/LeaseStore.swift says what they promise).
 -- Expiry is judged by the server's clock_timestamp(), never a daemon's clock.

@@ -3,7 +3,7 @@ import Logging
 import PostgresNIO
 import TenantSyncCore
 
-/// Claims, renewals and releases of leases (`Migrations/postgresql/0002_cluster.sql`).
+/// Claims, renewals and releases of leases (`Migrations/postgresql/0003_cluster.sql`).
 ///
 /// Every expiry is set and judged with the server's `clock_timestamp()`, so nodes' clocks need not agree. A claim
 /// locks the rows it takes with `FOR UPDATE SKIP LOCKED`, so concurrent claimers pass each other instead of waiting,
