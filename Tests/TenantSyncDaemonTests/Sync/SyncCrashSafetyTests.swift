@@ -71,7 +71,8 @@ struct SyncCrashSafetyTests {
             // Slow pages so that each kill lands inside a run. The full sync overlaps its requests
             // (users beside groups and a window of member listings), so pages must be slower than
             // for a sequential sync for a kill between 0.2 and 2.5 s to find it still running.
-            _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 150))
+            let pacing = FaultRule(tenant: tenant.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 150)
+            let paced = try emulator.addFault(pacing)
 
             // Each kill lands in a run the database shows `running`, synchronised on the run's own row, not on
             // elapsed time: either as soon as the row exists (no page stored yet) or once its first progress is
@@ -95,6 +96,12 @@ struct SyncCrashSafetyTests {
                         try await client.sync(SyncRequest(tenant: tenant.domain)) { _ in }
                     }
                     try #require(completed.done && completed.run.state == .succeeded, "round \(round): the run between the kills: \(completed)")
+                    // A delta run reads its users and groups pages at once: its groups page is held back, so the
+                    // run is still going once its users page is stored. The first matching fault applies, so the
+                    // general pacing is added again after it.
+                    try emulator.removeFault(id: try #require(paced.id))
+                    _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/groups/delta", kind: .delay, delayMilliseconds: 1_500))
+                    _ = try emulator.addFault(pacing)
                 }
                 if round > 0 { try await Self.deltaChange(emulator, tenant: tenant, round: round) }
                 _ = try await ControlClient.withConnection(to: sandbox.path + "/control") { client in
