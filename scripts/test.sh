@@ -15,7 +15,12 @@ remove_test_accounts() {
     done
 }
 if [ "$(id -u)" -eq 0 ]; then trap remove_test_accounts EXIT; fi
-swift test --skip-build
+# Three runs of the one test build, each of a group of test targets. The whole suite in one process (580 tests,
+# swift-testing running suites in parallel, several of them starting real daemons and a PostgreSQL pool each) has
+# stalled here with every task suspended; each group alone finishes.
+swift test --skip-build --filter "TenantSyncDaemonTests"
+swift test --skip-build --filter "TenantSyncMetricsTests|TenantSyncCoreTests|TenantSyncConfigTests|StoreConformanceTests"
+swift test --skip-build --skip "TenantSyncDaemonTests|TenantSyncMetricsTests|TenantSyncCoreTests|TenantSyncConfigTests|StoreConformanceTests"
 # The end-to-end run under a real systemd needs root (CI runs as root).
 if [ "$(id -u)" -eq 0 ]; then
     bash Tests/EndToEnd/systemd-e2e.sh
