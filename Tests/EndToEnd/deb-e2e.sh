@@ -173,7 +173,9 @@ cp "$ROOT/Package.swift" "$WORK/Package.swift.orig"
 cp "$MIGRATIONS/SchemaMigrations.swift" "$WORK/SchemaMigrations.swift.orig"
 FIXTURE_ADDED=yes
 printf -- '-- Added by Tests/EndToEnd/deb-e2e.sh for one build; never committed.\nCREATE TABLE deb_e2e_upgrade_marker (id INTEGER PRIMARY KEY NOT NULL);\n' > "$MIGRATIONS/$FIXTURE"
-last_resource=$(grep -n '\.embedInCode("[0-9]\{4\}_[^"]*\.sql")' "$ROOT/Package.swift" | tail -n1 | cut -d: -f1)
+# After the SQLite sequence's newest file: the PostgreSQL target embeds files of its own numbering further down.
+LATEST_FILE=$(find "$MIGRATIONS" -maxdepth 1 -name "${LATEST}_*.sql" -printf '%f\n' | head -n1)
+last_resource=$(grep -n "\.embedInCode(\"$LATEST_FILE\")" "$ROOT/Package.swift" | head -n1 | cut -d: -f1)
 sed -i "${last_resource}a\\                .embedInCode(\"$FIXTURE\")," "$ROOT/Package.swift"
 last_entry=$(grep -n 'migration("[0-9]\{4\}_' "$MIGRATIONS/SchemaMigrations.swift" | tail -n1 | cut -d: -f1)
 symbol=_$(echo "${FIXTURE%.sql}" | cut -c2- | tr -c 'A-Za-z0-9\n' '_')_sql
