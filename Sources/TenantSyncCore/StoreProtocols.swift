@@ -93,7 +93,8 @@ public protocol DirectoryStore: Sendable {
     func syncRuns(tenantID: String, limit: Int) async throws -> [SyncRun]
     /// The newest run of the tenant that succeeded.
     func lastSuccessfulSyncRun(tenantID: String) async throws -> SyncRun?
-    /// Marks runs left `running` by a process that died as failed; returns how many.
+    /// Marks runs left `running` by a process that died as failed; returns how many. A store shared by several
+    /// daemons leaves alone the runs of tenants whose sync lease a node holds (they are going on that node).
     @discardableResult
     func failInterruptedSyncRuns(at: Date) async throws -> Int
     /// Adds an operator-facing note to a run (e.g. "delta reset: fell back to a full sync").

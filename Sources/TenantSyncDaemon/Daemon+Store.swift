@@ -27,8 +27,8 @@ extension Daemon {
             defer { group.cancelAll() }
             // Connects, migrates, and checks the key before anything else is written (exit 69 or 77 when it cannot).
             try await store.prepare()
-            // One daemon per database until the services take the cluster's leases (exit 75 for a second one).
-            try await store.claimSoleNode()
+            // One daemon per node name on the database: leases name their holder by it (exit 75 for a second one).
+            try await store.claimNodeName(configuration.daemon.nodeName)
             return try await Self.using(store, body)
         }
     }

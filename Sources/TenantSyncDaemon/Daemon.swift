@@ -86,6 +86,15 @@ public struct Daemon: Sendable {
             return OAuthClientCredentials(clientID: microsoft.clientID, clientSecret: microsoft.clientSecret)
         }
 
+        // The cluster: on a store several daemons share, this daemon is one node; its services take leased work.
+        let cluster = (store as? any LeaseStore).map { leases in
+            ClusterNode(
+                name: configuration.daemon.nodeName, store: leases, version: "\(TenantSyncVersion.current)", startedAt: startedAt,
+                leaseDuration: configuration.cluster.leaseDuration, logger: logger
+            )
+        }
+        try await cluster?.announce()
+
         // Alerts: the outbox first, then one dispatcher delivering to every channel.
         // The journal channel only where journald listens; elsewhere it could never deliver.
         let channelFactory = AlertChannelFactory(journal: JournalWriter.isJournalAvailable, logger: logger)
@@ -94,6 +103,7 @@ public struct Daemon: Sendable {
         let observation = store.observeAlertOutbox { outboxSignal.signal() }
         defer { observation.cancel() }
         let dispatcher = AlertDispatcher(store: store, channels: channels, signal: outboxSignal, logger: logger)
+        if let cluster { dispatcher.shareDeliveries(through: cluster) }
 
         // Metrics: the services below report events to the exporter; a scrape reads the state from the store.
         let exporter = PrometheusExporter(
@@ -109,7 +119,7 @@ public struct Daemon: Sendable {
             storage: store,
             granter: MicrosoftTokenGranter(client: identity, productApp: productApp(), accounts: store),
             configuration: Self.refresherConfiguration(configuration, alertChannels: channels.names),
-            logger: logger, metrics: exporter
+            logger: logger, metrics: exporter, leasing: cluster
         )
 
         // Directory sync.
@@ -128,7 +138,7 @@ public struct Daemon: Sendable {
         synchronizer.metrics = exporter
         let scheduler = SyncScheduler(
             coordinator: coordinator, synchronizer: synchronizer, store: store, settings: settings, heartbeat: heartbeat,
-            changes: store as? any ScheduleChangeSource, logger: logger
+            changes: store as? any ScheduleChangeSource, leasing: cluster, logger: logger
         )
         let operations = TenantOperations(store: store, graph: graph, tokens: graphTokens, coordinator: coordinator, logger: logger)
 
@@ -185,6 +195,7 @@ public struct Daemon: Sendable {
             logger: logger
         )
 
+        // On a shared store, runs going on other nodes (under their sync leases) are left alone.
         let interrupted = try await store.failInterruptedSyncRuns(at: Date())
         if interrupted > 0 {
             logger.warning("Sync runs interrupted by the last stop were marked failed", metadata: ["sync.interrupted": "\(interrupted)"])
@@ -202,6 +213,8 @@ public struct Daemon: Sendable {
             ]
         )
         var services: [any Service] = [control, announcer, reloader, dispatcher, refresher, scheduler, status, expiryMonitor, metricsEndpoint]
+        // Before the services that work under its leases, so that it stops after them and releases what they held.
+        if let cluster { services.insert(cluster, at: 0) }
         // TEST ONLY (`[daemon] testing_fault_switches`): SIGUSR1 makes the watchdog's health check hang.
         let faultSwitch = configuration.daemon.testingFaultSwitches ? TestingFaultSwitch(logger: logger) : nil
         if let faultSwitch { services.append(faultSwitch) }

@@ -13,14 +13,41 @@ extension PostgreSQLStore {
         guard lease.kind == .tokenRefresh, lease.key == String(grantID) else { throw lease.lostError }
         let (accessSealed, refreshSealed) = try sealTokens(grantID: grantID, tokens)
         return try await durableTransaction { connection in
-            // The grant first, then the lease: the order a due-grant claim locks them in (it skips a locked grant).
-            try await connection.query("SELECT 1 FROM grants WHERE id = \(grantID) FOR UPDATE", logger: logger)
-            try await Self.requireLease(connection, lease, logger: logger)
+            try await Self.lockGrantThenRequire(connection, grantID: grantID, lease, logger: logger)
             return try await Self.writeRefreshedTokenSet(
                 connection, grantID: grantID, accessSealed: accessSealed, refreshSealed: refreshSealed, tokens: tokens,
                 nextRefreshAt: nextRefreshAt, expectedGeneration: expectedGeneration, at: date, logger: logger
             )
         }
+    }
+
+    public func recordTransientFailure(
+        grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
+        incident report: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome {
+        guard lease.kind == .tokenRefresh, lease.key == String(grantID) else { throw lease.lostError }
+        let outcome = try await transaction { connection in
+            try await Self.lockGrantThenRequire(connection, grantID: grantID, lease, logger: logger)
+            return try await Self.writeTransientFailure(
+                connection, grantID: grantID, outcome: outcome, at: date, nextRefreshAt: nextRefreshAt, incident: report, alert: alert,
+                channels: channels, logger: logger
+            )
+        }
+        if outcome.alert != nil { outboxChanged() }
+        return outcome
+    }
+
+    public func invalidateGrant(
+        grantID: Int64, outcome: String, report: IncidentReport,
+        alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome {
+        guard lease.kind == .tokenRefresh, lease.key == String(grantID) else { throw lease.lostError }
+        let outcome = try await transaction { connection in
+            try await Self.lockGrantThenRequire(connection, grantID: grantID, lease, logger: logger)
+            return try await Self.writeInvalidation(connection, grantID: grantID, outcome: outcome, report: report, alert: alert, channels: channels, logger: logger)
+        }
+        if outcome.alert != nil { outboxChanged() }
+        return outcome
     }
 
     /// Runs `body` in one transaction that commits only while `lease` is held: the store's write paths for leased
@@ -41,6 +68,13 @@ extension PostgreSQLStore {
             try await Self.requireLease(connection, lease, logger: logger)
             return try await body(connection)
         }
+    }
+
+    /// Locks the grant's row, then requires its lease: the order a due-grant claim locks them in (it skips a locked
+    /// grant), so a fenced write and a claim never wait on each other in a cycle.
+    static func lockGrantThenRequire(_ connection: PostgresConnection, grantID: Int64, _ lease: Lease, logger: Logger) async throws {
+        try await connection.query("SELECT 1 FROM grants WHERE id = \(grantID) FOR UPDATE", logger: logger)
+        try await requireLease(connection, lease, logger: logger)
     }
 
     /// Throws `leaseLost` unless `lease` is held by its node with its epoch and unexpired by the server's clock; the

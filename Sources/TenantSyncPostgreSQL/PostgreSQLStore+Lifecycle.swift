@@ -17,9 +17,9 @@ extension PostgreSQLStore: StoreLifecycle {
 
     /// Refuses every later call, stops the pool (``run()`` returns) and ends the sole-node lock's session.
     public func close() async throws {
-        let soleNode = state.takeSoleNodeConnection()
+        let nodeName = state.takeNodeNameConnection()
         state.close()
-        try? await soleNode?.close()
+        try? await nodeName?.close()
     }
 
     /// Commits a one-row write: throws when the database does not take writes (read-only, out of space, gone).

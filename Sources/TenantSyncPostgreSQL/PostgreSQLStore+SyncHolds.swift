@@ -13,7 +13,12 @@ extension PostgreSQLStore {
                     WITH failed AS (
                         UPDATE sync_runs SET state = 'failed', finished_at = \(StoredDate.bound(date)),
                             error = 'interrupted: the daemon stopped during the run; the next run resumes from the last committed delta link'
-                        WHERE state = 'running' RETURNING 1)
+                        WHERE state = 'running'
+                            -- A run under a live sync lease is going on another node (0003_cluster.sql): not interrupted.
+                            AND NOT EXISTS (
+                                SELECT 1 FROM leases l WHERE l.kind = 'sync' AND l.key = sync_runs.tenant_id
+                                    AND l.holder IS NOT NULL AND l.expires_at > clock_timestamp())
+                        RETURNING 1)
                     SELECT count(*) FROM failed
                     """,
                     logger: logger

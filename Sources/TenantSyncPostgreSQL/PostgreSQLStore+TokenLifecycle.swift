@@ -66,9 +66,10 @@ extension PostgreSQLStore: TokenLifecycleStore {
         incident report: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String]
     ) async throws -> TokenIncidentOutcome {
         let outcome = try await transaction { connection in
-            try await Self.recordFailure(connection, grantID: grantID, outcome: outcome, at: date, nextRefreshAt: nextRefreshAt, logger: logger)
-            guard let report else { return TokenIncidentOutcome(incident: nil, isNew: false, alert: nil) }
-            return try await Self.openIncident(connection, report, alert: alert, channels: channels, logger: logger)
+            try await Self.writeTransientFailure(
+                connection, grantID: grantID, outcome: outcome, at: date, nextRefreshAt: nextRefreshAt, incident: report, alert: alert,
+                channels: channels, logger: logger
+            )
         }
         if outcome.alert != nil { outboxChanged() }
         return outcome
@@ -79,29 +80,48 @@ extension PostgreSQLStore: TokenLifecycleStore {
         alert: @Sendable (Incident) -> NewAlert, channels: [String]
     ) async throws -> TokenIncidentOutcome {
         let result = try await transaction { connection in
-            let now = StoredDate.bound(report.seenAt)
-            let changed = try await Self.count(connection.query(
-                "UPDATE grants SET state = 'invalid', updated_at = \(now) WHERE id = \(grantID) RETURNING 1", logger: logger
-            ))
-            guard changed == 1 else {
-                throw TenantSyncError(.grantNotFound, "No grant \(grantID).", context: ["grant.id": "\(grantID)"])
-            }
-            try await Self.recordFailure(connection, grantID: grantID, outcome: outcome, at: report.seenAt, nextRefreshAt: report.seenAt, logger: logger)
-            try await connection.query(
-                "UPDATE service_accounts SET state = 'token-invalid', updated_at = \(now) WHERE id = \(report.accountID)", logger: logger
-            )
-            // The refresh-failing warning is superseded by the token-invalid incident.
-            try await connection.query(
-                """
-                UPDATE incidents SET resolved_at = \(now)
-                WHERE grant_id = \(grantID) AND kind = \(Incident.Kind.tokenRefreshFailing.rawValue) AND resolved_at IS NULL
-                """,
-                logger: logger
-            )
-            return try await Self.openIncident(connection, report, alert: alert, channels: channels, logger: logger)
+            try await Self.writeInvalidation(connection, grantID: grantID, outcome: outcome, report: report, alert: alert, channels: channels, logger: logger)
         }
         if result.alert != nil { outboxChanged() }
         return result
+    }
+
+    /// The statements of ``recordTransientFailure(grantID:outcome:at:nextRefreshAt:incident:alert:channels:)`` inside the
+    /// caller's transaction (the fenced variant checks its lease first, in the same transaction).
+    static func writeTransientFailure(
+        _ connection: PostgresConnection, grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
+        incident report: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], logger: Logger
+    ) async throws -> TokenIncidentOutcome {
+        try await recordFailure(connection, grantID: grantID, outcome: outcome, at: date, nextRefreshAt: nextRefreshAt, logger: logger)
+        guard let report else { return TokenIncidentOutcome(incident: nil, isNew: false, alert: nil) }
+        return try await openIncident(connection, report, alert: alert, channels: channels, logger: logger)
+    }
+
+    /// The statements of ``invalidateGrant(grantID:outcome:report:alert:channels:)`` inside the caller's transaction.
+    static func writeInvalidation(
+        _ connection: PostgresConnection, grantID: Int64, outcome: String, report: IncidentReport,
+        alert: @Sendable (Incident) -> NewAlert, channels: [String], logger: Logger
+    ) async throws -> TokenIncidentOutcome {
+        let now = StoredDate.bound(report.seenAt)
+        let changed = try await count(connection.query(
+            "UPDATE grants SET state = 'invalid', updated_at = \(now) WHERE id = \(grantID) RETURNING 1", logger: logger
+        ))
+        guard changed == 1 else {
+            throw TenantSyncError(.grantNotFound, "No grant \(grantID).", context: ["grant.id": "\(grantID)"])
+        }
+        try await recordFailure(connection, grantID: grantID, outcome: outcome, at: report.seenAt, nextRefreshAt: report.seenAt, logger: logger)
+        try await connection.query(
+            "UPDATE service_accounts SET state = 'token-invalid', updated_at = \(now) WHERE id = \(report.accountID)", logger: logger
+        )
+        // The refresh-failing warning is superseded by the token-invalid incident.
+        try await connection.query(
+            """
+            UPDATE incidents SET resolved_at = \(now)
+            WHERE grant_id = \(grantID) AND kind = \(Incident.Kind.tokenRefreshFailing.rawValue) AND resolved_at IS NULL
+            """,
+            logger: logger
+        )
+        return try await openIncident(connection, report, alert: alert, channels: channels, logger: logger)
     }
 
     public func applyRenewal(

@@ -9,8 +9,8 @@ final class PostgreSQLStoreState: Sendable {
         var stopPool: (@Sendable () -> Void)?
         var nextObserverID = 0
         var outboxObservers: [Int: @Sendable () -> Void] = [:]
-        /// The connection holding the sole-node lock, closed with the store.
-        var soleNodeConnection: PostgresConnection?
+        /// The connection holding the node-name lock, closed with the store.
+        var nodeNameConnection: PostgresConnection?
     }
 
     private let fields = Mutex(Fields())
@@ -35,14 +35,14 @@ final class PostgreSQLStoreState: Sendable {
         stop?()
     }
 
-    func keepSoleNodeConnection(_ connection: PostgresConnection) {
-        fields.withLock { $0.soleNodeConnection = connection }
+    func keepNodeNameConnection(_ connection: PostgresConnection) {
+        fields.withLock { $0.nodeNameConnection = connection }
     }
 
-    func takeSoleNodeConnection() -> PostgresConnection? {
+    func takeNodeNameConnection() -> PostgresConnection? {
         fields.withLock { fields in
-            defer { fields.soleNodeConnection = nil }
-            return fields.soleNodeConnection
+            defer { fields.nodeNameConnection = nil }
+            return fields.nodeNameConnection
         }
     }
 

@@ -225,3 +225,53 @@ extension Array {
         return result
     }
 }
+
+/// The outbox shared by a cluster's nodes: a row is delivered only under its lease.
+@Suite("Alert dispatcher under leases")
+struct AlertDispatcherLeaseTests {
+    /// This node's leases in a ``SingleNodeLeaseStore`` over the test's store; another node claims in it directly.
+    struct Leasing: WorkLeasing {
+        let nodeName = "node-a"
+        let leaseStore: any LeaseStore
+
+        func claim(kind: LeaseKind, keys: [String], limit: Int) async throws -> [Lease] {
+            try await leaseStore.claim(kind: kind, keys: keys, node: nodeName, limit: limit, duration: .seconds(30))
+        }
+
+        func claimDueGrants(limit: Int) async throws -> [Lease] {
+            try await leaseStore.claimDueGrants(node: nodeName, limit: limit, duration: .seconds(30))
+        }
+
+        func holds(_ lease: Lease) -> Bool { lease.holder == nodeName }
+
+        func release(_ leases: [Lease]) async { try? await leaseStore.release(leases) }
+    }
+
+    @Test("a delivery another node holds is left to it; once released, this node delivers it, once")
+    func aDeliveryLeasedElsewhereIsLeftToIt() async throws {
+        let directory = try TestAlerts.temporaryDirectory()
+        let store = try TestAlerts.makeStore(directory: directory)
+        let output = directory + "/hook.json"
+        let hook = HookAlertChannel(command: HookCommand(name: "copy", arguments: [HookRunnerTests.script, output, "ok"]))
+        let leases = SingleNodeLeaseStore(storage: store)
+        let dispatcher = AlertDispatcher(store: store, channels: [hook], logger: Logger(label: "test"))
+        dispatcher.shareDeliveries(through: Leasing(leaseStore: leases))
+        let alert = try await AlertRaiser(store: store, channels: [hook], signal: dispatcher.signal).raise(TestAlerts.tokenInvalid())
+        let delivery = try #require(try await store.deliveries(alertID: alert.id).first)
+        let other = try await leases.claim(kind: .delivery, keys: ["\(alert.id)/\(delivery.channel)"], node: "node-b", limit: 1, duration: .seconds(30))
+        #expect(other.count == 1)
+
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: alert.id).first?.state == .pending, "delivered while node-b held the row")
+        #expect(!FileManager.default.fileExists(atPath: output))
+
+        try await leases.release(other)
+        try await dispatcher.deliverDueRound()
+        #expect(try await store.deliveries(alertID: alert.id).first?.state == .delivered)
+        #expect(FileManager.default.fileExists(atPath: output))
+        // Released after its outcome was stored: a later claim finds the row delivered, and nothing is due.
+        try FileManager.default.removeItem(atPath: output)
+        try await dispatcher.deliverDueRound()
+        #expect(!FileManager.default.fileExists(atPath: output), "delivered twice")
+    }
+}

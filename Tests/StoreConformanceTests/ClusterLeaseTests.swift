@@ -98,6 +98,62 @@ struct ClusterLeaseTests {
         }
     }
 
+    @Test("Fenced refresh failures: recorded under a held lease; under a released one refused, the grant untouched and no alert queued", arguments: StoreKind.allCases)
+    func fencedFailureWrites(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let grant = try #require(try await conformance.seedDueGrants(tenants: 1).first)
+            let account = try #require(try await conformance.store.account(id: grant.accountID))
+            let lease = try #require(try await leases.claim(kind: .tokenRefresh, keys: [String(grant.id)], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let now = Date()
+            let report = IncidentReport(
+                grantID: grant.id, accountID: account.id, kind: .tokenInvalid, error: "invalid_grant", aadstsCode: 70008, traceID: nil,
+                correlationID: nil, seenAt: now
+            )
+            let alert: @Sendable (Incident) -> NewAlert = { incident in
+                NewAlert(kind: "token-invalid", severity: .critical, tenantID: account.tenantID, accountID: account.id, grantID: grant.id,
+                         incidentID: incident.id, subject: "invalid", body: "invalid")
+            }
+            let transient = try await leases.recordTransientFailure(
+                grantID: grant.id, outcome: "transient: timeout", at: now, nextRefreshAt: now.addingTimeInterval(60), incident: nil,
+                alert: alert, channels: ["journal"], under: lease
+            )
+            #expect(transient.incident == nil)
+            #expect(try await conformance.store.tokenStatus(grantID: grant.id)?.consecutiveFailures == 1)
+
+            try await leases.release([lease])
+            let before = try await conformance.store.tokenStatus(grantID: grant.id)
+            do {
+                _ = try await leases.recordTransientFailure(
+                    grantID: grant.id, outcome: "transient: late", at: now, nextRefreshAt: now.addingTimeInterval(600), incident: nil,
+                    alert: alert, channels: ["journal"], under: lease
+                )
+                Issue.record("a failure under a released lease was recorded")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost)
+            }
+            do {
+                _ = try await leases.invalidateGrant(
+                    grantID: grant.id, outcome: "permanent: invalid_grant", report: report, alert: alert, channels: ["journal"], under: lease
+                )
+                Issue.record("an invalidation under a released lease was stored")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost)
+            }
+            #expect(try await conformance.store.tokenStatus(grantID: grant.id) == before, "a refused failure changed the grant's record")
+            #expect(try await conformance.store.grant(id: grant.id)?.state == .valid, "a refused invalidation invalidated the grant")
+            #expect(try await conformance.store.alerts(includeAcknowledged: true, limit: 10).isEmpty, "a refused invalidation queued an alert")
+
+            // Held again: the invalidation commits, with its incident and alert.
+            let again = try #require(try await leases.claim(kind: .tokenRefresh, keys: [String(grant.id)], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let outcome = try await leases.invalidateGrant(
+                grantID: grant.id, outcome: "permanent: invalid_grant", report: report, alert: alert, channels: ["journal"], under: again
+            )
+            #expect(outcome.isNew && outcome.alert != nil)
+            #expect(try await conformance.store.grant(id: grant.id)?.state == .invalid)
+        }
+    }
+
     @Test("Nodes are listed with their version, heartbeat and unexpired leases by kind", arguments: StoreKind.allCases)
     func nodesListing(kind: StoreKind) async throws {
         try await kind.withStore { conformance in

@@ -43,6 +43,13 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     private let logger: Logger
     private let healthState = Mutex(DeliveryHealth())
     private let deliveryObserver = Mutex<(@Sendable (_ channel: String, _ delivered: Bool) -> Void)?>(nil)
+    /// The cluster's leases when several daemons share the outbox: a row is delivered only under its lease.
+    private let leasingBox = Mutex<(any WorkLeasing)?>(nil)
+    /// Whether the last round left due rows to other nodes that held them (then the loop looks again shortly).
+    private let rowsHeldElsewhere = Mutex(false)
+
+    /// How soon the loop looks again at due rows another node holds.
+    static var heldElsewhereRetry: Duration { .seconds(1) }
 
     /// - Parameters:
     ///   - channels: the configured channels; deliveries for a channel not listed are kept and reported failing,
@@ -68,6 +75,15 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     }
 
     /// The current delivery health (failing channels and their last error).
+    /// Shares the outbox with the other nodes of a cluster: from now on each row is delivered under its lease (one
+    /// node per row and channel), claimed before delivery and released after its outcome is stored.
+    public func shareDeliveries(through leasing: any WorkLeasing) {
+        leasingBox.withLock { $0 = leasing }
+    }
+
+    /// The lease key of one delivery: the alert id and the channel.
+    static func leaseKey(_ delivery: AlertDelivery) -> String { "\(delivery.alertID)/\(delivery.channel)" }
+
     public var health: DeliveryHealth {
         healthState.withLock { $0 }
     }
@@ -79,10 +95,12 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
             do {
                 let full = try await deliverDueRound()
                 if full { continue }
-                wait = try await store.nextDeliveryDate().map { next in
+                let next = try await store.nextDeliveryDate().map { next in
                     let seconds = next.timeIntervalSince(now())
-                    return seconds <= 0 ? .zero : .nanoseconds(Int64(seconds * 1e9))
+                    return seconds <= 0 ? Duration.zero : .nanoseconds(Int64(seconds * 1e9))
                 }
+                // Rows another node holds stay due until it stores their outcome: not a reason to spin.
+                wait = rowsHeldElsewhere.withLock { $0 } ? max(next ?? Self.heldElsewhereRetry, Self.heldElsewhereRetry) : next
             } catch {
                 logger.error("Alert outbox unavailable", metadata: ["error": "\(error)"])
                 wait = configuration.storeRetryInterval
@@ -95,8 +113,35 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
     /// Delivers one batch of due deliveries; returns whether the batch was full (more may be due).
     @discardableResult
     public func deliverDueRound() async throws -> Bool {
-        let due = try await store.dueDeliveries(at: now(), limit: configuration.batchSize)
+        var due = try await store.dueDeliveries(at: now(), limit: configuration.batchSize)
+        rowsHeldElsewhere.withLock { $0 = false }
         guard !due.isEmpty else { return false }
+        let fetched = due.count
+        var leases: [Lease] = []
+        if let leasing = leasingBox.withLock({ $0 }) {
+            leases = try await leasing.claim(kind: .delivery, keys: due.map(Self.leaseKey), limit: due.count)
+            let claimed = Set(leases.map(\.key))
+            rowsHeldElsewhere.withLock { $0 = claimed.count < due.count }
+            if !leases.isEmpty {
+                // Read again under the leases: a node may have delivered a row between the first read and the claim.
+                due = try await store.dueDeliveries(at: now(), limit: configuration.batchSize).filter { claimed.contains(Self.leaseKey($0)) }
+            } else {
+                due = []
+            }
+        }
+        do {
+            try await deliverByChannel(due)
+        } catch {
+            if let leasing = leasingBox.withLock({ $0 }) { await leasing.release(leases) }
+            throw error
+        }
+        // Released once each row's outcome is stored: a node that claims it next sees it delivered or rescheduled.
+        if let leasing = leasingBox.withLock({ $0 }) { await leasing.release(leases) }
+        return fetched >= configuration.batchSize && !rowsHeldElsewhere.withLock({ $0 })
+    }
+
+    /// Delivers the rows, each channel's in order and the channels at once.
+    private func deliverByChannel(_ due: [AlertDelivery]) async throws {
         var byChannel: [String: [AlertDelivery]] = [:]
         var order: [String] = []
         for delivery in due {
@@ -110,7 +155,6 @@ public final class AlertDispatcher<C: Clock>: Service where C.Duration == Durati
             }
             try await group.waitForAll()
         }
-        return due.count >= configuration.batchSize
     }
 
     private func deliver(_ deliveries: [AlertDelivery], channelName: String) async throws {

@@ -38,4 +38,22 @@ public protocol LeaseStore: Sendable {
     func storeRefreshedTokenSet(
         grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at: Date, under lease: Lease
     ) async throws -> Bool
+
+    /// Records a transient refresh failure as `TokenLifecycleStore.recordTransientFailure` does, only while `lease`
+    /// (kind `tokenRefresh`, key the grant id) is held, checked in the same transaction.
+    ///
+    /// - Throws: `leaseLost` when the lease is no longer held: nothing is recorded, no alert is queued.
+    func recordTransientFailure(
+        grantID: Int64, outcome: String, at: Date, nextRefreshAt: Date,
+        incident: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome
+
+    /// Invalidates the grant as `TokenLifecycleStore.invalidateGrant` does, only while `lease` is held, checked in the
+    /// same transaction: a node that lost the grant's lease cannot mark it invalid over the new holder's refresh.
+    ///
+    /// - Throws: `leaseLost` when the lease is no longer held: nothing is recorded, no alert is queued.
+    func invalidateGrant(
+        grantID: Int64, outcome: String, report: IncidentReport,
+        alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome
 }

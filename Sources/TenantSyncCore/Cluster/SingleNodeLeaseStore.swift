@@ -118,15 +118,38 @@ public final class SingleNodeLeaseStore: LeaseStore {
     public func storeRefreshedTokenSet(
         grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at date: Date, under lease: Lease
     ) async throws -> Bool {
+        try requireHeld(lease, grantID: grantID)
+        return try await storage.storeRefreshedTokenSet(
+            grantID: grantID, tokens: tokens, nextRefreshAt: nextRefreshAt, expectedGeneration: expectedGeneration, at: date
+        )
+    }
+
+    public func recordTransientFailure(
+        grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
+        incident: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome {
+        try requireHeld(lease, grantID: grantID)
+        return try await storage.recordTransientFailure(
+            grantID: grantID, outcome: outcome, at: date, nextRefreshAt: nextRefreshAt, incident: incident, alert: alert, channels: channels
+        )
+    }
+
+    public func invalidateGrant(
+        grantID: Int64, outcome: String, report: IncidentReport,
+        alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
+    ) async throws -> TokenIncidentOutcome {
+        try requireHeld(lease, grantID: grantID)
+        return try await storage.invalidateGrant(grantID: grantID, outcome: outcome, report: report, alert: alert, channels: channels)
+    }
+
+    /// Throws `leaseLost` unless `lease` is the grant's token-refresh lease, held with its epoch and unexpired now.
+    private func requireHeld(_ lease: Lease, grantID: Int64) throws {
         let clock = now()
         let held = state.withLock { state in
             guard let current = state.leases[lease.item] else { return false }
             return Self.same(current, lease) && current.expiresAt > clock
         }
         guard lease.kind == .tokenRefresh, lease.key == String(grantID), held else { throw lease.lostError }
-        return try await storage.storeRefreshedTokenSet(
-            grantID: grantID, tokens: tokens, nextRefreshAt: nextRefreshAt, expectedGeneration: expectedGeneration, at: date
-        )
     }
 
     private static func same(_ current: Lease, _ lease: Lease) -> Bool {

@@ -15,6 +15,8 @@ public final class SyncScheduler: Service, Sendable {
     let clock: any Clock<Duration>
     let heartbeat: Heartbeat
     let logger: Logger
+    /// The cluster's leases when several daemons share the store: a tenant is synced only under its lease.
+    let leasing: (any WorkLeasing)?
     /// Every tenant's due date between changes; `nil` when the store does not report changes (each pass reads).
     private let keptDueDates: ScheduleDueDates?
     private let observation: StoreObservation?
@@ -22,8 +24,10 @@ public final class SyncScheduler: Service, Sendable {
     public init(
         coordinator: SyncCoordinator, synchronizer: DirectorySynchronizer, store: any AccountStore & DirectoryStore,
         settings: RuntimeSettings, heartbeat: Heartbeat, now: @escaping @Sendable () -> Date = { Date() },
-        clock: any Clock<Duration> = ContinuousClock(), changes: (any ScheduleChangeSource)? = nil, logger: Logger
+        clock: any Clock<Duration> = ContinuousClock(), changes: (any ScheduleChangeSource)? = nil,
+        leasing: (any WorkLeasing)? = nil, logger: Logger
     ) {
+        self.leasing = leasing
         self.coordinator = coordinator
         self.synchronizer = synchronizer
         self.store = store
@@ -57,6 +61,78 @@ public final class SyncScheduler: Service, Sendable {
     }
 
     private func execute(_ request: SyncCoordinator.Request) async {
+        guard let leasing else {
+            await coordinator.finished(tenantID: request.tenantID, result: await runSync(request))
+            return
+        }
+        let result: Result<SyncRun, any Error>
+        do {
+            result = try await executeLeased(request, leasing)
+        } catch {
+            result = .failure(error)
+        }
+        await coordinator.finished(tenantID: request.tenantID, result: result)
+    }
+
+    /// A run under the tenant's lease: claimed first (another node may be syncing it), a daily run checked again
+    /// for being due once the lease is held (another node may have just run it), the lease released at the end.
+    private func executeLeased(_ request: SyncCoordinator.Request, _ leasing: any WorkLeasing) async throws -> Result<SyncRun, any Error> {
+        guard let lease = try await leasing.claim(kind: .sync, keys: [request.tenantID], limit: 1).first else {
+            if request.trigger != .daily {
+                logger.notice("Sync not started: another node is syncing the tenant", metadata: ["tenant.id": "\(request.tenantID)"])
+            }
+            return .failure(Self.syncingElsewhere(request.tenantID))
+        }
+        let result: Result<SyncRun, any Error>
+        if request.trigger == .daily, try await !isStillDue(tenantID: request.tenantID) {
+            logger.debug("Daily sync already run by another node", metadata: ["tenant.id": "\(request.tenantID)"])
+            result = .failure(Self.syncingElsewhere(request.tenantID))
+        } else {
+            result = await runSync(request, lease: lease, leasing: leasing)
+        }
+        await leasing.release([lease])
+        return result
+    }
+
+    /// Whether the tenant's daily run is due now, read from the store (the runs other nodes recorded count).
+    private func isStillDue(tenantID: String) async throws -> Bool {
+        guard let tenant = try await store.scheduledTenants(onlyTenantID: tenantID).first else { return false }
+        return nextDue(tenant, now: now()) <= now()
+    }
+
+    static func syncingElsewhere(_ tenantID: String) -> TenantSyncError {
+        TenantSyncError(
+            TenantSyncError.Code(rawValue: "TemporaryFailure"),
+            "Another node of the cluster is syncing this tenant now (or just did); ask again when its run has ended.",
+            context: ["tenant.id": tenantID]
+        )
+    }
+
+    /// Runs the synchronizer; under a lease, the run is cancelled as soon as the node no longer holds it.
+    private func runSync(_ request: SyncCoordinator.Request, lease: Lease? = nil, leasing: (any WorkLeasing)? = nil) async -> Result<SyncRun, any Error> {
+        guard let lease, let leasing else { return await runSync(request) }
+        return await withTaskGroup(of: Result<SyncRun, any Error>?.self) { group in
+            group.addTask { await self.runSync(request) }
+            group.addTask {
+                // Checked at the keeper's pace: the node stops trusting a lease a safety margin before it ends.
+                while leasing.holds(lease) {
+                    do { try await Task.sleep(for: Self.leaseCheckInterval) } catch { return nil }
+                }
+                return .failure(lease.lostError)
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            // The run was cancelled for a lost lease: wait for it to end before the lease error is reported.
+            var result = first
+            while let next = await group.next() { if result == nil { result = next } }
+            return result ?? .failure(CancellationError())
+        }
+    }
+
+    /// How often a leased run checks that its lease is still held.
+    static let leaseCheckInterval: Duration = .milliseconds(500)
+
+    private func runSync(_ request: SyncCoordinator.Request) async -> Result<SyncRun, any Error> {
         let coordinator = self.coordinator
         let result: Result<SyncRun, any Error>
         do {
@@ -68,7 +144,7 @@ public final class SyncScheduler: Service, Sendable {
         } catch {
             result = .failure(error)
         }
-        await coordinator.finished(tenantID: request.tenantID, result: result)
+        return result
     }
 
     /// Submits daily syncs as they fall due; sleeps in between (at most a minute, so a
@@ -78,6 +154,13 @@ public final class SyncScheduler: Service, Sendable {
             heartbeat.beat()
             var wait: Duration = .seconds(60)
             do {
+                if leasing != nil {
+                    // A node that died mid-run left its run `running`; once its lease ended, any node closes the run.
+                    let interrupted = try await store.failInterruptedSyncRuns(at: now())
+                    if interrupted > 0 {
+                        logger.warning("Sync runs interrupted on a node that stopped were marked failed", metadata: ["sync.interrupted": "\(interrupted)"])
+                    }
+                }
                 let current = now()
                 let plan = try await plan(now: current)
                 for request in plan.due {

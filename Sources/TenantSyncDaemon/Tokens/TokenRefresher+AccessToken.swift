@@ -11,12 +11,29 @@ extension TokenRefresher {
         // under the grant's lock; backoff is respected because only a due grant is refreshed.
         await refreshIfDue(grantID: grantID, onDemand: true)
         if let token = try await usableToken(grantID: grantID) { return token }
+        if leasing != nil, let token = try await tokenRefreshedElsewhere(grantID: grantID) { return token }
         throw TenantSyncError(
             .tokenUnavailable,
             "The grant's access token expired and refreshing it is failing; tenantsync keeps retrying.",
             context: ["grant.id": "\(grantID)"]
         )
     }
+
+    /// In a cluster, another node may hold the grant's lease and be refreshing it: waits for its token set to reach
+    /// the store (or its lease to end, and then refreshes here), for at most one lease duration's worth of looks.
+    private func tokenRefreshedElsewhere(grantID: Int64) async throws -> Secret? {
+        for _ in 0..<Self.clusterWaitLooks {
+            try await clock.sleep(for: Self.clusterWaitInterval)
+            if let token = try await usableToken(grantID: grantID) { return token }
+            await refreshIfDue(grantID: grantID, onDemand: true)
+            if let token = try await usableToken(grantID: grantID) { return token }
+        }
+        return nil
+    }
+
+    /// How often, and how many times, an on-demand caller looks for a token another node is refreshing.
+    static let clusterWaitInterval: Duration = .milliseconds(500)
+    static let clusterWaitLooks = 20
 
     private func usableToken(grantID: Int64) async throws -> Secret? {
         guard let snapshot = try await storage.tokenSnapshot(grantID: grantID) else {

@@ -14,11 +14,43 @@ extension TokenRefresher {
     ///     (a caller whose token Microsoft rejected; a concurrent refresh already replaced it otherwise).
     ///   - claims: a resource's claims challenge the new token must answer (with `forcedBelow`).
     @discardableResult
-    func refreshIfDue(grantID: Int64, onDemand: Bool, forcedBelow: Int? = nil, claims: String? = nil) async -> Bool {
+    func refreshIfDue(grantID: Int64, onDemand: Bool, forcedBelow: Int? = nil, claims: String? = nil, lease: Lease? = nil) async -> Bool {
+        guard let leasing else {
+            return await refreshLocked(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow, claims: claims, lease: nil)
+        }
+        // In a cluster the grant is refreshed only under its lease: the scheduled round claimed it already; an
+        // on-demand or forced refresh claims it here, and leaves it to the node that holds it otherwise.
+        var held = lease
+        if held == nil {
+            do {
+                held = try await leasing.claim(kind: .tokenRefresh, keys: [String(grantID)], limit: 1).first
+            } catch {
+                logger.error("The grant's lease could not be claimed; the token is not refreshed", metadata: ["grant.id": "\(grantID)", "error": "\(error)"])
+                return false
+            }
+        }
+        guard let held else {
+            logger.debug("Another node holds the grant's lease; its refresh reaches this node through the store", metadata: ["grant.id": "\(grantID)"])
+            return false
+        }
+        let refreshed = await refreshLocked(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow, claims: claims, lease: held)
+        await leasing.release([held])
+        return refreshed
+    }
+
+    private func refreshLocked(grantID: Int64, onDemand: Bool, forcedBelow: Int?, claims: String?, lease: Lease?) async -> Bool {
         await locks.withLock(grantID) {
             do {
-                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow, claims: claims)
+                return try await refreshHoldingLock(grantID: grantID, onDemand: onDemand, forcedBelow: forcedBelow, claims: claims, lease: lease)
             } catch is CancellationError {
+                return false
+            } catch let error as TenantSyncError where error.code == .leaseLost {
+                // Another node may hold the grant now: it refreshes from the stored token set, which this node left
+                // as it was (a token Microsoft issued here after the lease ended is discarded, never stored).
+                logger.warning(
+                    "Token refresh abandoned: this node no longer holds the grant's lease",
+                    metadata: error.context.mapValues { .string($0) }.merging(["grant.id": "\(grantID)"]) { $1 }
+                )
                 return false
             } catch {
                 // The store failed: keep away from Microsoft for a while rather than rotate tokens we cannot keep.
@@ -30,7 +62,7 @@ extension TokenRefresher {
         }
     }
 
-    private func refreshHoldingLock(grantID: Int64, onDemand: Bool, forcedBelow: Int?, claims: String?) async throws -> Bool {
+    private func refreshHoldingLock(grantID: Int64, onDemand: Bool, forcedBelow: Int?, claims: String?, lease: Lease?) async throws -> Bool {
         // Read under the lock: the refresh token used is always the newest stored one.
         guard let snapshot = try await storage.tokenSnapshot(grantID: grantID), snapshot.grant.state == .valid,
               let current = snapshot.tokens, let dueAt = snapshot.nextRefreshAt
@@ -59,6 +91,8 @@ extension TokenRefresher {
                 context: ["grant.id": "\(grantID)"]
             )
         }
+        // The last moment to stop before Microsoft rotates the refresh token: past it, only the fenced write can.
+        if let lease, let leasing, !leasing.holds(lease) { throw lease.lostError }
         let fresh: TokenSet
         let requestedAt = ContinuousClock.now
         do {
@@ -66,16 +100,22 @@ extension TokenRefresher {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            let result = try await recordFailure(error, snapshot: snapshot, current: current, subject: subject, metadata: &metadata)
+            let result = try await recordFailure(error, snapshot: snapshot, current: current, subject: subject, lease: lease, metadata: &metadata)
             metrics?.tokenRefreshFinished(result: result, duration: requestedAt.duration(to: .now))
             return false
         }
         metrics?.tokenRefreshFinished(result: .ok, duration: requestedAt.duration(to: .now))
         let nextRefreshAt = configuration.schedule.nextRefresh(for: fresh, random: random())
         // The commit comes before anything can read the new access token.
-        let stored = try await storage.storeRefreshedTokenSet(
-            grantID: grantID, tokens: fresh, nextRefreshAt: nextRefreshAt, expectedGeneration: snapshot.generation, at: now()
-        )
+        let stored = if let lease, let leasing {
+            try await leasing.leaseStore.storeRefreshedTokenSet(
+                grantID: grantID, tokens: fresh, nextRefreshAt: nextRefreshAt, expectedGeneration: snapshot.generation, at: now(), under: lease
+            )
+        } else {
+            try await storage.storeRefreshedTokenSet(
+                grantID: grantID, tokens: fresh, nextRefreshAt: nextRefreshAt, expectedGeneration: snapshot.generation, at: now()
+            )
+        }
         metadata["token.expires_at"] = "\(fresh.expiresAt)"
         metadata["token.next_refresh_at"] = "\(nextRefreshAt)"
         if stored {
@@ -87,7 +127,7 @@ extension TokenRefresher {
     }
 
     private func recordFailure(
-        _ error: any Error, snapshot: TokenSnapshot, current: TokenSet, subject: TokenAlertComposer.Subject,
+        _ error: any Error, snapshot: TokenSnapshot, current: TokenSet, subject: TokenAlertComposer.Subject, lease: Lease?,
         metadata: inout Logger.Metadata
     ) async throws -> TokenRefreshResult {
         let failure = (error as? TokenFailureConvertible)?.tokenFailure ?? TokenFailure()
@@ -101,11 +141,19 @@ extension TokenRefresher {
         case .retry(let delay):
             let expired = current.expiresAt <= at
             let report = expired ? incidentReport(.tokenRefreshFailing, snapshot: snapshot, failure: failure, at: at) : nil
-            let outcome = try await storage.recordTransientFailure(
-                grantID: snapshot.grant.id, outcome: "transient: \(failure.summary)", at: at,
-                nextRefreshAt: at.addingTimeInterval(delay.secondsDouble), incident: report,
-                alert: { TokenAlertComposer.refreshFailing(subject, incident: $0, failure: failure) }, channels: channels
-            )
+            let nextRefreshAt = at.addingTimeInterval(delay.secondsDouble)
+            let alert: @Sendable (Incident) -> NewAlert = { TokenAlertComposer.refreshFailing(subject, incident: $0, failure: failure) }
+            let outcome = if let lease, let leasing {
+                try await leasing.leaseStore.recordTransientFailure(
+                    grantID: snapshot.grant.id, outcome: "transient: \(failure.summary)", at: at, nextRefreshAt: nextRefreshAt,
+                    incident: report, alert: alert, channels: channels, under: lease
+                )
+            } else {
+                try await storage.recordTransientFailure(
+                    grantID: snapshot.grant.id, outcome: "transient: \(failure.summary)", at: at, nextRefreshAt: nextRefreshAt,
+                    incident: report, alert: alert, channels: channels
+                )
+            }
             metadata["token.retry_in"] = "\(delay)"
             if TokenErrorClassifier.classify(failure) == .unrecognized {
                 metadata["tokens.unrecognized_limit"] = "\(configuration.failurePolicy.unrecognizedErrorLimit)"
@@ -119,11 +167,17 @@ extension TokenRefresher {
             return .transient
         case .invalidate(let reason):
             metadata["token.invalid_reason"] = "\(reason.rawValue)"
-            let outcome = try await storage.invalidateGrant(
-                grantID: snapshot.grant.id, outcome: "permanent: \(failure.summary)",
-                report: incidentReport(.tokenInvalid, snapshot: snapshot, failure: failure, at: at),
-                alert: { TokenAlertComposer.tokenInvalid(subject, incident: $0, reason: reason) }, channels: channels
-            )
+            let report = incidentReport(.tokenInvalid, snapshot: snapshot, failure: failure, at: at)
+            let alert: @Sendable (Incident) -> NewAlert = { TokenAlertComposer.tokenInvalid(subject, incident: $0, reason: reason) }
+            let outcome = if let lease, let leasing {
+                try await leasing.leaseStore.invalidateGrant(
+                    grantID: snapshot.grant.id, outcome: "permanent: \(failure.summary)", report: report, alert: alert, channels: channels, under: lease
+                )
+            } else {
+                try await storage.invalidateGrant(
+                    grantID: snapshot.grant.id, outcome: "permanent: \(failure.summary)", report: report, alert: alert, channels: channels
+                )
+            }
             metadata["incident.id"] = "\(outcome.incident?.id ?? 0)"
             metadata["incident.new"] = "\(outcome.isNew)"
             logger.error("Grant is invalid; an administrator must renew it", metadata: metadata)

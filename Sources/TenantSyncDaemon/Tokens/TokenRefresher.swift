@@ -24,6 +24,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     let random: @Sendable () -> Double
     /// Counts refreshes by result and times them (the metrics endpoint); `nil`: not counted.
     let metrics: (any OperationalMetrics)?
+    /// The cluster's leases when several daemons share the store: a grant is refreshed only under its lease, and
+    /// every write of the refresh is fenced by it. `nil` (one daemon on its own store): the grant locks suffice.
+    let leasing: (any WorkLeasing)?
     /// Shared with ``TokenRenewal`` so that a renewal never races a refresh of the same grant.
     public let locks = GrantLocks()
     private let wakeSignal = WakeSignal()
@@ -37,7 +40,8 @@ public final class TokenRefresher: Service, AccessTokenProviding {
     public init(
         storage: any TokenRefresherStorage, granter: any TokenGranting, configuration: TokenRefresherConfiguration = .init(),
         logger: Logger, clock: any Clock<Duration> = ContinuousClock(), now: @escaping @Sendable () -> Date = { Date() },
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, metrics: (any OperationalMetrics)? = nil
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, metrics: (any OperationalMetrics)? = nil,
+        leasing: (any WorkLeasing)? = nil
     ) {
         self.storage = storage
         self.granter = granter
@@ -47,6 +51,7 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         self.now = now
         self.random = random
         self.metrics = metrics
+        self.leasing = leasing
     }
 
     /// Wakes the loop: a grant was added or renewed, or its schedule changed.
@@ -123,6 +128,9 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             // fires at its deadline, and one per finished refresh made a busy minute echo into an idle one.
             return nil
         case .readDue(let limit, let busy, let capacity, let deferred):
+            if let leasing {
+                return try await dispatchClaimed(leasing, busy: busy, capacity: capacity, deferred: deferred, into: &group)
+            }
             let due = try await storage.grantsDue(before: start, limit: limit)
             let ready = TokenRefreshDispatch.ready(due.map(\.id), busy: busy, capacity: capacity)
             // One probe per round: a refresh token redeemed now must have a store that takes its successor.
@@ -139,6 +147,40 @@ public final class TokenRefresher: Service, AccessTokenProviding {
             return try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
         }
     }
+
+    /// The cluster's round: claims the due grants no node holds (the store decides what is due, by its clock, in
+    /// the claim's own statement) and starts a refresh under each lease.
+    private func dispatchClaimed(
+        _ leasing: any WorkLeasing, busy: Set<Int64>, capacity: Int, deferred: [Int64: Date], into group: inout DiscardingTaskGroup
+    ) async throws -> Duration? {
+        let claimed = try await leasing.claimDueGrants(limit: capacity)
+        // A grant whose last attempt could not be stored stays away from Microsoft until its date, here as alone.
+        let skipped = claimed.filter { Int64($0.key).map(busy.contains) ?? true }
+        var ready = claimed.filter { !skipped.contains($0) }
+        await leasing.release(skipped)
+        if !ready.isEmpty, let pause = await storeRefusesWrites() {
+            await leasing.release(ready)
+            ready = []
+            return pause
+        }
+        for lease in ready {
+            guard let grantID = Int64(lease.key) else { continue }
+            tracker.withLock { $0.started(grantID) }
+            group.addTask {
+                await self.refreshIfDue(grantID: grantID, onDemand: false, lease: lease)
+                self.tracker.withLock { $0.finished(grantID) }
+                self.wakeSignal.signal()
+            }
+        }
+        if ready.count == capacity { return .zero }
+        let pause = try await pauseUntilNextDue(excluding: busy.union(tracker.withLock { $0.inFlight }), deferred: deferred)
+        // Due now but not claimed: another node holds it (and moves its due date when it stores the refresh), or
+        // held it and died (its lease ends within the lease duration). Look again shortly, not at once.
+        return pause == .zero ? Self.heldElsewhereRetry : pause
+    }
+
+    /// How soon a round looks again at a due grant another node holds.
+    static let heldElsewhereRetry: Duration = .seconds(1)
 
     /// Probes the store with a committed write; returns how long to pause refreshes when it refuses, `nil` when it accepts.
     ///

@@ -1,0 +1,292 @@
+import AsyncHTTPClient
+import Credentials
+import Foundation
+import Logging
+import M365Emulator
+import MicrosoftCloud
+import Testing
+import TestSupport
+import TenantSyncCore
+import TenantSyncPostgreSQL
+@testable import TenantSyncDaemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Three real `tenantsyncd` on one private PostgreSQL database against the emulator: the work is shared by leases.
+///
+/// The emulator rotates strict refresh tokens (a consumed token is refused once a token issued from it was used,
+/// and every redemption of a consumed one is counted), so two nodes redeeming one grant's token would show.
+@Suite("Cluster of three daemons", .serialized)
+struct ClusterDaemonTests {
+    static let key: [UInt8] = (0..<32).map { UInt8(($0 * 37 + 11) % 256) }
+    static let leaseSeconds = 6
+    static let services: [ServiceKind] = [.exchangeOnline, .sharepointOnline]
+    static let grantsPerAccount = 3
+
+    /// One node's sandbox and process.
+    struct Node {
+        let name: String
+        let sandbox: DaemonSandbox
+        var process: DaemonProcess?
+        var alertsFile: String { sandbox.path + "/alerts.jsonl" }
+    }
+
+    @Test("three nodes: every due grant refreshed by one node per cycle, each daily sync run once, each alert delivered once; a SIGKILLed node's grants are taken over within the lease duration with no false alert")
+    func threeNodesShareTheWorkAndTakeOverADeadNode() async throws {
+        let server = try await PostgreSQLServer.shared()
+        let database = try await server.createDatabase()
+        // Long-lived tokens by default (the synced tenant); the refreshing tenants get three-second tokens below.
+        let settings = TenantSettings(strictRefreshTokens: true, strictRefreshTokenRetry: true, throttlingEnabled: false)
+        let configuration = EmulatorConfiguration(tenants: 3, usersPerTenant: 20, groupsPerTenant: 3, seed: 9, tenantSettings: settings)
+        var emulatorLogger = Logger(label: "emulator")
+        emulatorLogger.logLevel = .critical
+        try await M365Emulator.withRunning(configuration: configuration, logger: emulatorLogger) { emulator, url in
+            let tenants = emulator.tenants()
+            let refreshing = Array(tenants.prefix(2))
+            for tenant in refreshing {
+                _ = try emulator.updateSettings(tenant: tenant.id, TenantSettingsPatch(accessTokenLifetimeSeconds: 3))
+            }
+            let grantIDs = try await Self.seed(server: server, database: database, emulator: emulator, url: url, tenants: tenants)
+            let refreshingGrants = grantIDs.filter { refreshing.map(\.id).contains($0.tenantID) }.map(\.grantID)
+
+            // The daily window opens at the next minute (UTC): every tenant's slot falls within it, after all three
+            // nodes are up, so all three plan the same runs at the same moment.
+            let window = Self.nextMinute(after: Date())
+            var nodes = try (1...3).map { Node(name: "node-\($0)", sandbox: try DaemonSandbox()) }
+            for index in nodes.indices {
+                try Self.configure(
+                    nodes[index], server: server, database: database, url: url, secret: emulator.configuration.clientSecret, dailyWindowStart: window
+                )
+                nodes[index].process = try DaemonProcess(arguments: ["--config", nodes[index].sandbox.configPath])
+            }
+            defer { for node in nodes where node.process?.isRunning == true { node.process?.signal(SIGKILL) } }
+            for node in nodes {
+                #expect(await node.process!.waitForLog("tenantsyncd started", timeout: .seconds(60)), "\(node.name) never started: \(node.process!.log)")
+            }
+            let redemptions = { () throws -> (count: Int, reused: Int, retried: Int) in
+                try refreshing.reduce((0, 0, 0)) { sum, tenant in
+                    let counters = try emulator.counters(tenant: tenant.id)
+                    return (
+                        sum.0 + (counters["token.refresh_token"] ?? 0), sum.1 + (counters["token.refresh_token.reused"] ?? 0),
+                        sum.2 + (counters["token.refresh_token.retried"] ?? 0)
+                    )
+                }
+            }
+
+            // Steady state: every grant refreshes every second or two, all three nodes claiming at once.
+            let start = try await Self.generations(server, database)
+            let startRedemptions = try redemptions()
+            let refreshedThrice = try await eventually(timeout: .seconds(40), "every grant refreshed three times") {
+                let now = try await Self.generations(server, database)
+                return refreshingGrants.allSatisfy { (now[$0] ?? 0) >= (start[$0] ?? 0) + 3 }
+            }
+            let afterSteady = try await Self.generations(server, database)
+            #expect(refreshedThrice, "not every grant refreshed three times: \(afterSteady)")
+            // Exactly once: every redemption Microsoft answered was stored as the grant's next generation. Stopping
+            // the count needs a quiet moment, so compare redemptions with generations over the same window twice.
+            let (stored, redeemed) = try await Self.quietCount(server, database, grants: refreshingGrants, since: start) {
+                try redemptions().count - startRedemptions.count
+            }
+            #expect(stored == redeemed, "\(redeemed) refresh-token redemptions but \(stored) stored token sets")
+            let steady = try redemptions()
+            #expect(steady.reused == 0 && steady.retried == 0, "a refresh token was redeemed twice: \(steady)")
+            let holders = try await Self.value(server, database, "SELECT count(DISTINCT name) FROM nodes")
+            #expect(holders == "3", "nodes announced: \(holders)")
+
+            // Each tenant's daily sync (its slot passed today, never synced) runs once in the cluster.
+            let synced = try await eventually(timeout: .seconds(150), "every tenant synced daily") {
+                let runs = try await Self.dailyRuns(server, database)
+                return runs.count == tenants.count && runs.values.allSatisfy { $0 >= 1 }
+            }
+            let runsSeen = try await Self.dailyRuns(server, database)
+            #expect(synced, "daily runs: \(runsSeen)")
+            try await Task.sleep(for: .seconds(3))
+            let daily = try await Self.dailyRuns(server, database)
+            #expect(daily.count == tenants.count && daily.values.allSatisfy { $0 == 1 }, "daily runs per tenant: \(daily)")
+
+            // SIGKILL one node in the middle of its work: its leases lapse and the others take its grants over.
+            nodes[0].process!.signal(SIGKILL)
+            #expect(await nodes[0].process!.waitForExit(timeout: .seconds(10)) != nil)
+            let atKill = try await Self.generations(server, database)
+            let takenOver = try await eventually(timeout: .seconds(Self.leaseSeconds + 10), "every grant refreshed after the kill") {
+                let now = try await Self.generations(server, database)
+                return refreshingGrants.allSatisfy { (now[$0] ?? 0) >= (atKill[$0] ?? 0) + 2 }
+            }
+            let afterTakeover = try await Self.generations(server, database)
+            #expect(takenOver, "grants not taken over within the lease duration: \(afterTakeover) after \(atKill)")
+            let afterKill = try redemptions()
+            #expect(afterKill.reused == 0, "a replaced refresh token was redeemed: \(afterKill)")
+            // A redemption answered while the node died is retried once by the next holder; nothing more.
+            #expect(afterKill.retried <= nodes.count * refreshingGrants.count, "retried redemptions: \(afterKill)")
+            let invalid = try await Self.value(server, database, "SELECT count(*) FROM grants WHERE state <> 'valid'")
+            #expect(invalid == "0", "grants no longer valid after the kill: \(invalid)")
+            let falseAlerts = try await Self.value(server, database, "SELECT count(*) FROM alerts")
+            let raised = try await server.psql(database: database, "SELECT kind, subject FROM alerts")
+            #expect(falseAlerts == "0", "alerts raised by the kill: \(raised)")
+
+            // Alerts: revoke one tenant's refresh tokens; each token-invalid alert reaches the hook once in the cluster.
+            let revoked = refreshing[1]
+            _ = try emulator.revokeRefreshTokens(tenant: revoked.id)
+            let revokedGrants = grantIDs.filter { $0.tenantID == revoked.id }.count
+            let delivered = try await eventually(timeout: .seconds(40), "the revoked tenant's alerts delivered") {
+                let alerts = Int(try await Self.value(server, database, "SELECT count(*) FROM alerts")) ?? 0
+                let pending = Int(try await Self.value(server, database, "SELECT count(*) FROM alert_deliveries WHERE state <> 'delivered'")) ?? -1
+                return alerts >= 1 && pending == 0
+            }
+            let deliveries = try await server.psql(database: database, "SELECT alert_id, channel, state FROM alert_deliveries")
+            #expect(delivered, "deliveries: \(deliveries)")
+            try await Task.sleep(for: .seconds(2))
+            let alertCount = Int(try await Self.value(server, database, "SELECT count(*) FROM alerts")) ?? 0
+            let hookLines = nodes.reduce(0) { sum, node in
+                sum + ((try? String(contentsOfFile: node.alertsFile, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.contains("\"kind\"") }.count
+            }
+            #expect(alertCount >= 1 && alertCount <= revokedGrants, "alerts: \(alertCount) for \(revokedGrants) revoked grants")
+            #expect(hookLines == alertCount, "\(hookLines) hook deliveries for \(alertCount) alerts")
+
+            for node in nodes.dropFirst() {
+                node.process!.signal(SIGTERM)
+                #expect(await node.process!.waitForExit(timeout: .seconds(30)) == 0, "\(node.name): \(node.process!.log.suffix(3000))")
+                #expect(!node.process!.log.contains(server.password), "the database password is in \(node.name)'s log")
+            }
+        }
+    }
+
+    /// Redemptions and stored generations counted over the same stretch: read until two reads a second apart agree
+    /// (no refresh between them), so the count is not cut mid-refresh.
+    static func quietCount(
+        _ server: PostgreSQLServer, _ database: String, grants: [Int64], since start: [Int64: Int], redeemed: () throws -> Int
+    ) async throws -> (stored: Int, redeemed: Int) {
+        var last: (Int, Int)?
+        for _ in 0..<20 {
+            let now = try await generations(server, database)
+            let stored = grants.reduce(0) { $0 + (now[$1] ?? 0) - (start[$1] ?? 0) }
+            let pair = (stored, try redeemed())
+            if let last, last == pair { return pair }
+            last = pair
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        return last ?? (0, 0)
+    }
+
+    /// Each node's configuration: the same database, key and emulator; its own name, state directory and hook file.
+    /// The next whole minute after `date`, UTC, as `HH:MM`.
+    static func nextMinute(after date: Date) -> String {
+        let minutes = (Int(date.timeIntervalSince1970) / 60 + 1) % (24 * 60)
+        return String(format: "%02d:%02d", minutes / 60, minutes % 60)
+    }
+
+    static func configure(_ node: Node, server: PostgreSQLServer, database: String, url: URL, secret: String, dailyWindowStart: String) throws {
+        try node.sandbox.writeKey(key)
+        let sandbox = node.sandbox
+        try Data(secret.utf8).write(to: URL(fileURLWithPath: sandbox.path + "/client-secret"))
+        guard FileManager.default.createFile(atPath: sandbox.path + "/db-password", contents: Data(server.password.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        try sandbox.writeConfig("""
+            node_name = "\(node.name)"
+
+            [database]
+            url = "postgresql://\(server.user)@127.0.0.1:\(server.port)/\(database)"
+            password_file = "\(sandbox.path)/db-password"
+            tls = "disable"
+
+            [cluster]
+            lease_duration = "\(leaseSeconds)s"
+
+            [sync]
+            daily_window_start = "\(dailyWindowStart)"
+            daily_window_length = "1m"
+
+            [microsoft]
+            authority = "\(url.absoluteString)"
+            graph = "\(url.absoluteString)"
+            outlook = "\(url.absoluteString)/outlook"
+            client_secret_file = "\(sandbox.path)/client-secret"
+
+            [[hooks]]
+            name = "record"
+            command = ["/bin/sh", "-c", "cat >> \(node.alertsFile); echo >> \(node.alertsFile)"]
+            """)
+    }
+
+    /// Seeds the database through the PostgreSQL store: per tenant (scope all) one active account per service, each
+    /// with delegated Graph grants consented one by one (each its own refresh-token chain).
+    static func seed(
+        server: PostgreSQLServer, database: String, emulator: M365Emulator, url: URL, tenants: [TenantInfo]
+    ) async throws -> [(tenantID: String, grantID: Int64)] {
+        let settings = PostgreSQLStoreSettings(
+            host: server.host, port: server.port, user: server.user, database: database, password: Secret(server.password), tls: .disable,
+            caFile: nil, applicationName: "seed"
+        )
+        let store = PostgreSQLStore(settings: settings, sealer: try SecretSealer(keyBytes: key), logger: Logger(label: "seed"))
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
+        let base = url.absoluteString
+        let identity = try IdentityPlatformClient(
+            httpClient: http, endpoints: MicrosoftEndpoints(authority: base, graph: base, outlook: base + "/outlook"), logger: Logger(label: "seed")
+        )
+        let app = OAuthClientCredentials(clientID: emulator.configuration.clientID, clientSecret: Secret(emulator.configuration.clientSecret))
+        let resource = "https://graph.microsoft.com/.default"
+        let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
+        let result: Result<[(tenantID: String, grantID: Int64)], any Error> = await withTaskGroup(of: Void.self) { group in
+            group.addTask { await store.run() }
+            defer { group.cancelAll() }
+            do {
+                try await store.prepare()
+                var grants: [(tenantID: String, grantID: Int64)] = []
+                for tenant in tenants {
+                    _ = try await store.upsertTenant(id: tenant.id, domain: tenant.domain, displayName: tenant.displayName)
+                    try await store.setSyncScope(tenantID: tenant.id, scope: .all)
+                    for service in services {
+                        let account = try await store.createAccount(tenantID: tenant.id, service: service, appID: nil, licensingModel: nil)
+                        for index in 0..<grantsPerAccount {
+                            let grant = try await store.addGrant(accountID: account.id, name: "graph-\(index)", resource: resource, flow: .delegated)
+                            let tokens = try await TokenCrashSafetyTests.consent(identity, http: http, tenant: tenant.id, app: app, scopes: scopes)
+                            try await store.storeTokenSet(grantID: grant.id, tokens: tokens, nextRefreshAt: tokens.expiresAt.addingTimeInterval(-1))
+                            grants.append((tenant.id, grant.id))
+                        }
+                        try await store.setAccountState(id: account.id, state: .active, provisioningStep: nil, provisioningError: nil)
+                    }
+                }
+                try await store.close()
+                return .success(grants)
+            } catch {
+                try? await store.close()
+                return .failure(error)
+            }
+        }
+        try? await http.shutdown()
+        return try result.get()
+    }
+
+    /// One value read with psql, without its line end.
+    static func value(_ server: PostgreSQLServer, _ database: String, _ sql: String) async throws -> String {
+        try await server.psql(database: database, sql).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Each grant's token-set generation.
+    static func generations(_ server: PostgreSQLServer, _ database: String) async throws -> [Int64: Int] {
+        let rows = try await server.psql(database: database, "SELECT grant_id || ' ' || generation FROM token_sets")
+        return Dictionary(
+            rows.split(separator: "\n").compactMap { line -> (Int64, Int)? in
+                let parts = line.split(separator: " ")
+                guard parts.count == 2, let grant = Int64(parts[0]), let generation = Int(parts[1]) else { return nil }
+                return (grant, generation)
+            },
+            uniquingKeysWith: { $1 }
+        )
+    }
+
+    /// Daily sync runs per tenant.
+    static func dailyRuns(_ server: PostgreSQLServer, _ database: String) async throws -> [String: Int] {
+        let rows = try await server.psql(database: database, "SELECT tenant_id || ' ' || count(*) FROM sync_runs WHERE trigger = 'daily' GROUP BY tenant_id")
+        return Dictionary(
+            rows.split(separator: "\n").compactMap { line -> (String, Int)? in
+                let parts = line.split(separator: " ")
+                guard parts.count == 2, let count = Int(parts[1]) else { return nil }
+                return (String(parts[0]), count)
+            },
+            uniquingKeysWith: { $1 }
+        )
+    }
+}
