@@ -21,6 +21,7 @@ extension ConfigurationLoader {
                 throw reader.error("database.url", error.message)
             }
         }
+        if let databaseURLOverride { section.url = databaseURLOverride }
         if let value = try reader.path(table, "password_file", path: "database.password_file") { section.passwordFile = value }
         if let value = try reader.choice(table, "tls", path: "database.tls", DaemonConfiguration.DatabaseTLS.self) { section.tls = value }
         if let value = try reader.path(table, "ca_file", path: "database.ca_file") { section.caFile = value }

@@ -10,9 +10,13 @@ import TenantSyncCore
 /// failure hours later.
 public struct ConfigurationLoader: Sendable {
     public var environment: [String: String]
+    /// Read as `[database] url` whatever the file says: the target of `tenantsyncd --migrate-to-postgresql URL`, whose
+    /// password, TLS mode and CA come from `[database]` and are checked as they are for a configured url.
+    public var databaseURLOverride: PostgreSQLURL?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, databaseURLOverride: PostgreSQLURL? = nil) {
         self.environment = environment
+        self.databaseURLOverride = databaseURLOverride
     }
 
     /// Loads `path`; when `path` is the default and absent, the built-in defaults apply.
@@ -21,6 +25,7 @@ public struct ConfigurationLoader: Sendable {
         guard FileManager.default.fileExists(atPath: file) else {
             if path == nil {
                 var configuration = DaemonConfiguration.defaults(environment: environment)
+                configuration.database.url = databaseURLOverride ?? configuration.database.url
                 try checkNodeName(configuration.daemon.nodeName, explicit: false, file: file, reader: nil)
                 try readSecrets(into: &configuration, reader: nil)
                 return configuration
@@ -85,6 +90,8 @@ public struct ConfigurationLoader: Sendable {
         try checkNodeName(configuration.daemon.nodeName, explicit: table["daemon"]?.table?["node_name"] != nil, file: file, reader: reader)
         if let database = try reader.table(table, "database", path: "database") {
             try readDatabase(database, reader: reader, into: &configuration.database)
+        } else if let databaseURLOverride {
+            configuration.database.url = databaseURLOverride
         }
         if let cluster = try reader.table(table, "cluster", path: "cluster") {
             try readCluster(cluster, reader: reader, into: &configuration.cluster)

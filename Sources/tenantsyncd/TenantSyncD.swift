@@ -32,11 +32,29 @@ struct TenantSyncD: AsyncParsableCommand {
     @Flag(name: .long, help: "With --check-config: also print the effective Microsoft cloud, endpoints, scopes and proxy.")
     var verbose = false
 
+    @Option(
+        name: .customLong("migrate-to-postgresql"),
+        help: ArgumentHelp(
+            "Copy the SQLite state into the empty PostgreSQL database at URL and exit (password, tls and ca_file from [database]; stop the daemon first).",
+            valueName: "URL"
+        )
+    )
+    var migrateToPostgreSQL: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        // The copy's target is read as [database] url, so its password, TLS mode and CA are checked the same way.
+        var target: PostgreSQLURL?
+        if let migrateToPostgreSQL {
+            do {
+                target = try PostgreSQLURL(parsing: migrateToPostgreSQL)
+            } catch {
+                Self.fail("--migrate-to-postgresql: \(error.message)", code: ExitCodes.usage)
+            }
+        }
         let configuration: DaemonConfiguration
         do {
-            configuration = try ConfigurationLoader(environment: environment).load(path: config)
+            configuration = try ConfigurationLoader(environment: environment, databaseURLOverride: target).load(path: config)
         } catch {
             Self.fail("\(error)", code: ExitCodes.configuration)
         }
@@ -47,11 +65,22 @@ struct TenantSyncD: AsyncParsableCommand {
         }
         let factory = LogHandlerFactory(
             mode: LogHandlerFactory.Mode(rawValue: configuration.daemon.logTarget.rawValue) ?? .automatic,
-            logLevel: environment["TENANTSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            // A copy prints its own report; its log says only what went wrong, unless asked for more.
+            logLevel: environment["TENANTSYNC_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? (target == nil ? .info : .warning)
         )
         LoggingSystem.bootstrap { label in factory.makeHandler(label: label) }
         let logger = Logger(label: "tenantsyncd")
         let daemon = Daemon(configurationPath: config, configuration: configuration, environment: environment, logger: logger)
+        if target != nil {
+            do {
+                for line in try await daemon.migrateToPostgreSQL() { print(line) }
+            } catch let error as TenantSyncError {
+                Self.fail("cannot migrate: \(error.message)", code: ExitCodes.forMigration(error))
+            } catch {
+                Self.fail("the migration stopped on an error: \(error)", code: ExitCodes.software)
+            }
+            return
+        }
         do {
             try await daemon.run()
         } catch let error as TenantSyncError {
@@ -69,7 +98,9 @@ struct TenantSyncD: AsyncParsableCommand {
 
 /// Exit statuses from sysexits(3).
 enum ExitCodes {
+    static let usage: Int32 = 64
     static let dataError: Int32 = 65
+    static let noInput: Int32 = 66
     static let unavailable: Int32 = 69
     static let software: Int32 = 70
     static let cannotCreate: Int32 = 73
@@ -88,6 +119,17 @@ enum ExitCodes {
         case .storeUnavailable: ioError
         case .invalidConfiguration: configuration
         default: software
+        }
+    }
+
+    /// `--migrate-to-postgresql`: a target holding data is EX_CANTCREAT; the rest as at a start.
+    static func forMigration(_ error: TenantSyncError) -> Int32 {
+        switch error.context["reason"] {
+        case "target-not-empty": cannotCreate
+        case "no-state": noInput
+        case "schema-mismatch": dataError
+        case "verification": software
+        default: forStartup(error)
         }
     }
 }
