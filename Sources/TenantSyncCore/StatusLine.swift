@@ -59,6 +59,13 @@ public struct StatusLine: Sendable, Equatable {
         return text
     }
 
+    /// The line while the database does not answer: nothing else in it can be read, and nothing the daemon does
+    /// that needs the database (token refreshes, syncs, deliveries) happens until it answers again.
+    public static func storeUnreachableText(since: Date, error: String) -> String {
+        let cause = error.count > 160 ? String(error.prefix(157)) + "..." : error
+        return "database not answering since \(hourMinute(since)), retrying; token refreshes, syncs and alert deliveries wait (\(cause))"
+    }
+
     static func hourMinute(_ date: Date) -> String {
         let seconds = Int(date.timeIntervalSince1970) % 86_400
         let hours = seconds / 3_600, minutes = (seconds % 3_600) / 60

@@ -20,10 +20,14 @@ public final class PostgreSQLServer: Sendable {
     /// The CA that signed the server's certificate (for `verify-full`); the certificate names `localhost` and 127.0.0.1.
     public let caFile: String
     public let directory: String
+    /// `runuser -u postgres --` as root; nothing otherwise.
+    private let runAs: [String]
+    /// `pg_ctl start`'s server options (port, TLS, …), kept for ``start()`` after ``stop()``.
+    private let options: String
 
     public struct StartFailed: Error, CustomStringConvertible { public var description: String }
 
-    private static let startup = Task { try await PostgreSQLServer.start() }
+    private static let startup = Task { try await PostgreSQLServer.launch() }
     private static let databaseCounter = Mutex(0)
 
     /// The server of this test process, started on first use.
@@ -31,7 +35,9 @@ public final class PostgreSQLServer: Sendable {
         try await startup.value
     }
 
-    private init(port: Int, password: String, directory: String) {
+    private init(port: Int, password: String, directory: String, runAs: [String], options: String) {
+        self.runAs = runAs
+        self.options = options
         self.port = port
         self.password = password
         self.directory = directory
@@ -65,7 +71,25 @@ public final class PostgreSQLServer: Sendable {
 
     // MARK: Start and stop
 
-    private static func start() async throws -> PostgreSQLServer {
+    /// A server of the caller's own, for a test that stops and starts it (``stop()``, ``start()``); stopped at exit.
+    public static func dedicated() async throws -> PostgreSQLServer {
+        try await launch()
+    }
+
+    /// Stops the server at once (`pg_ctl -m fast`): its clients' connections end, new ones are refused.
+    public func stop() async throws {
+        try await Self.run(runAs + [Self.binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "fast", "-w", "stop"], what: "pg_ctl stop")
+    }
+
+    /// Starts the server again after ``stop()``, on the same port with the same data.
+    public func start() async throws {
+        try await Self.run(
+            runAs + [Self.binDirectory + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-o", options, "-w", "-t", "60", "start"],
+            what: "pg_ctl start"
+        )
+    }
+
+    private static func launch() async throws -> PostgreSQLServer {
         guard FileManager.default.isExecutableFile(atPath: binDirectory + "/initdb") else {
             throw StartFailed(description: "PostgreSQL 15 is not installed (\(binDirectory)/initdb); run scripts/ensure-deps.sh (apt-get install postgresql)")
         }
@@ -89,7 +113,7 @@ public final class PostgreSQLServer: Sendable {
             let command = runAs + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-l", directory + "/log", "-o", options, "-w", "-t", "60", "start"]
             let started = try await ChildProcess.run(command[0], Array(command.dropFirst()))
             if started.status == 0 {
-                let server = PostgreSQLServer(port: port, password: password, directory: directory)
+                let server = PostgreSQLServer(port: port, password: password, directory: directory, runAs: runAs, options: options)
                 registerStop(runAs: runAs, directory: directory)
                 return server
             }
@@ -133,18 +157,25 @@ public final class PostgreSQLServer: Sendable {
     /// The stop command, run at exit; and a watcher that runs it if this process dies without exiting.
     private static func registerStop(runAs: [String], directory: String) {
         let stop = runAs + [binDirectory + "/pg_ctl", "-D", directory + "/data", "-m", "immediate", "-w", "stop"]
-        stopCommand.withLock { $0 = (stop, directory) }
-        atexit {
-            guard let (command, directory) = PostgreSQLServer.stopCommand.withLock({ $0 }) else { return }
-            PostgreSQLServer.spawnAndWait(command)
-            PostgreSQLServer.spawnAndWait(["/bin/rm", "-rf", directory])
+        let first = stopCommands.withLock { commands in
+            defer { commands.append((stop, directory)) }
+            return commands.isEmpty
+        }
+        if first {
+            atexit {
+                for (command, directory) in PostgreSQLServer.stopCommands.withLock({ $0 }) {
+                    PostgreSQLServer.spawnAndWait(command)
+                    PostgreSQLServer.spawnAndWait(["/bin/rm", "-rf", directory])
+                }
+            }
         }
         let quoted = (stop.map { "'\($0)'" }.joined(separator: " "))
         let watcher = "while kill -0 \(getpid()) 2>/dev/null; do sleep 1; done; if [ -d '\(directory)' ]; then \(quoted) >/dev/null 2>&1; rm -rf '\(directory)'; fi"
         spawn(["/usr/bin/setsid", "/bin/sh", "-c", watcher], wait: false)
     }
 
-    private static let stopCommand = Mutex<([String], String)?>(nil)
+    /// Every server this process started: stopped, and their directories removed, at exit.
+    private static let stopCommands = Mutex<[([String], String)]>([])
 
     private static func spawnAndWait(_ command: [String]) { spawn(command, wait: true) }
 

@@ -3,6 +3,7 @@ import ControlPlane
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import Systemd
 import TenantSyncCore
 
@@ -20,14 +21,25 @@ final class StatusReporter: Service, Sendable {
     /// Times the pauses between status lines; a test passes a manual clock.
     let clock: any Clock<Duration>
     let logger: Logger
+    /// How long one status read may wait for the database before the status says it does not answer.
+    let readDeadline: Duration
+    /// Set while the database does not answer the status's reads: since when, and the last error.
+    private let unreachable = Mutex<StoreUnreachable?>(nil)
+
+    /// The database not answering, as the status reports it.
+    struct StoreUnreachable: Sendable, Equatable {
+        var since: Date
+        var error: String
+    }
 
     init(
         store: any TenantSyncStorage, scheduler: SyncScheduler, deliveryHealth: @escaping @Sendable () -> DeliveryHealth,
         storeWriteFailure: @escaping @Sendable () -> StoreWriteFailure? = { nil },
         credentialExpiries: @escaping @Sendable () async throws -> [CredentialExpiry] = { [] },
         notifier: SystemdNotifier, interval: Duration = .seconds(15),
-        clock: any Clock<Duration> = ContinuousClock(), logger: Logger
+        clock: any Clock<Duration> = ContinuousClock(), readDeadline: Duration = .seconds(5), logger: Logger
     ) {
+        self.readDeadline = readDeadline
         self.store = store
         self.scheduler = scheduler
         self.deliveryHealth = deliveryHealth
@@ -42,25 +54,79 @@ final class StatusReporter: Service, Sendable {
     func run() async throws {
         var last = ""
         while !Task.isCancelled {
+            let text: String
             do {
-                let text = try await line().text
-                if text != last {
-                    _ = notifier.status(text)
-                    last = text
-                }
+                text = try await line().text
             } catch {
-                logger.warning("Status line could not be computed", metadata: ["error": "\(error)"])
+                // The database does not answer (or the line failed otherwise): say so, never the last good line.
+                text = unreachable.withLock { $0 }.map { StatusLine.storeUnreachableText(since: $0.since, error: $0.error) }
+                    ?? "status unavailable: \(error)"
             }
+            if text != last {
+                _ = notifier.status(text)
+                last = text
+            }
+            // While the database does not answer, look again sooner: the line says so until it answers again.
+            let pause = unreachable.withLock { $0 } == nil ? interval : min(interval, Self.unreachableRecheck)
             do {
-                try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: self.interval) }
+                try await cancelWhenGracefulShutdown { try await self.clock.sleep(for: pause) }
             } catch {
                 return
             }
         }
     }
 
+    /// How often the status line is recomputed while the database does not answer.
+    static let unreachableRecheck: Duration = .seconds(5)
+
+    /// Runs the status's reads within ``readDeadline``; a failure or a timeout is recorded (the status then says the
+    /// database does not answer, since when) and thrown as a temporary failure naming it.
+    private func reading<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        let deadline = readDeadline
+        let outcome: Result<Value, any Error> = await withTaskGroup(of: Result<Value, any Error>?.self) { group in
+            group.addTask {
+                do { return .success(try await body()) } catch { return .failure(error) }
+            }
+            group.addTask {
+                do { try await Task.sleep(for: deadline) } catch { return nil }
+                return .failure(TenantSyncError(.storeUnavailable, "no answer within \(deadline)"))
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .failure(CancellationError())
+        }
+        switch outcome {
+        case .success(let value):
+            if let ended = unreachable.withLock({ state in defer { state = nil }; return state }) {
+                logger.notice("The database answers the status again", metadata: ["store.failing_since": "\(ended.since)"])
+            }
+            return value
+        case .failure(let error as CancellationError):
+            throw error
+        case .failure(let error):
+            let message = (error as? TenantSyncError)?.message ?? "\(error)"
+            let (state, isNew) = unreachable.withLock { state -> (StoreUnreachable, Bool) in
+                let current = StoreUnreachable(since: state?.since ?? Date(), error: message)
+                defer { state = current }
+                return (current, state == nil)
+            }
+            if isNew {
+                logger.error("The database does not answer; the daemon keeps retrying", metadata: ["store.error": "\(message)"])
+            }
+            throw TenantSyncError(
+                TenantSyncError.Code(rawValue: "TemporaryFailure"),
+                StatusLine.storeUnreachableText(since: state.since, error: state.error),
+                context: ["store.error": state.error]
+            )
+        }
+    }
+
     /// The status line as of now: a bounded number of queries, whatever the number of tenants.
     func line() async throws -> StatusLine {
+        try await reading { try await self.computeLine() }
+    }
+
+    private func computeLine() async throws -> StatusLine {
         let counts = try await store.accountStateCounts()
         let degraded: [StatusLine.DegradedAccount] = try await store.accountOverviews(AccountQuery(needsAttention: true)).compactMap { row in
             let domain = row.tenant.domain
@@ -80,6 +146,10 @@ final class StatusReporter: Service, Sendable {
 
     /// The `Status` reply of the control socket: one query per table it needs, whatever the number of tenants.
     func daemonStatus(startedAt: Date) async throws -> DaemonStatus {
+        try await reading { try await self.computeDaemonStatus(startedAt: startedAt) }
+    }
+
+    private func computeDaemonStatus(startedAt: Date) async throws -> DaemonStatus {
         let counts = try await store.accountStateCounts()
         let degraded = try await store.accountOverviews(AccountQuery(needsAttention: true)).map {
             AccountRef(id: $0.account.id, tenantID: $0.account.tenantID, tenantDomain: $0.tenant.domain, service: $0.account.service, state: $0.account.state)
