@@ -30,6 +30,7 @@ struct ClusterDaemonTests {
         let sandbox: DaemonSandbox
         var process: DaemonProcess?
         var alertsFile: String { sandbox.path + "/alerts.jsonl" }
+        var socket: String { sandbox.path + "/control" }
     }
 
     @Test("three nodes: every due grant refreshed by one node per cycle, each daily sync run once, each alert delivered once; a SIGKILLed node's grants are taken over within the lease duration with no false alert")
@@ -104,6 +105,32 @@ struct ClusterDaemonTests {
             try await Task.sleep(for: .seconds(3))
             let daily = try await Self.dailyRuns(server, database)
             #expect(daily.count == tenants.count && daily.values.allSatisfy { $0 == 1 }, "daily runs per tenant: \(daily)")
+            // The long-lived tokens' tenant syncs for real (three-second tokens are never handed out to a sync, so the
+            // refreshing tenants' runs fail, once each).
+            let failedDaily = try await Self.value(
+                server, database, "SELECT count(*) FROM sync_runs WHERE trigger = 'daily' AND state <> 'succeeded' AND tenant_id = '\(tenants[2].id)'"
+            )
+            let runRows = try await Self.value(server, database, "SELECT tenant_id, state, error FROM sync_runs")
+            #expect(failedDaily == "0", "daily runs that did not succeed: \(runRows)")
+
+            // A manual sync asked on node-2 while node-3 syncs the tenant joins node-3's run (followed through its
+            // row) and waits for its end, rather than failing or starting a second run.
+            let followed = tenants[2]
+            let slowPages = try emulator.addFault(FaultRule(tenant: followed.id, path: "/v1.0/", kind: .delay, delayMilliseconds: 400))
+            let node3Socket = nodes[2].socket
+            async let onNode3 = Self.ctl(socket: node3Socket, ["sync", "--tenant", followed.id, "--full", "--wait"])
+            let running = try await Self.eventually(timeout: .seconds(30), "node-3's manual run going") {
+                try await Self.value(server, database, "SELECT count(*) FROM sync_runs WHERE tenant_id = '\(followed.id)' AND trigger = 'manual' AND state = 'running'") == "1"
+            }
+            #expect(running, "node-3's manual run never started")
+            let onNode2 = try await Self.ctl(socket: nodes[1].socket, ["sync", "--tenant", followed.id, "--wait"])
+            let node3Result = try await onNode3
+            try emulator.removeFault(id: try #require(slowPages.id))
+            #expect(onNode2.status == 0, "node-2: \(onNode2.all)")
+            #expect(node3Result.status == 0, "node-3: \(node3Result.all)")
+            let manualRuns = try await Self.value(server, database, "SELECT count(*) FROM sync_runs WHERE tenant_id = '\(followed.id)' AND trigger = 'manual'")
+            #expect(manualRuns == "1", "manual runs of the tenant: \(manualRuns)")
+            #expect(nodes[1].process!.log.contains("Sync asked here joined the run of another node"), "node-2 did not follow node-3's run")
 
             // SIGKILL one node in the middle of its work: its leases lapse and the others take its grants over.
             nodes[0].process!.signal(SIGKILL)
@@ -319,8 +346,12 @@ struct ClusterDaemonTests {
 
     /// `tenantsyncctl` on a node's socket.
     static func ctl(_ node: Node, _ arguments: [String]) async throws -> ChildProcess.Result {
+        try await ctl(socket: node.socket, arguments)
+    }
+
+    static func ctl(socket: String, _ arguments: [String]) async throws -> ChildProcess.Result {
         let ctl = DaemonProcess.binDirectory.appendingPathComponent("tenantsyncctl").path
-        return try await ChildProcess.run(ctl, ["--socket", node.sandbox.path + "/control"] + arguments, environment: ["PATH": "/usr/bin:/bin"])
+        return try await ChildProcess.run(ctl, ["--socket", socket] + arguments, environment: ["PATH": "/usr/bin:/bin"])
     }
 
     /// Redemptions and stored generations counted over the same stretch: read until two reads a second apart agree
@@ -347,6 +378,11 @@ struct ClusterDaemonTests {
         return String(format: "%02d:%02d", minutes / 60, minutes % 60)
     }
 
+    /// The emulator's address without a trailing slash, as the daemon's endpoints take it.
+    static func base(_ url: URL) -> String {
+        url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString
+    }
+
     static func configure(_ node: Node, server: PostgreSQLServer, database: String, url: URL, secret: String, dailyWindowStart: String) throws {
         try node.sandbox.writeKey(key)
         let sandbox = node.sandbox
@@ -370,9 +406,9 @@ struct ClusterDaemonTests {
             daily_window_length = "1m"
 
             [microsoft]
-            authority = "\(url.absoluteString)"
-            graph = "\(url.absoluteString)"
-            outlook = "\(url.absoluteString)/outlook"
+            authority = "\(base(url))"
+            graph = "\(base(url))"
+            outlook = "\(base(url))/outlook"
             client_secret_file = "\(sandbox.path)/client-secret"
 
             [[hooks]]
@@ -392,12 +428,13 @@ struct ClusterDaemonTests {
         )
         let store = PostgreSQLStore(settings: settings, sealer: try SecretSealer(keyBytes: key), logger: Logger(label: "seed"))
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(redirectConfiguration: .disallow))
-        let base = url.absoluteString
+        let base = Self.base(url)
         let identity = try IdentityPlatformClient(
             httpClient: http, endpoints: MicrosoftEndpoints(authority: base, graph: base, outlook: base + "/outlook"), logger: Logger(label: "seed")
         )
         let app = OAuthClientCredentials(clientID: emulator.configuration.clientID, clientSecret: Secret(emulator.configuration.clientSecret))
-        let resource = "https://graph.microsoft.com/.default"
+        // Graph as the daemon is configured to reach it (the emulator): its sync finds the grant by this resource.
+        let resource = "\(base)/.default"
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
         let result: Result<[(tenantID: String, grantID: Int64)], any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await store.run() }

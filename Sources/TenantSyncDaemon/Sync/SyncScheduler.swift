@@ -77,12 +77,24 @@ public final class SyncScheduler: Service, Sendable {
     /// A run under the tenant's lease: claimed first (another node may be syncing it), a daily run checked again
     /// for being due once the lease is held (another node may have just run it), the lease released at the end.
     private func executeLeased(_ request: SyncCoordinator.Request, _ leasing: any WorkLeasing) async throws -> Result<SyncRun, any Error> {
-        guard let lease = try await leasing.claim(kind: .sync, keys: [request.tenantID], limit: 1).first else {
-            if request.trigger != .daily {
-                logger.notice("Sync not started: another node is syncing the tenant", metadata: ["tenant.id": "\(request.tenantID)"])
+        var followed = 0
+        var lease: Lease?
+        while lease == nil {
+            lease = try await leasing.claim(kind: .sync, keys: [request.tenantID], limit: 1).first
+            if lease != nil { break }
+            // Another node syncs the tenant: a daily run is its business; an operator's request follows that run.
+            guard request.trigger != .daily, followed < Self.followAttempts else {
+                return .failure(Self.syncingElsewhere(request.tenantID))
             }
-            return .failure(Self.syncingElsewhere(request.tenantID))
+            followed += 1
+            if let run = try await followRunElsewhere(tenantID: request.tenantID) {
+                logger.notice(
+                    "Sync asked here joined the run of another node", metadata: ["tenant.id": "\(request.tenantID)", "sync.run": "\(run.id)"]
+                )
+                return .success(run)
+            }
         }
+        guard let lease else { return .failure(Self.syncingElsewhere(request.tenantID)) }
         let result: Result<SyncRun, any Error>
         if request.trigger == .daily, try await !isStillDue(tenantID: request.tenantID) {
             logger.debug("Daily sync already run by another node", metadata: ["tenant.id": "\(request.tenantID)"])
@@ -92,6 +104,29 @@ public final class SyncScheduler: Service, Sendable {
         }
         await leasing.release([lease])
         return result
+    }
+
+    /// How many times a request asked on this node looks for another node's run (or for the lease to be free).
+    static let followAttempts = 10
+    /// How often the run of another node is read while it is followed.
+    static let followInterval: Duration = .seconds(1)
+
+    /// Follows the tenant's run going on another node through its row, publishing its progress here, until it ends;
+    /// `nil` when no run of the tenant is going (its node is about to start one, or just ended it: claim again).
+    private func followRunElsewhere(tenantID: String) async throws -> SyncRun? {
+        guard var run = try await store.syncRuns(tenantID: tenantID, limit: 1).first, run.state == .running else {
+            try await clock.sleep(for: Self.followInterval)
+            return nil
+        }
+        while run.state == .running {
+            await coordinator.publish(
+                SyncProgress(runID: run.id, tenantID: tenantID, mode: run.mode, phase: "on another node", pages: run.pages, counts: run.counts)
+            )
+            try await clock.sleep(for: Self.followInterval)
+            guard let current = try await store.syncRun(id: run.id) else { return nil }
+            run = current
+        }
+        return run
     }
 
     /// Whether the tenant's daily run is due now, read from the store (the runs other nodes recorded count).
