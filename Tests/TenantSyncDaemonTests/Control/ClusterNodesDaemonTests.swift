@@ -46,11 +46,14 @@ struct ClusterNodesDaemonTests {
                 + PostgreSQLDaemonTests.databaseConfig(sandbox, url: url, password: server.password, tls: "tls = \"disable\"")
                 + "[cluster]\nlease_duration = \"120s\"\n"
         )
-        // The daemon's own row, as its cluster service announces it (again, at its start).
-        try await others.announceNode(name: answering, version: TenantSyncVersion.current, startedAt: Date())
         let daemon = try DaemonProcess(arguments: ["--config", sandbox.configPath])
         let socket = sandbox.path + "/control"
         try #require(await daemon.waitUntilServing(socket: socket, timeout: .seconds(60)), "never started: \(daemon.log)")
+        // The daemon's cluster service announces it before the control socket serves; where none does yet, the test
+        // writes the row it would.
+        if try await !others.nodes().contains(where: { $0.name == answering }) {
+            try await others.announceNode(name: answering, version: TenantSyncVersion.current, startedAt: Date())
+        }
 
         // alpha holds three token refreshes and a sync; beta holds nothing and was last heard from 40 s ago; gamma is
         // dead: silent for ten minutes, its delivery lease expired.
