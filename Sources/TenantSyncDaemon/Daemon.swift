@@ -190,7 +190,10 @@ public struct Daemon: Sendable {
             ),
             handler: DaemonControl(
                 store: store, operations: operations, coordinator: coordinator, scheduler: scheduler, reloader: reloader,
-                status: status, provisioning: provisioner, startedAt: startedAt
+                status: status, provisioning: provisioner, startedAt: startedAt, nodeName: configuration.daemon.nodeName,
+                cluster: (store as? any LeaseStore).map { leases in
+                    ClusterView(leaseDuration: configuration.cluster.leaseDuration, nodes: { try await leases.nodes() })
+                }
             ),
             logger: logger
         )

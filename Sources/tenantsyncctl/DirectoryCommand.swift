@@ -68,7 +68,7 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
                 print("  none (the next sync reads everything)")
             } else {
                 var links = TextTable("RESOURCE", "UPDATED", "AGE")
-                for link in directory.deltaLinks { links.add(link.resource, Show.time(link.updatedAt), Self.age(link.ageSeconds)) }
+                for link in directory.deltaLinks { links.add(link.resource, Show.time(link.updatedAt), Show.age(link.ageSeconds)) }
                 print(indent(links.render()))
             }
         }
@@ -116,15 +116,6 @@ struct DirectoryCommand: AsyncParsableCommand, ControlSubcommand {
     static func facts(_ facts: [(String, String)]) {
         let width = facts.map(\.0.count).max() ?? 0
         for (key, value) in facts { print("\((key + ":").padding(toLength: width + 1, withPad: " ", startingAt: 0)) \(value)") }
-    }
-
-    /// `3d 4h`, `12m`, `40s`: the age of a delta link at a glance.
-    static func age(_ seconds: Int) -> String {
-        let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60)
-        if days > 0 { return "\(days)d \(hours)h" }
-        if hours > 0 { return "\(hours)h \(minutes)m" }
-        if minutes > 0 { return "\(minutes)m" }
-        return "\(seconds)s"
     }
 
     /// Directory names come from the tenant: one value on one line, escaped like every other (``TerminalText``).

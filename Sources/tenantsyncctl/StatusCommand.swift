@@ -2,7 +2,7 @@ import ArgumentParser
 import ControlPlane
 
 struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's health: accounts, degraded accounts, next sync, alert delivery.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show the daemon's health: accounts, degraded accounts, next sync, alert delivery, the cluster's nodes.")
 
     @ParentCommand var root: TenantSyncCtl
 
@@ -15,6 +15,9 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
                 print("DATABASE NOT WRITABLE since \(Show.time(failure.failingSince)) (\(failure.failures) failed write probes): token refreshes are paused so that no refresh token is lost.")
                 print("  Last error: \(Show.text(failure.lastError))")
                 print("  Next check: \(Show.time(failure.nextCheckAt)); free space or fix the state directory and refreshes resume on their own.")
+            }
+            if let cluster = status.cluster {
+                print("Nodes: \(cluster.nodes) (\(cluster.alive) alive)\(cluster.alive < cluster.nodes ? "; `tenantsyncctl nodes` shows the silent ones" : "")")
             }
             let counts = status.accounts
             print("Accounts: \(counts.total) (\(counts.active) active, \(counts.provisioning) provisioning, \(counts.tokenInvalid) token-invalid)")

@@ -15,7 +15,7 @@ struct TenantSyncCtl: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, AccountsCommand.self, AccountCommand.self, ProvisionCommand.self, RenewCommand.self,
             DeprovisionCommand.self, UpgradeOutboundCommand.self, GrantActivityDataCommand.self, SyncCommand.self, ExtendCommand.self, TargetsCommand.self, DirectoryCommand.self, AlertsCommand.self,
-            ReloadCommand.self, ManPageCommand.self,
+            NodesCommand.self, ReloadCommand.self, ManPageCommand.self,
         ]
     )
 

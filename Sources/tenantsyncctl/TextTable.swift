@@ -37,4 +37,13 @@ enum Show {
     static func time(_ date: Date?) -> String { date.map { formatter.string(from: $0) } ?? "-" }
     static func text(_ value: String?) -> String { value.flatMap { $0.isEmpty ? nil : $0 } ?? "-" }
     static func number<N: BinaryInteger>(_ value: N?) -> String { value.map { String($0) } ?? "-" }
+
+    /// `3d 4h`, `12m`, `40s`: an age (of a delta link, of a node's last heartbeat) at a glance.
+    static func age(_ seconds: Int) -> String {
+        let (days, hours, minutes) = (seconds / 86_400, seconds % 86_400 / 3_600, seconds % 3_600 / 60)
+        if days > 0 { return "\(days)d \(hours)h" }
+        if hours > 0 { return "\(hours)h \(minutes)m" }
+        if minutes > 0 { return "\(minutes)m" }
+        return "\(seconds)s"
+    }
 }

@@ -29,6 +29,7 @@ struct CtlCommandTests {
             #expect(status.stdout.contains("contoso.example  exchange-online  token-invalid"))
             #expect(status.stdout.contains("smtp     2"))
             #expect(status.stdout.contains("Unacknowledged alerts: 3"))
+            #expect(status.stdout.contains("Nodes: 3 (2 alive); `tenantsyncctl nodes` shows the silent ones\n"), "\(status.stdout)")
 
             let statusJSON = try await Self.run(["--socket", path, "--json", "status"])
             let object = try #require(try Self.json(statusJSON.stdout) as? [String: Any])
@@ -253,11 +254,13 @@ struct CtlCommandTests {
             let script = try await Self.run(["--generate-completion-script", shell])
             #expect(script.status == 0)
             #expect(script.stdout.contains("search-groups"), "\(shell) completion lacks a nested subcommand")
+            #expect(script.stdout.contains("nodes"), "\(shell) completion lacks the nodes subcommand")
         }
         let man = try await Self.run(["generate-manpage"])
         #expect(man.status == 0, "\(man.stderr)")
         #expect(man.stdout.hasPrefix(".TH TENANTSYNCCTL 8"))
         #expect(man.stdout.contains(".SS targets search\\-groups"))
+        #expect(man.stdout.contains(".SS nodes") && man.stdout.contains("lease_duration"), "the man page lacks nodes")
         #expect(man.stdout.contains("\\fB\\-\\-licensing\\-model\\fR \\fIA|B|evaluation\\fR"))
         // The page is valid roff: man renders it without warnings.
         let directory = try ControlServerHarness.makeDirectory()
@@ -319,6 +322,33 @@ extension CtlCommandTests {
             #expect(delta.stdout.split(separator: "\n").last?.hasSuffix("(delta)") == true, "\(delta.stdout)")
             let held = try await Self.run(["--socket", path, "sync", "--tenant", "contoso.example", "--full", "--confirm-held"])
             #expect(held.status == 64, "\(held.all)")
+        }
+    }
+}
+
+extension CtlCommandTests {
+    @Test("nodes prints a row per node (heartbeat age, alive or silent, leases by kind, the answering one marked) and JSON with --json")
+    func nodes() async throws {
+        try await ControlServerHarness.withServer { path, _ in
+            let shown = try await Self.run(["--socket", path, "nodes"])
+            #expect(shown.status == 0, "\(shown.stderr)")
+            let lines = shown.stdout.split(separator: "\n").map(String.init)
+            #expect(lines == [
+                "NODE      VERSION  STARTED            LAST HEARTBEAT  STATE       LEASES",
+                "node-a    9.9.9    2025-10-09 08:53Z  4s ago          alive       token-refresh 12, sync 1",
+                "node-b *  9.9.9    2025-10-09 08:53Z  0s ago          alive       -",
+                "node-c    9.9.8    2025-10-08 08:53Z  12m ago         silent 12m  -",
+                "* answered this call",
+            ], "\(shown.stdout)")
+
+            let json = try #require(try Self.json(try await Self.run(["--socket", path, "--json", "nodes"]).stdout) as? [String: Any])
+            let nodes = try #require(json["nodes"] as? [[String: Any]], "\(json)")
+            #expect(nodes.map { $0["name"] as? String } == ["node-a", "node-b", "node-c"])
+            #expect(nodes.map { $0["silent_seconds"] as? Int } == [4, 0, 754] && nodes.map { $0["alive"] as? Bool } == [true, true, false], "\(nodes)")
+            #expect(nodes.map { $0["answering"] as? Bool } == [false, true, false])
+            let leases = try #require(nodes.first?["leases"] as? [[String: Any]])
+            #expect(leases.map { "\($0["kind"] ?? "") \($0["count"] ?? "")" } == ["token-refresh 12", "sync 1"], "\(leases)")
+            #expect(nodes.first?["last_heartbeat_at"] as? String == "2025-10-09T08:53:16Z", "\(nodes)")
         }
     }
 }

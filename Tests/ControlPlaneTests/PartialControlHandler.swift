@@ -35,4 +35,5 @@ extension PartialControlHandler {
     func reload(context: ControlContext) async throws -> [String] { throw notImplemented(context) }
     func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo { throw notImplemented(context) }
     func directoryUser(_ request: DirectoryUserRequest, context: ControlContext) async throws -> DirectoryUserInfo { throw notImplemented(context) }
+    func listNodes(context: ControlContext) async throws -> [NodeInfo] { throw notImplemented(context) }
 }

@@ -19,7 +19,7 @@ struct TestControlHandler: PartialControlHandler {
             degraded: [AccountRef(id: 7, tenantID: Self.tenantID, tenantDomain: "contoso.example", service: .exchangeOnline, state: .tokenInvalid)],
             nextSync: NextSync(tenantID: Self.tenantID, tenantDomain: "contoso.example", at: Self.now.addingTimeInterval(3600)),
             alertDelivery: [ChannelHealth(channel: "smtp", pending: 2, oldestPendingAt: Self.now, lastError: "connection refused")],
-            unacknowledgedAlerts: 3
+            unacknowledgedAlerts: 3, cluster: ClusterCounts(nodes: 3, alive: 2)
         )
     }
 

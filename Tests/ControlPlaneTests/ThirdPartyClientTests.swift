@@ -24,11 +24,16 @@ struct ThirdPartyClientTests {
             #expect(object["interfaces"] as? [String] == ["org.varlink.service", "io.tenantsync.Control"])
             #expect(object["product"] as? String == "tenantsyncd")
             let members = try #require(object["parsed_members"] as? [String])
-            for name in ["Status", "ListAccounts", "GetAccount", "Provision", "ContinueProvisioning", "Renew", "Deprovision", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "AccountNotFound", "PermissionDenied", "ScopeConflict"] {
+            for name in ["Status", "ListAccounts", "GetAccount", "Provision", "ContinueProvisioning", "Renew", "Deprovision", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "ListNodes", "Node", "AccountNotFound", "PermissionDenied", "ScopeConflict"] {
                 #expect(members.contains(name), "the IDL parsed by the Python library lacks \(name)")
             }
             #expect(object["status_version"] as? String == "9.9.9")
             #expect(object["status_token_invalid"] as? Int == 1)
+            #expect(object["status_cluster"] as? [String: Int] == ["nodes": 3, "alive": 2], "\(object)")
+            let nodes = try #require(object["nodes"] as? [[Any]], "\(object)")
+            #expect(nodes.map { $0[0] as? String } == ["node-a", "node-b", "node-c"] && nodes.map { $0[1] as? Bool } == [true, true, false], "\(nodes)")
+            #expect(nodes.map { $0[2] as? Bool } == [false, true, false], "\(nodes)")
+            #expect((nodes.first?[3] as? [[Any]])?.map { "\($0[0]) \($0[1])" } == ["token-refresh 12", "sync 1"], "\(nodes)")
             #expect(object["account_services"] as? [String] == ["exchange-online", "teams-chat"])
             #expect(object["grant_incident_aadsts"] as? Int == 700082)
             #expect(object["sync_pages"] as? [Int] == [1, 2, 3, 3])

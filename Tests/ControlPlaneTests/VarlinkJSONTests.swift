@@ -25,6 +25,7 @@ struct VarlinkJSONTests {
             try await handler.account(id: 7, context: context),
             try await handler.listAlerts(ListAlertsRequest(), context: context),
             try await handler.listTargets(tenant: "t", context: context),
+            try await handler.listNodes(context: context),
         ]
         var produced = Set<String>()
         func collect(_ value: Any) {
@@ -35,7 +36,7 @@ struct VarlinkJSONTests {
             }
         }
         for sample in samples { collect(try JSONSerialization.jsonObject(with: encoder.encode(sample))) }
-        for field in ["tenant_domain", "token_invalid", "oldest_pending_at", "alert_delivery", "unacknowledged_alerts", "aadsts_code", "trace_id", "next_refresh_at", "consecutive_failures", "user_principal_name", "last_error"] {
+        for field in ["tenant_domain", "token_invalid", "oldest_pending_at", "alert_delivery", "unacknowledged_alerts", "aadsts_code", "trace_id", "next_refresh_at", "consecutive_failures", "user_principal_name", "last_error", "last_heartbeat_at", "silent_seconds", "answering", "alive"] {
             #expect(produced.contains(field), "no Swift type encodes \(field)")
             #expect(ControlInterface.description.contains("\(field):"), "the IDL lacks \(field)")
         }

@@ -159,4 +159,10 @@ public struct ControlClient {
         let reply: DirectoryUserReply = try await connection.call(method("GetDirectoryUser"), parameters: request)
         return reply.user
     }
+
+    /// The daemons sharing the database, with the leases each holds.
+    public func listNodes() async throws -> [NodeInfo] {
+        let reply: NodesReply = try await connection.call(method("ListNodes"), parameters: VarlinkEmpty())
+        return reply.nodes
+    }
 }

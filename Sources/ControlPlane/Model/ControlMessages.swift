@@ -19,3 +19,4 @@ struct ReloadReply: Codable, Sendable { var changed: [String] }
 struct RunReply: Codable, Sendable { var run: SyncRunInfo }
 struct DirectoryReply: Codable, Sendable { var directory: DirectoryInfo }
 struct DirectoryUserReply: Codable, Sendable { var user: DirectoryUserInfo }
+struct NodesReply: Codable, Sendable { var nodes: [NodeInfo] }

@@ -17,11 +17,14 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var storeWriteFailure: StoreWriteFailure?
     /// The app credential that expires first; `nil` when none with an expiry is known (and from older daemons).
     public var nearestCredentialExpiry: CredentialExpiryInfo?
+    /// The daemons sharing the database; `nil` on the embedded SQLite store (this daemon is the only node) and from
+    /// older daemons.
+    public var cluster: ClusterCounts?
 
     public init(
         version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
         alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil,
-        storeWriteFailure: StoreWriteFailure? = nil, nearestCredentialExpiry: CredentialExpiryInfo? = nil
+        storeWriteFailure: StoreWriteFailure? = nil, nearestCredentialExpiry: CredentialExpiryInfo? = nil, cluster: ClusterCounts? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
@@ -33,6 +36,18 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
         self.heldSyncs = heldSyncs
         self.storeWriteFailure = storeWriteFailure
         self.nearestCredentialExpiry = nearestCredentialExpiry
+        self.cluster = cluster
+    }
+}
+
+/// How many daemons share the database and how many of them are alive (heard from within the lease duration).
+public struct ClusterCounts: Codable, Sendable, Equatable {
+    public var nodes: Int
+    public var alive: Int
+
+    public init(nodes: Int, alive: Int) {
+        self.nodes = nodes
+        self.alive = alive
     }
 }
 

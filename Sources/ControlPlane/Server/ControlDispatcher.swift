@@ -251,6 +251,8 @@ extension ControlDispatcher {
         case "GetDirectoryUser":
             let request = try call.parameters(DirectoryUserRequest.self)
             try await writer.reply(DirectoryUserReply(user: handler.directoryUser(request, context: context)))
+        case "ListNodes":
+            try await writer.reply(NodesReply(nodes: handler.listNodes(context: context)))
         default:
             throw VarlinkError.methodNotFound(context.method)
         }

@@ -49,6 +49,8 @@ public protocol ControlHandler: Sendable {
     func directory(tenant: String, context: ControlContext) async throws -> DirectoryInfo
     /// Whether a user is protected; "not protected" is an answer, not an error.
     func directoryUser(_ request: DirectoryUserRequest, context: ControlContext) async throws -> DirectoryUserInfo
+    /// The daemons sharing the database, by name, with the leases each holds; this daemon alone on SQLite.
+    func listNodes(context: ControlContext) async throws -> [NodeInfo]
 }
 
 /// Who is calling and how to log about it.

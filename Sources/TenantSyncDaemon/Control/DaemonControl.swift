@@ -15,9 +15,17 @@ struct DaemonControl: ControlHandler {
     let status: StatusReporter
     let provisioning: (any AccountProvisioning)?
     let startedAt: Date
+    /// `[daemon] node_name`: this daemon among the cluster's nodes.
+    let nodeName: String
+    /// The nodes of a store several daemons share; `nil` on SQLite, where this daemon is the only one.
+    let cluster: ClusterView?
 
+    /// The accounts, runs and alerts counted here are read from the store (on a shared one, the whole cluster's), not
+    /// from this daemon's own work; alert delivery health and a refused write are this daemon's.
     func status(context: ControlContext) async throws -> DaemonStatus {
-        try await status.daemonStatus(startedAt: startedAt)
+        var reply = try await status.daemonStatus(startedAt: startedAt)
+        reply.cluster = try await clusterCounts(context: context)
+        return reply
     }
 
     /// Accounts listed when the caller names no limit; `--limit` goes up to ``maximumAccountPage``.

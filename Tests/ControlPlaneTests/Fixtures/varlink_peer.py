@@ -34,6 +34,9 @@ def main():
         status = control.Status()
         result["status_version"] = status["version"]
         result["status_token_invalid"] = status["accounts"]["token_invalid"]
+        result["status_cluster"] = status.get("cluster")
+        nodes = control.ListNodes()["nodes"]
+        result["nodes"] = [[n["name"], n["alive"], n["answering"], [[l["kind"], l["count"]] for l in n["leases"]]] for n in nodes]
         accounts = control.ListAccounts("contoso.example")
         result["account_services"] = [a["service"] for a in accounts["accounts"]]
         account = control.GetAccount(7)["account"]

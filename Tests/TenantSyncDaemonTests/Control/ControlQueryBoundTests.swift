@@ -78,7 +78,7 @@ struct ControlQueryBoundTests {
                 store: store, operations: TenantOperations(store: store, graph: graph, tokens: tokens, coordinator: coordinator, logger: logger),
                 coordinator: coordinator, scheduler: scheduler,
                 reloader: ConfigurationReloader(path: nil, loader: ConfigurationLoader(environment: [:]), settings: settings, notifier: SystemdNotifier(), logger: logger),
-                status: status, provisioning: nil, startedAt: Date()
+                status: status, provisioning: nil, startedAt: Date(), nodeName: "bound-node", cluster: nil
             )
         }
 

@@ -52,7 +52,7 @@ struct ControlSocketDaemonTests {
             #expect(seen["interfaces"] as? [String] == ["org.varlink.service", "io.tenantsync.Control"])
             #expect(seen["product"] as? String == "tenantsyncd")
             let members = try #require(seen["parsed_members"] as? [String])
-            for name in ["Status", "ListAccounts", "GetAccount", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "GetDirectory", "GetDirectoryUser", "DirectoryInfo", "DirectoryUser", "AccountNotFound", "SyncNotAllowedForSelectedScope", "GroupPrefixTooShort"] {
+            for name in ["Status", "ListAccounts", "GetAccount", "Sync", "Extend", "ListTargets", "AddTargets", "RemoveTargets", "SearchGroups", "ListAlerts", "AcknowledgeAlert", "Reload", "GetDirectory", "GetDirectoryUser", "DirectoryInfo", "DirectoryUser", "ListNodes", "Node", "AccountNotFound", "SyncNotAllowedForSelectedScope", "GroupPrefixTooShort"] {
                 #expect(members.contains(name), "the IDL served by the daemon, parsed by the Python library, lacks \(name)")
             }
             #expect(seen["status_total"] as? Int == 1 && seen["status_active"] as? Int == 1, "\(seen)")
@@ -126,6 +126,17 @@ struct ControlSocketDaemonTests {
             #expect(status.stdout.contains("Degraded: none"))
             let statusJSON = try #require(try Self.json(try await Self.ctl(h, ["--json", "status"]).stdout) as? [String: Any])
             #expect((statusJSON["accounts"] as? [String: Any])?["active"] as? Int == 1, "\(statusJSON)")
+            #expect(statusJSON["cluster"] == nil && !status.stdout.contains("Nodes:"), "SQLite: one daemon, no cluster in status: \(statusJSON)")
+
+            // nodes: on SQLite this daemon alone, answering, with no leases.
+            let nodes = try await Self.ctl(h, ["nodes"])
+            #expect(nodes.status == 0, "\(nodes.all)")
+            let nodeRows = nodes.stdout.split(separator: "\n").map(String.init)
+            #expect(nodeRows.count == 3 && nodeRows[1].contains(" * ") && nodeRows[1].contains(" alive ") && nodeRows[1].hasSuffix("-"), "\(nodes.stdout)")
+            let nodesJSON = try #require((try Self.json(try await Self.ctl(h, ["--json", "nodes"]).stdout) as? [String: Any])?["nodes"] as? [[String: Any]])
+            #expect(nodesJSON.count == 1 && nodesJSON.first?["answering"] as? Bool == true && nodesJSON.first?["alive"] as? Bool == true, "\(nodesJSON)")
+            #expect(nodesJSON.first?["version"] as? String == statusJSON["version"] as? String && nodesJSON.first?["started_at"] as? String == statusJSON["started_at"] as? String, "\(nodesJSON)")
+            #expect((nodesJSON.first?["leases"] as? [Any])?.isEmpty == true && (nodesJSON.first?["name"] as? String)?.isEmpty == false, "\(nodesJSON)")
 
             // accounts and account.
             let accounts = try await Self.ctl(h, ["accounts"])
