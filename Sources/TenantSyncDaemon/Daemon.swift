@@ -193,7 +193,8 @@ public struct Daemon: Sendable {
                 status: status, provisioning: provisioner, startedAt: startedAt, nodeName: configuration.daemon.nodeName,
                 cluster: (store as? any LeaseStore).map { leases in
                     ClusterView(leaseDuration: configuration.cluster.leaseDuration, nodes: { try await leases.nodes() })
-                }
+                },
+                leasing: cluster
             ),
             logger: logger
         )

@@ -19,6 +19,9 @@ struct DaemonControl: ControlHandler {
     let nodeName: String
     /// The nodes of a store several daemons share; `nil` on SQLite, where this daemon is the only one.
     let cluster: ClusterView?
+    /// This node's leases on a shared store: confirming or discarding a held run takes the tenant's sync lease, so no
+    /// node syncs the tenant meanwhile. `nil` on SQLite.
+    var leasing: (any WorkLeasing)? = nil
 
     /// The accounts, runs and alerts counted here are read from the store (on a shared one, the whole cluster's), not
     /// from this daemon's own work; alert delivery health and a refused write are this daemon's.
@@ -184,6 +187,23 @@ struct DaemonControl: ControlHandler {
                 context: ["tenant.id": tenantID]
             )
         }
+        var lease: Lease?
+        if let leasing {
+            do {
+                lease = try await leasing.claim(kind: .sync, keys: [tenantID], limit: 1).first
+            } catch {
+                await coordinator.release(tenantID: tenantID)
+                throw error
+            }
+            guard lease != nil else {
+                await coordinator.release(tenantID: tenantID)
+                throw TenantSyncError(
+                    TenantSyncError.Code(rawValue: "TemporaryFailure"),
+                    "Another node of the cluster is syncing the tenant now; it may hold again or supersede the held run. Retry when it has ended.",
+                    context: ["tenant.id": tenantID]
+                )
+            }
+        }
         do {
             guard let held = try await store.heldSyncRuns(tenantID: tenantID).first else {
                 throw TenantSyncError(
@@ -192,9 +212,11 @@ struct DaemonControl: ControlHandler {
                 )
             }
             let result = try await body(held)
+            if let lease { await leasing?.release([lease]) }
             await coordinator.release(tenantID: tenantID)
             return result
         } catch {
+            if let lease { await leasing?.release([lease]) }
             await coordinator.release(tenantID: tenantID)
             throw error
         }
