@@ -21,6 +21,13 @@ extension PostgreSQLStore {
         }
     }
 
+    public func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at date: Date, under lease: Lease) async throws -> DirectoryChangeCounts {
+        guard lease.kind == .sync, lease.key == tenantID else { throw lease.lostError }
+        return try await fencedTransaction(lease) { connection in
+            try await Self.apply(batch, tenantID: tenantID, at: date, connection: connection, logger: logger)
+        }
+    }
+
     public func recordTransientFailure(
         grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
         incident report: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease

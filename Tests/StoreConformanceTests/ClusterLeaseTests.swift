@@ -154,6 +154,36 @@ struct ClusterLeaseTests {
         }
     }
 
+    @Test("A fenced directory batch is written under the tenant's held sync lease and refused, writing nothing, under a released one", arguments: StoreKind.allCases)
+    func fencedDirectoryBatch(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let tenant = try await conformance.store.upsertTenant(id: "00000000-0000-0000-0000-00000000fe11", domain: "fence.example", displayName: nil)
+            let lease = try #require(try await leases.claim(kind: .sync, keys: [tenant.id], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            var batch = DirectoryBatch()
+            batch.deltaLinks = ["users": "https://graph.example/users/delta?token=held"]
+            _ = try await leases.applyDirectoryBatch(tenantID: tenant.id, batch: batch, at: Date(), under: lease)
+            #expect(try await conformance.store.deltaLink(tenantID: tenant.id, resource: "users") == batch.deltaLinks["users"])
+
+            try await leases.release([lease])
+            var late = DirectoryBatch()
+            late.deltaLinks = ["users": "https://graph.example/users/delta?token=late"]
+            do {
+                _ = try await leases.applyDirectoryBatch(tenantID: tenant.id, batch: late, at: Date(), under: lease)
+                Issue.record("a batch under a released sync lease was written")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost)
+            }
+            #expect(try await conformance.store.deltaLink(tenantID: tenant.id, resource: "users") == batch.deltaLinks["users"], "the late batch's link was stored")
+            // A lease on another tenant does not fence this one.
+            let other = try await conformance.store.upsertTenant(id: "00000000-0000-0000-0000-00000000fe12", domain: "other.example", displayName: nil)
+            let otherLease = try #require(try await leases.claim(kind: .sync, keys: [other.id], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            await #expect(throws: TenantSyncError.self) {
+                _ = try await leases.applyDirectoryBatch(tenantID: tenant.id, batch: late, at: Date(), under: otherLease)
+            }
+        }
+    }
+
     @Test("Nodes are listed with their version, heartbeat and unexpired leases by kind", arguments: StoreKind.allCases)
     func nodesListing(kind: StoreKind) async throws {
         try await kind.withStore { conformance in

@@ -39,6 +39,13 @@ public protocol LeaseStore: Sendable {
         grantID: Int64, tokens: TokenSet, nextRefreshAt: Date, expectedGeneration: Int, at: Date, under lease: Lease
     ) async throws -> Bool
 
+    /// Applies a directory batch as `DirectoryStore.applyDirectoryBatch` does, only while `lease` (kind `sync`, key
+    /// the tenant id) is held, checked in the same transaction: a node that lost the tenant's lease (paused, cut off)
+    /// cannot write its read of the directory, its removals or its delta links over the new holder's run.
+    ///
+    /// - Throws: `leaseLost` when the lease is no longer held: nothing is written.
+    func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at: Date, under lease: Lease) async throws -> DirectoryChangeCounts
+
     /// Records a transient refresh failure as `TokenLifecycleStore.recordTransientFailure` does, only while `lease`
     /// (kind `tokenRefresh`, key the grant id) is held, checked in the same transaction.
     ///

@@ -15,14 +15,14 @@ public final class SingleNodeLeaseStore: LeaseStore {
         var epochs: [LeaseItem: Int64] = [:]
     }
 
-    private let storage: any TokenStore & TokenLifecycleStore
+    private let storage: any TokenStore & TokenLifecycleStore & DirectoryStore
     private let now: @Sendable () -> Date
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - storage: the SQLite store (due grants and token writes).
     ///   - now: the store's clock.
-    public init(storage: any TokenStore & TokenLifecycleStore, now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(storage: any TokenStore & TokenLifecycleStore & DirectoryStore, now: @escaping @Sendable () -> Date = { Date() }) {
         self.storage = storage
         self.now = now
     }
@@ -124,6 +124,11 @@ public final class SingleNodeLeaseStore: LeaseStore {
         )
     }
 
+    public func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at date: Date, under lease: Lease) async throws -> DirectoryChangeCounts {
+        try requireHeld(lease, kind: .sync, key: tenantID)
+        return try await storage.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: date)
+    }
+
     public func recordTransientFailure(
         grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
         incident: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease
@@ -144,12 +149,17 @@ public final class SingleNodeLeaseStore: LeaseStore {
 
     /// Throws `leaseLost` unless `lease` is the grant's token-refresh lease, held with its epoch and unexpired now.
     private func requireHeld(_ lease: Lease, grantID: Int64) throws {
+        try requireHeld(lease, kind: .tokenRefresh, key: String(grantID))
+    }
+
+    /// Throws `leaseLost` unless `lease` is on (`kind`, `key`), held with its epoch and unexpired now.
+    private func requireHeld(_ lease: Lease, kind: LeaseKind, key: String) throws {
         let clock = now()
         let held = state.withLock { state in
             guard let current = state.leases[lease.item] else { return false }
             return Self.same(current, lease) && current.expiresAt > clock
         }
-        guard lease.kind == .tokenRefresh, lease.key == String(grantID), held else { throw lease.lostError }
+        guard lease.kind == kind, lease.key == key, held else { throw lease.lostError }
     }
 
     private static func same(_ current: Lease, _ lease: Lease) -> Bool {

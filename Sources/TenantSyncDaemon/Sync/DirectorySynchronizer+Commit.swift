@@ -44,7 +44,7 @@ extension DirectorySynchronizer {
         batch.removedUserIDs = removedUsers
         batch.removedGroupIDs = removedGroups
         batch.deltaLinks = links
-        tally.add(try await store.applyDirectoryBatch(tenantID: run.tenantID, batch: batch, at: now()))
+        tally.add(try await apply(batch, tenantID: run.tenantID))
         try await store.recordSyncProgress(runID: run.id, pages: tally.pages, counts: tally.counts)
         try await store.finishSyncRun(runID: run.id, state: .succeeded, error: nil, at: now())
         logger.info(

@@ -57,7 +57,7 @@ extension DirectorySynchronizer {
                     id: user.id, userPrincipalName: upn, displayName: user.displayName, mail: user.mail, accountEnabled: user.accountEnabled ?? true
                 ))
             }
-            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            let counts = try await apply(batch, tenantID: tenantID)
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "users")
             if let link = page.deltaLink { deltaLink = link }
         }
@@ -95,7 +95,7 @@ extension DirectorySynchronizer {
                     }
                 }
             }
-            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            let counts = try await apply(batch, tenantID: tenantID)
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
             if let link = page.deltaLink { deltaLink = link }
         }

@@ -59,7 +59,7 @@ extension DirectorySynchronizer {
             // A first sync is paced at the smallest size class until the users are counted: the pages tell sooner.
             graph.learnedUsers(atLeast: seen.count + (page.nextLink == nil ? 0 : 1))
             guard batch.upsertedUsers.count >= settings.usersPerTransaction || page.nextLink == nil else { return }
-            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            let counts = try await apply(batch, tenantID: tenantID)
             try await tally.add(counts, pages: pages, store: store, progress: progress, phase: "users")
             batch = DirectoryBatch()
             pages = 0
@@ -83,7 +83,7 @@ extension DirectorySynchronizer {
         let first = graph.url("/groups/delta?$select=displayName,mail,members")
         var window = MembershipWindow(first: first, maximumPages: settings.maximumPagesPerRead)
         let write = { (batch: DirectoryBatch) in
-            let counts = try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
+            let counts = try await apply(batch, tenantID: tenantID)
             try await tally.add(counts, pages: 1, store: store, progress: progress, phase: "groups")
         }
         var url = first

@@ -37,6 +37,14 @@ public struct DirectorySynchronizer: Sendable {
     let logger: Logger
     /// Counts runs by outcome and times them (the metrics endpoint); `nil`: not counted.
     public var metrics: (any OperationalMetrics)?
+    /// The tenant's sync lease the run works under, in a cluster: every directory batch it writes is fenced by it.
+    var fence: SyncFence?
+
+    /// A run's sync lease and the store that checks it.
+    struct SyncFence: Sendable {
+        var lease: Lease
+        var store: any LeaseStore
+    }
 
     /// - Parameters:
     ///   - settings, alertChannels: evaluated afresh at each use, so that the daemon can pass expressions reading its
@@ -67,13 +75,31 @@ public struct DirectorySynchronizer: Sendable {
         tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool = false,
         progress: @escaping @Sendable (SyncProgress) async -> Void = { _ in }
     ) async throws -> SyncRun {
+        try await run(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, fence: nil, progress: progress)
+    }
+
+    /// A run whose directory batches are fenced by the tenant's sync lease (`nil`: one daemon, no lease).
+    func run(
+        tenantID: String, service: ServiceKind?, trigger: SyncTrigger, forceFull: Bool, fence: SyncFence?,
+        progress: @escaping @Sendable (SyncProgress) async -> Void
+    ) async throws -> SyncRun {
         // Daily runs are background work: Microsoft throttles Low first, ahead of the scanner's own traffic.
         var synchronizer = self
+        synchronizer.fence = fence
         synchronizer.graph = try await graph.paced(tenantID: tenantID, priority: trigger == .daily ? .low : .normal, directory: store)
         let ended = try await synchronizer.runPaced(tenantID: tenantID, service: service, trigger: trigger, forceFull: forceFull, progress: progress)
         // Failures are counted where the run is marked failed (`fail`, a delta reset).
         counted(ended)
         return ended
+    }
+
+    /// Writes a directory batch in one transaction; under a sync lease, only while the lease is held (checked in that
+    /// transaction): a node that lost the tenant writes nothing, and its run ends failed with `leaseLost`.
+    func apply(_ batch: DirectoryBatch, tenantID: String) async throws -> DirectoryChangeCounts {
+        if let fence {
+            return try await fence.store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now(), under: fence.lease)
+        }
+        return try await store.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: now())
     }
 
     /// Reports a run that ended to the metrics (a run still marked running is not counted).

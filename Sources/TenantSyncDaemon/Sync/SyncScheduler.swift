@@ -146,8 +146,9 @@ public final class SyncScheduler: Service, Sendable {
     /// Runs the synchronizer; under a lease, the run is cancelled as soon as the node no longer holds it.
     private func runSync(_ request: SyncCoordinator.Request, lease: Lease? = nil, leasing: (any WorkLeasing)? = nil) async -> Result<SyncRun, any Error> {
         guard let lease, let leasing else { return await runSync(request) }
+        let fence = DirectorySynchronizer.SyncFence(lease: lease, store: leasing.leaseStore)
         return await withTaskGroup(of: Result<SyncRun, any Error>?.self) { group in
-            group.addTask { await self.runSync(request) }
+            group.addTask { await self.runSync(request, fence: fence) }
             group.addTask {
                 // Checked at the keeper's pace: the node stops trusting a lease a safety margin before it ends.
                 while leasing.holds(lease) {
@@ -167,12 +168,12 @@ public final class SyncScheduler: Service, Sendable {
     /// How often a leased run checks that its lease is still held.
     static let leaseCheckInterval: Duration = .milliseconds(500)
 
-    private func runSync(_ request: SyncCoordinator.Request) async -> Result<SyncRun, any Error> {
+    private func runSync(_ request: SyncCoordinator.Request, fence: DirectorySynchronizer.SyncFence? = nil) async -> Result<SyncRun, any Error> {
         let coordinator = self.coordinator
         let result: Result<SyncRun, any Error>
         do {
             let run = try await synchronizer.run(
-                tenantID: request.tenantID, service: request.service, trigger: request.trigger, forceFull: request.forceFull,
+                tenantID: request.tenantID, service: request.service, trigger: request.trigger, forceFull: request.forceFull, fence: fence,
                 progress: { progress in await coordinator.publish(progress) }
             )
             result = .success(run)
