@@ -92,6 +92,17 @@ extension PostgreSQLStore: LeaseStore {
     public func release(_ leases: [Lease]) async throws {
         guard !leases.isEmpty else { return }
         try await transaction { connection in
+            // Delivery leases are forgotten (no write is fenced by their epoch; a row per alert and channel would
+            // grow with the outbox); the others keep their row, so that their epoch only ever grows.
+            try await connection.query(
+                """
+                DELETE FROM leases l
+                USING unnest(\(leases.map(\.kind.rawValue))::text[], \(leases.map(\.key))::text[], \(leases.map(\.holder))::text[],
+                    \(leases.map(\.epoch))::int8[]) AS given(kind, key, holder, epoch)
+                WHERE l.kind = 'delivery' AND l.kind = given.kind AND l.key = given.key AND l.holder = given.holder AND l.epoch = given.epoch
+                """,
+                logger: logger
+            )
             try await connection.query(
                 """
                 UPDATE leases l SET holder = NULL, expires_at = clock_timestamp()

@@ -32,6 +32,22 @@ struct ClusterLeaseTests {
         }
     }
 
+    @Test("A released delivery lease is forgotten (its next claim starts at epoch 1); other kinds keep growing their epoch", arguments: StoreKind.allCases)
+    func releasedDeliveryLeasesAreForgotten(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let delivery = try #require(try await leases.claim(kind: .delivery, keys: ["7/journal"], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let sync = try #require(try await leases.claim(kind: .sync, keys: ["tenant-x"], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            try await leases.release([delivery, sync])
+            let deliveryAgain = try #require(try await leases.claim(kind: .delivery, keys: ["7/journal"], node: "node-b", limit: 1, duration: .seconds(30)).first)
+            let syncAgain = try #require(try await leases.claim(kind: .sync, keys: ["tenant-x"], node: "node-b", limit: 1, duration: .seconds(30)).first)
+            #expect(deliveryAgain.epoch == 1, "the released delivery lease was kept (epoch \(deliveryAgain.epoch))")
+            #expect(syncAgain.epoch == sync.epoch + 1, "a sync lease's epoch did not grow")
+            // Forgotten only when released by its holder: a claim elsewhere is still refused while it is held.
+            #expect(try await leases.claim(kind: .delivery, keys: ["7/journal"], node: "node-a", limit: 1, duration: .seconds(30)).isEmpty)
+        }
+    }
+
     @Test("Renewal keeps held leases and reports the released ones lost", arguments: StoreKind.allCases)
     func renewal(kind: StoreKind) async throws {
         try await kind.withStore { conformance in

@@ -27,6 +27,10 @@ public protocol LeaseStore: Sendable {
     func renew(_ leases: [Lease], duration: Duration) async throws -> LeaseRenewal
 
     /// Ends the given leases at once (those still held with their epoch), so any node may claim their items.
+    ///
+    /// A released delivery lease is forgotten: no write is fenced by its epoch, and keeping a row per alert and
+    /// channel would grow with the outbox; its item's next claim starts at epoch 1 again. Other kinds keep their
+    /// epoch, which only ever grows.
     func release(_ leases: [Lease]) async throws
 
     /// Stores a refreshed token set as `TokenLifecycleStore.storeRefreshedTokenSet` does, only while `lease` (kind

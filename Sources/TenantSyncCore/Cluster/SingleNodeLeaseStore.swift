@@ -110,7 +110,11 @@ public final class SingleNodeLeaseStore: LeaseStore {
     public func release(_ leases: [Lease]) async throws {
         state.withLock { state in
             for lease in leases {
-                if let current = state.leases[lease.item], Self.same(current, lease) { state.leases[lease.item] = nil }
+                if let current = state.leases[lease.item], Self.same(current, lease) {
+                    state.leases[lease.item] = nil
+                    // Forgotten, as in PostgreSQL: no write is fenced by a delivery lease's epoch.
+                    if lease.kind == .delivery { state.epochs[lease.item] = nil }
+                }
             }
         }
     }
