@@ -91,6 +91,7 @@ let package = Package(
                 .embedInCode("0008_credential_expiry.sql"),
                 .embedInCode("0009_tenant_last_run.sql"),
                 .embedInCode("0010_account_certificate.sql"),
+                .embedInCode("0011_consent_sessions.sql"),
             ]
         ),
 
@@ -104,6 +105,7 @@ let package = Package(
                 .embedInCode("0001_initial.sql"),
                 .embedInCode("0002_alert_outbox_notify.sql"),
                 .embedInCode("0003_cluster.sql"),
+                .embedInCode("0004_consent_sessions.sql"),
             ]
         ),
 

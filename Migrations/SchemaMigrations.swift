@@ -27,6 +27,7 @@ public enum SchemaMigrations {
         migration("0008_credential_expiry.sql", PackageResources._008_credential_expiry_sql),
         migration("0009_tenant_last_run.sql", PackageResources._009_tenant_last_run_sql),
         migration("0010_account_certificate.sql", PackageResources._010_account_certificate_sql),
+        migration("0011_consent_sessions.sql", PackageResources._011_consent_sessions_sql),
     ]
 
     /// The newest schema version this binary knows.

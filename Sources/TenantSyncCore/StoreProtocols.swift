@@ -161,4 +161,4 @@ public protocol AlertStore: Sendable {
 }
 
 /// Everything the daemon's services need from persistent state.
-public typealias TenantSyncStorage = AccountStore & TokenStore & IncidentStore & DirectoryStore & AlertStore
+public typealias TenantSyncStorage = AccountStore & TokenStore & IncidentStore & DirectoryStore & AlertStore & ConsentSessionStore

@@ -19,9 +19,10 @@ extension PostgreSQLStore {
         "alert_deliveries", "credential_expiries",
     ]
 
-    /// SQLite tables a copy leaves behind: each store keeps its own schema history, and the write probe is rewritten
-    /// at every check. (The tables only PostgreSQL has — the key check value, nodes, leases — are not in the source.)
-    public static let tablesNotImported: Set<String> = ["schema_migrations", "store_write_probe"]
+    /// SQLite tables a copy leaves behind: each store keeps its own schema history, the write probe is rewritten at
+    /// every check, and a pending device-code consent lives 15 minutes (a provisioning continued after the move shows
+    /// a new code). (The tables only PostgreSQL has — the key check value, nodes, leases — are not in the source.)
+    public static let tablesNotImported: Set<String> = ["schema_migrations", "store_write_probe", "consent_sessions"]
 
     /// What a copy wrote into one table.
     public struct ImportedTable: Sendable, Equatable {

@@ -205,6 +205,7 @@ extension SQLiteStore: AccountStore {
             // sealed tokens and secret are overwritten with zeros, not just unlinked.
             try db.execute(sql: "DELETE FROM token_sets WHERE grant_id IN (SELECT id FROM grants WHERE account_id = ?)", arguments: [id])
             try db.execute(sql: "DELETE FROM grants WHERE account_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM consent_sessions WHERE account_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM service_accounts WHERE id = ?", arguments: [id])
             guard db.changesCount == 1 else {
                 throw TenantSyncError(.accountNotFound, "No service account \(id).", context: ["account.id": "\(id)"])
