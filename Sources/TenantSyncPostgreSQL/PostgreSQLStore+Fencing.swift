@@ -28,6 +28,19 @@ extension PostgreSQLStore {
         }
     }
 
+    public func holdSyncRun(
+        runID: Int64, tenantID: String, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at date: Date,
+        under lease: Lease
+    ) async throws {
+        guard lease.kind == .sync, lease.key == tenantID else { throw lease.lostError }
+        try await fencedTransaction(lease) { connection in
+            try await Self.writeHold(
+                connection, runID: runID, removedUserIDs: removedUserIDs, removedGroupIDs: removedGroupIDs, deltaLinks: deltaLinks, at: date,
+                logger: logger
+            )
+        }
+    }
+
     public func recordTransientFailure(
         grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
         incident report: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease

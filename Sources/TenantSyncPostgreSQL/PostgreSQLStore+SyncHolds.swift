@@ -29,29 +29,40 @@ extension PostgreSQLStore {
     }
 
     public func holdSyncRun(runID: Int64, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at date: Date) async throws {
-        let links = deltaLinks.sorted { $0.key < $1.key }
         try await transaction { connection in
-            try await connection.query(
-                """
-                INSERT INTO held_removals (run_id, kind, object_id)
-                SELECT \(runID), 'user', id FROM unnest(\(removedUserIDs)::text[]) AS id
-                UNION ALL SELECT \(runID), 'group', id FROM unnest(\(removedGroupIDs)::text[]) AS id
-                ON CONFLICT DO NOTHING
-                """,
+            try await Self.writeHold(
+                connection, runID: runID, removedUserIDs: removedUserIDs, removedGroupIDs: removedGroupIDs, deltaLinks: deltaLinks, at: date,
                 logger: logger
-            )
-            try await connection.query(
-                """
-                INSERT INTO held_delta_links (run_id, resource, link)
-                SELECT \(runID), l.resource, l.link FROM unnest(\(links.map(\.key))::text[], \(links.map(\.value))::text[]) AS l(resource, link)
-                ON CONFLICT (run_id, resource) DO UPDATE SET link = excluded.link
-                """,
-                logger: logger
-            )
-            try await connection.query(
-                "UPDATE sync_runs SET state = 'held', finished_at = \(StoredDate.bound(date)) WHERE id = \(runID)", logger: logger
             )
         }
+    }
+
+    /// The held removals and links of a run, and its `held` state, in the caller's transaction.
+    static func writeHold(
+        _ connection: PostgresConnection, runID: Int64, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String],
+        at date: Date, logger: Logger
+    ) async throws {
+        let links = deltaLinks.sorted { $0.key < $1.key }
+        try await connection.query(
+            """
+            INSERT INTO held_removals (run_id, kind, object_id)
+            SELECT \(runID), 'user', id FROM unnest(\(removedUserIDs)::text[]) AS id
+            UNION ALL SELECT \(runID), 'group', id FROM unnest(\(removedGroupIDs)::text[]) AS id
+            ON CONFLICT DO NOTHING
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            """
+            INSERT INTO held_delta_links (run_id, resource, link)
+            SELECT \(runID), l.resource, l.link FROM unnest(\(links.map(\.key))::text[], \(links.map(\.value))::text[]) AS l(resource, link)
+            ON CONFLICT (run_id, resource) DO UPDATE SET link = excluded.link
+            """,
+            logger: logger
+        )
+        try await connection.query(
+            "UPDATE sync_runs SET state = 'held', finished_at = \(StoredDate.bound(date)) WHERE id = \(runID)", logger: logger
+        )
     }
 
     /// Applies the held removals with the held delta links, and marks the run succeeded, in one transaction; the

@@ -200,6 +200,45 @@ struct ClusterLeaseTests {
         }
     }
 
+    @Test("A run's removals are held for confirmation only while its tenant's sync lease is held", arguments: StoreKind.allCases)
+    func fencedHold(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let tenant = try await conformance.store.upsertTenant(id: "00000000-0000-0000-0000-00000000fe21", domain: "hold.example", displayName: nil)
+            let lease = try #require(try await leases.claim(kind: .sync, keys: [tenant.id], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let late = try await conformance.store.startSyncRun(tenantID: tenant.id, service: nil, trigger: .daily, mode: .delta, at: Date())
+            try await leases.release([lease])
+            do {
+                try await leases.holdSyncRun(
+                    runID: late.id, tenantID: tenant.id, removedUserIDs: ["u1", "u2"], removedGroupIDs: [], deltaLinks: ["users": "late"], at: Date(),
+                    under: lease
+                )
+                Issue.record("removals were held under a released sync lease")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost)
+            }
+            #expect(try await conformance.store.syncRun(id: late.id)?.state == .running, "the run was marked held under a released lease")
+            #expect(try await conformance.store.heldSyncRuns(tenantID: tenant.id).isEmpty)
+            #expect(try await conformance.sql("SELECT count(*) FROM held_removals") == ["0"], "removals were written under a released lease")
+
+            let held = try #require(try await leases.claim(kind: .sync, keys: [tenant.id], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            let run = try await conformance.store.startSyncRun(tenantID: tenant.id, service: nil, trigger: .daily, mode: .delta, at: Date())
+            try await leases.holdSyncRun(
+                runID: run.id, tenantID: tenant.id, removedUserIDs: ["u1", "u2"], removedGroupIDs: ["g1"], deltaLinks: ["users": "next"], at: Date(),
+                under: held
+            )
+            #expect(try await conformance.store.heldSyncRuns(tenantID: tenant.id).map(\.id) == [run.id])
+            #expect(try await conformance.sql("SELECT count(*) FROM held_removals") == ["3"])
+            // A lease on another tenant does not fence this one.
+            await #expect(throws: TenantSyncError.self) {
+                try await leases.holdSyncRun(
+                    runID: run.id, tenantID: "00000000-0000-0000-0000-00000000fe22", removedUserIDs: [], removedGroupIDs: [], deltaLinks: [:], at: Date(),
+                    under: held
+                )
+            }
+        }
+    }
+
     @Test("Nodes are listed with their version, heartbeat and unexpired leases by kind", arguments: StoreKind.allCases)
     func nodesListing(kind: StoreKind) async throws {
         try await kind.withStore { conformance in

@@ -50,6 +50,16 @@ public protocol LeaseStore: Sendable {
     /// - Throws: `leaseLost` when the lease is no longer held: nothing is written.
     func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at: Date, under lease: Lease) async throws -> DirectoryChangeCounts
 
+    /// Holds a run's removals and delta links as `DirectoryStore.holdSyncRun` does, only while `lease` (kind `sync`, key
+    /// `tenantID`, the run's tenant) is held, checked in the same transaction: a node that lost the tenant cannot leave
+    /// its removals waiting for an operator's confirmation over the new holder's run.
+    ///
+    /// - Throws: `leaseLost` when the lease is no longer held: nothing is written, the run stays as it was.
+    func holdSyncRun(
+        runID: Int64, tenantID: String, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at: Date,
+        under lease: Lease
+    ) async throws
+
     /// Records a transient refresh failure as `TokenLifecycleStore.recordTransientFailure` does, only while `lease`
     /// (kind `tokenRefresh`, key the grant id) is held, checked in the same transaction.
     ///

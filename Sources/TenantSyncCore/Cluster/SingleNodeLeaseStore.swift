@@ -133,6 +133,14 @@ public final class SingleNodeLeaseStore: LeaseStore {
         return try await storage.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: date)
     }
 
+    public func holdSyncRun(
+        runID: Int64, tenantID: String, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at date: Date,
+        under lease: Lease
+    ) async throws {
+        try requireHeld(lease, kind: .sync, key: tenantID)
+        try await storage.holdSyncRun(runID: runID, removedUserIDs: removedUserIDs, removedGroupIDs: removedGroupIDs, deltaLinks: deltaLinks, at: date)
+    }
+
     public func recordTransientFailure(
         grantID: Int64, outcome: String, at date: Date, nextRefreshAt: Date,
         incident: IncidentReport?, alert: @Sendable (Incident) -> NewAlert, channels: [String], under lease: Lease

@@ -19,7 +19,15 @@ extension DirectorySynchronizer {
                 try await store.discardHeldSyncRun(runID: older.id, at: now())
                 try await store.setSyncRunNote(runID: older.id, note: "superseded by held run \(run.id)")
             }
-            try await store.holdSyncRun(runID: run.id, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links, at: now())
+            // Under a sync lease, fenced like every batch of the run: a node that lost the tenant holds nothing.
+            if let fence {
+                try await fence.store.holdSyncRun(
+                    runID: run.id, tenantID: run.tenantID, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links,
+                    at: now(), under: fence.lease
+                )
+            } else {
+                try await store.holdSyncRun(runID: run.id, removedUserIDs: removedUsers, removedGroupIDs: removedGroups, deltaLinks: links, at: now())
+            }
             let hold = MassDeletionHold(
                 runID: run.id, tenantID: run.tenantID, removedUsers: removedUsers.count, removedGroups: removedGroups.count,
                 usersBefore: userCountBefore, threshold: threshold
