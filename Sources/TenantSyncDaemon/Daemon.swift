@@ -149,7 +149,7 @@ public struct Daemon: Sendable {
         let provisioner = Provisioner(
             store: store, identity: identity, graph: graph, productApp: productApp(), refresher: refresher, operations: operations,
             coordinator: coordinator, alertChannels: channels.names,
-            consentTimeout: configuration.provisioning.consentTimeout, meter: budget, http: http, logger: logger
+            consentTimeout: configuration.provisioning.consentTimeout, meter: budget, http: http, leasing: cluster, logger: logger
         )
         // Credential expiry: the product app's, as configured now; the Teams apps' were stored at provisioning.
         try await Self.recordProductCredentialExpiry(configuration, store: store)

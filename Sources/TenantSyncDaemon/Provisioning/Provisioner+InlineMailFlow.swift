@@ -148,23 +148,17 @@ extension Provisioner {
             )
         }
         let tenant = try await requireTenant(account.tenantID)
-        guard await sessions.begin(account.id) else {
-            throw TenantSyncError(.invalidArgument, "Account \(id) is being changed by another session; retry when it has finished.")
-        }
-        do {
+        try await withSession(accountID: account.id, refusal: "Account \(id) is being changed") {
             try await withGrantToken(account: account, named: "mail-flow") { token in
                 try await ensureOutboundConnector(account: account, tenant: tenant, token: token)
                 try await verifyOutboundConnector(account: account, tenant: tenant, token: token)
             }
+            try requireSessionLease()
             try await store.setInlineMailFlow(accountID: id, policy: account.inlinePolicy ?? InlineMailFlowDefaults.policy, direction: .both)
             try await recordDetails(id, [
                 "mailFlow.outboundConnector": InlineMailFlow.outboundConnector,
                 "mailFlow.outboundUpgradedAt": ISO8601DateFormatter().string(from: now()),
             ])
-            await sessions.end(account.id)
-        } catch {
-            await sessions.end(account.id)
-            throw error
         }
         let subject = "Exchange Online (Inline Mode) of \(tenant.domain) now protects outbound messages too."
         _ = try await store.enqueueAlert(

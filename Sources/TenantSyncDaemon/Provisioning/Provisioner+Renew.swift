@@ -14,19 +14,15 @@ extension Provisioner {
             )
         }
         let tenant = try await requireTenant(account.tenantID)
-        guard await sessions.begin(account.id) else {
-            throw TenantSyncError(.invalidArgument, "Account \(account.id) is already being renewed or provisioned by another session.")
-        }
-        do {
-            let step = try await renewGrants(account: account, tenant: tenant, request: request, updates: updates, logger: logger)
-            await sessions.end(account.id)
-            return step
-        } catch {
-            await sessions.end(account.id)
-            if error is CancellationError { throw error }
-            var step = self.step(account, .failed, needsInput: false, message: "Renewal of account \(account.id) failed; its grants are unchanged.")
-            step.error = Self.describe(error)
-            return step
+        return try await withSession(accountID: account.id, refusal: "Account \(account.id) is already being renewed or provisioned") {
+            do {
+                return try await renewGrants(account: account, tenant: tenant, request: request, updates: updates, logger: logger)
+            } catch {
+                if error is CancellationError { throw error }
+                var step = self.step(account, .failed, needsInput: false, message: "Renewal of account \(account.id) failed; its grants are unchanged.")
+                step.error = Self.describe(error)
+                return step
+            }
         }
     }
 
@@ -60,6 +56,7 @@ extension Provisioner {
             } else {
                 update = .init(appID: app.appID, secret: app.clientSecret ?? Secret(""), expiresAt: app.secretExpiresAt)
             }
+            try requireSessionLease()
             _ = try await renewal.renewClientCredentials(grantID: grant.id, credential: update, client: credential.client, using: identity)
             try await store.setLicensingModel(accountID: account.id, model: model)
             try await recordDetails(account.id, ["teams.licensingModel": model.rawValue, "teams.ownApp": "true"])
@@ -80,6 +77,7 @@ extension Provisioner {
                 guard let tokens else {
                     throw TenantSyncError(.invalidArgument, "Renewal needs a streaming client to show the consent code; use tenantsyncctl renew.")
                 }
+                try requireSessionLease()
                 _ = try await renewal.renew(grantID: grant.id, tokens: tokens)
                 renewed.append(name)
             }

@@ -24,7 +24,7 @@ extension Provisioner {
         )
         guard let tokens else {
             // A client that does not stream: it has the code now and continues to wait for the sign-in.
-            let pending = await sessions.pendingConsent(account.id, stage: stage, now: now())
+            let pending = try await store.pendingConsent(accountID: account.id, stage: stage.rawValue, now: now())
             return .wait(consentStep(account: account, stage: stage, grantName: name, resource: resource, pending: pending))
         }
         guard tokens.refreshToken != nil else {
@@ -57,42 +57,49 @@ extension Provisioner {
         updates: ProvisioningUpdates
     ) async throws -> TokenSet? {
         let scopes = MicrosoftTokenGranter.delegatedScopes(resource)
-        if let pending = await sessions.pendingConsent(account.id, stage: stage, now: now()) {
-            return try await poll(account: account, tenant: tenant, authorization: pending.authorization)
+        if let pending = try await store.pendingConsent(accountID: account.id, stage: stage.rawValue, now: now()) {
+            // The code shown earlier (by this node or another): the administrator may be signing in with it now.
+            return try await poll(account: account, tenant: tenant, pending: pending)
         }
         let authorization = try await identity.startDeviceCode(tenant: tenant.id, clientID: productApp.clientID, scopes: scopes)
-        let pending = ProvisioningSessions.PendingConsent(
-            stage: stage, authorization: authorization,
-            expiresAt: now().addingTimeInterval(Double(authorization.expiresIn.components.seconds))
+        let pending = PendingConsent(
+            accountID: account.id, stage: stage.rawValue, deviceCode: authorization.deviceCode, userCode: authorization.userCode,
+            verificationURI: authorization.verificationURI, message: authorization.message, interval: authorization.interval,
+            scopes: authorization.scopes, expiresAt: now().addingTimeInterval(Double(authorization.expiresIn.components.seconds))
         )
-        await sessions.setPending(account.id, pending)
+        try requireSessionLease()
+        try await store.savePendingConsent(pending, at: now())
         guard updates.isStreaming else { return nil }
         try await updates.send(consentStep(account: account, stage: stage, grantName: grantName, resource: resource, pending: pending))
-        return try await poll(account: account, tenant: tenant, authorization: authorization)
+        return try await poll(account: account, tenant: tenant, pending: pending)
     }
 
-    private func poll(account: ServiceAccount, tenant: Tenant, authorization: DeviceCodeAuthorization) async throws -> TokenSet {
+    private func poll(account: ServiceAccount, tenant: Tenant, pending: PendingConsent) async throws -> TokenSet {
+        let authorization = DeviceCodeAuthorization(
+            deviceCode: pending.deviceCode, userCode: pending.userCode, verificationURI: pending.verificationURI, message: pending.message,
+            expiresIn: .seconds(max(0, pending.expiresAt.timeIntervalSince(now()))), interval: pending.interval, scopes: pending.scopes
+        )
         do {
             let tokens = try await identity.pollDeviceCode(tenant: tenant.id, client: productApp, authorization: authorization)
-            await sessions.setPending(account.id, nil)
+            try await store.removePendingConsent(accountID: account.id)
             return tokens
         } catch let error as IdentityPlatformError {
             // A declined or expired code is spent: the retry starts a new one.
-            await sessions.setPending(account.id, nil)
+            try await store.removePendingConsent(accountID: account.id)
             throw error
         }
     }
 
     func consentStep(
-        account: ServiceAccount, stage: ProvisioningStage, grantName: String, resource: String, pending: ProvisioningSessions.PendingConsent?
+        account: ServiceAccount, stage: ProvisioningStage, grantName: String, resource: String, pending: PendingConsent?
     ) -> ProvisioningStep {
         var step = self.step(
             account, .consent, needsInput: false,
             message: "Sign in as a Global Administrator and accept \(stage.title) for \(account.service.displayName)."
         )
         step.consent = ConsentPrompt(
-            grant: grantName, resource: resource, flow: .deviceCode, verificationURI: pending?.authorization.verificationURI,
-            userCode: pending?.authorization.userCode, expiresAt: pending?.expiresAt, message: pending?.authorization.message
+            grant: grantName, resource: resource, flow: .deviceCode, verificationURI: pending?.verificationURI,
+            userCode: pending?.userCode, expiresAt: pending?.expiresAt, message: pending?.message
         )
         return step
     }

@@ -33,7 +33,8 @@ struct Provisioner: AccountProvisioning {
     let exchange: ExchangeAdminClient
     /// The Office 365 Management Activity API (Inline Mode activity data).
     let activity: ManagementActivityClient
-    let sessions = ProvisioningSessions()
+    /// The accounts being driven, and in a cluster their consent-session leases.
+    let sessions: ProvisioningSessions
     let now: @Sendable () -> Date
     let logger: Logger
 
@@ -41,7 +42,8 @@ struct Provisioner: AccountProvisioning {
         store: any TenantSyncStorage & TokenLifecycleStore, identity: IdentityPlatformClient, graph: GraphClient, productApp: @autoclosure @escaping @Sendable () -> OAuthClientCredentials,
         refresher: TokenRefresher, operations: TenantOperations, coordinator: SyncCoordinator,
         alertChannels: @autoclosure @escaping @Sendable () -> [String],
-        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, http: MicrosoftHTTPClients? = nil, now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
+        redirectURL: String = "https://localhost/tenantsync/provision", consentTimeout: Duration = .seconds(600), meter: (any GraphCallMeter)? = nil, http: MicrosoftHTTPClients? = nil, leasing: (any WorkLeasing)? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }, logger: Logger
     ) {
         self.store = store
         self.identity = identity
@@ -60,6 +62,7 @@ struct Provisioner: AccountProvisioning {
         let managementHTTP = http?.client(for: identity.endpoints.management) ?? graph.http
         self.exchange = ExchangeAdminClient(outlookRoot: identity.endpoints.outlook, http: outlookHTTP, requestTimeout: max(graph.requestTimeout, .seconds(60)), logger: logger)
         self.activity = ManagementActivityClient(managementRoot: identity.endpoints.management, http: managementHTTP, requestTimeout: graph.requestTimeout)
+        self.sessions = ProvisioningSessions(leasing: leasing)
         self.now = now
         self.logger = logger
     }
@@ -177,19 +180,8 @@ struct Provisioner: AccountProvisioning {
     // MARK: The stage loop
 
     private func drive(accountID: Int64, input: ProvisioningInput, updates: ProvisioningUpdates, logger: Logger) async throws -> ProvisioningStep {
-        guard await sessions.begin(accountID) else {
-            throw TenantSyncError(
-                .invalidArgument, "Account \(accountID) is already being provisioned by another session; wait for it to finish.",
-                context: ["account.id": "\(accountID)"]
-            )
-        }
-        do {
-            let step = try await runStages(accountID: accountID, input: input, updates: updates, logger: logger)
-            await sessions.end(accountID)
-            return step
-        } catch {
-            await sessions.end(accountID)
-            throw error
+        try await withSession(accountID: accountID, refusal: "Account \(accountID) is already being provisioned") {
+            try await runStages(accountID: accountID, input: input, updates: updates, logger: logger)
         }
     }
 
@@ -346,6 +338,7 @@ struct Provisioner: AccountProvisioning {
     /// Stores a new token set for the account's grant of that name, creating the grant if needed.
     @discardableResult
     func storeGrant(account: ServiceAccount, name: String, resource: String, flow: GrantFlow, tokens: TokenSet) async throws -> Grant {
+        try requireSessionLease()
         let grant: Grant
         if let existing = try await store.grants(accountID: account.id).first(where: { $0.name == name }) {
             grant = existing

@@ -1,32 +1,86 @@
 import Foundation
-import MicrosoftCloud
+import TenantSyncCore
 
-/// The in-memory side of provisioning: which accounts are being driven, and device codes awaiting approval.
+/// Which accounts are being driven (provisioned, renewed or changed): one session per account at a time, on this node
+/// and, in a cluster, under the account's `consent-session` lease, so that no two nodes drive one account at once.
 ///
-/// Nothing here must survive a restart: a lost device code is simply started
-/// again when the operator retries the step.
+/// What a session waits for outlives it: a device code shown to the administrator is kept in the store
+/// (``PendingConsent``), so a provisioning continued later, by this node or another, polls the same code.
 actor ProvisioningSessions {
-    struct PendingConsent: Sendable {
-        var stage: ProvisioningStage
-        var authorization: DeviceCodeAuthorization
-        var expiresAt: Date
+    enum Start: Sendable, Equatable {
+        /// The session is this caller's; in a cluster, under this lease.
+        case started(Lease?)
+        /// Another session of this node drives the account.
+        case busyHere
+        /// Another node of the cluster holds the account's consent-session lease.
+        case busyElsewhere
     }
 
+    let leasing: (any WorkLeasing)?
     private var busy: Set<Int64> = []
-    private var pending: [Int64: PendingConsent] = [:]
 
-    /// Marks the account as being driven; refuses a second concurrent session.
-    func begin(_ accountID: Int64) -> Bool {
-        busy.insert(accountID).inserted
+    init(leasing: (any WorkLeasing)?) {
+        self.leasing = leasing
     }
 
-    func end(_ accountID: Int64) { busy.remove(accountID) }
-
-    /// The pending device code of that stage, if it has not expired.
-    func pendingConsent(_ accountID: Int64, stage: ProvisioningStage, now: Date) -> PendingConsent? {
-        guard let consent = pending[accountID], consent.stage == stage, consent.expiresAt > now else { return nil }
-        return consent
+    /// Starts the account's session, or says who drives it already.
+    func start(_ accountID: Int64) async throws -> Start {
+        guard busy.insert(accountID).inserted else { return .busyHere }
+        guard let leasing else { return .started(nil) }
+        do {
+            guard let lease = try await leasing.claim(kind: .consentSession, keys: ["\(accountID)"], limit: 1).first else {
+                busy.remove(accountID)
+                return .busyElsewhere
+            }
+            return .started(lease)
+        } catch {
+            busy.remove(accountID)
+            throw error
+        }
     }
 
-    func setPending(_ accountID: Int64, _ consent: PendingConsent?) { pending[accountID] = consent }
+    /// Ends the session that `start` began, releasing its lease.
+    func end(_ accountID: Int64, _ lease: Lease?) async {
+        if let lease, let leasing { await leasing.release([lease]) }
+        busy.remove(accountID)
+    }
+}
+
+extension Provisioner {
+    /// The consent-session lease of the session the current task runs in (`nil` outside a cluster).
+    @TaskLocal static var sessionLease: Lease?
+
+    /// Runs `body` as the account's one session (see ``ProvisioningSessions``); `refusal` says what is refused when
+    /// another session drives the account.
+    func withSession<T: Sendable>(accountID: Int64, refusal: String, _ body: () async throws -> T) async throws -> T {
+        let lease: Lease?
+        switch try await sessions.start(accountID) {
+        case .started(let started): lease = started
+        case .busyHere:
+            throw TenantSyncError(.invalidArgument, "\(refusal) by another session; wait for it to finish.", context: ["account.id": "\(accountID)"])
+        case .busyElsewhere:
+            throw TenantSyncError(
+                .invalidArgument,
+                "\(refusal) by a session on another node of the cluster (it holds the account's consent-session lease; 'tenantsyncctl nodes' "
+                    + "lists the leases each node holds); wait for it to finish, then continue here or there.",
+                context: ["account.id": "\(accountID)"]
+            )
+        }
+        do {
+            let result = try await Self.$sessionLease.withValue(lease) { try await body() }
+            await sessions.end(accountID, lease)
+            return result
+        } catch {
+            await sessions.end(accountID, lease)
+            throw error
+        }
+    }
+
+    /// Throws `leaseLost` when this node no longer holds the session's lease (paused or cut off past it): another node
+    /// may drive the account now, so nothing of this session may be written any more. Checked before each write of a
+    /// session's grants, tokens and pending consent.
+    func requireSessionLease() throws {
+        guard let lease = Self.sessionLease, let leasing = sessions.leasing else { return }
+        guard leasing.holds(lease) else { throw lease.lostError }
+    }
 }
