@@ -20,7 +20,9 @@ extension TokenRefresher {
     }
 
     /// In a cluster, another node may hold the grant's lease and be refreshing it: waits for its token set to reach
-    /// the store (or its lease to end, and then refreshes here), for at most one lease duration's worth of looks.
+    /// the store (or its lease to end, and then refreshes here), for at most ``clusterWaitLooks`` looks
+    /// ``clusterWaitInterval`` apart (10 s: a refresh in flight elsewhere ends well within it; a node that died holding
+    /// the lease is not waited for, the caller gets the retrying error and the next refresh round takes the grant).
     private func tokenRefreshedElsewhere(grantID: Int64) async throws -> Secret? {
         for _ in 0..<Self.clusterWaitLooks {
             try await clock.sleep(for: Self.clusterWaitInterval)
