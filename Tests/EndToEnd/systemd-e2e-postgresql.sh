@@ -116,6 +116,8 @@ tls = \"$PG_TLS\""
     note "[database] url = \"$PG_URL\", tls = \"$PG_TLS\" ($([ "$PG_TLS" = require ] && echo "the cluster has ssl = on with Debian's snakeoil certificate, which names the host, not 127.0.0.1: encrypted, not verified" || echo "the cluster has ssl = off (no snakeoil certificate): loopback in clear")), [daemon] node_name = \"$NODE_NAME\""
     ns install -D -m 0644 "$DROPIN_SOURCE" "$DROPIN" || { fail 8 "cannot install the drop-in $DROPIN"; return; }
     sctl daemon-reload
+    local verify; verify=$(ns systemd-analyze verify /usr/local/lib/systemd/system/tenantsyncd.service 2>&1)
+    [ -z "$verify" ] || { fail 8 "systemd-analyze verify complains with the drop-in: $verify"; return; }
     local check; check=$(ns /usr/local/bin/tenantsyncd --check-config --config /etc/tenantsync/tenantsyncd.toml 2>&1) || { fail 8 "--check-config refused the configuration: $check"; return; }
     # The migration as the daemon's user, with the unit's state directory and credentials (README "Moving from
     # SQLite to PostgreSQL" shows the same command).
@@ -137,7 +139,7 @@ tls = \"$PG_TLS\""
         [ "$sqlite_rows" = "$pg_rows" ] || { fail 8 "table $table: $sqlite_rows rows in SQLite, '$pg_rows' in PostgreSQL after the migration"; return; }
         [ "$sqlite_rows" = 0 ] || copied+="$table=$pg_rows "
     done
-    pass 8 "tenantsyncd --migrate-to-postgresql under systemd-run (user tenantsync, the unit's credentials) copied the SQLite state: $(grep -c . "$LOGDIR/migrate.out") lines, rows equal in all $(echo "$tables" | wc -w) tables (${copied:-all empty})"
+    pass 8 "drop-in installed (systemd-analyze verify clean); tenantsyncd --migrate-to-postgresql under systemd-run (user tenantsync, the unit's credentials) copied the SQLite state: $(grep -c . "$LOGDIR/migrate.out") lines, rows equal in all $(echo "$tables" | wc -w) tables (${copied:-all empty})"
 }
 
 # ----------------------------------------------------------------- step 9 ----
