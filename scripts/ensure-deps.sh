@@ -9,7 +9,8 @@ apt_packages=(libsqlite3-dev libsystemd-dev pkg-config python3-aiosmtpd openssl 
 apt_packages+=(dpkg-dev binutils patchelf lintian man-db init-system-helpers)
 # prometheus: the real Prometheus server and promtool the metrics tests scrape with and check the shipped rules with.
 apt_packages+=(prometheus)
-# postgresql: the private PostgreSQL 15 server the PostgreSQL store's tests start (Tests/TestSupport/PostgreSQLServer.swift).
+# postgresql: the private PostgreSQL 15 server the PostgreSQL store's tests start (Tests/TestSupport/PostgreSQLServer.swift),
+# and the cluster Tests/EndToEnd/systemd-e2e.sh creates with pg_createcluster (its ssl-cert makes the snakeoil certificate).
 apt_packages+=(postgresql)
 missing=()
 for package in "${apt_packages[@]}"; do

@@ -12,6 +12,10 @@
 # directory all vanish with the namespace; the machine's /etc, /usr and /var are
 # never written. `--unit=basic.target` keeps the machine's other services down.
 #
+# Steps 1-6 run the daemon on SQLite; steps 7-14 (Tests/EndToEnd/systemd-e2e-postgresql.sh, sourced) move the
+# same unit to a PostgreSQL 15 cluster of Debian's tooling started by the namespace's systemd; step 15 stops,
+# uninstalls and shuts the namespace down.
+#
 # Prints one line per step (PASS/FAIL/NOT YET COVERED) and ends with
 # "N passed, M failed" alone on a line; exits non-zero on any failure.
 #
@@ -46,7 +50,7 @@ if [ "$(id -u)" -ne 0 ]; then
     summary
     exit 1
 fi
-for tool in unshare nsenter curl sqlite3 make setpriv timeout; do
+for tool in unshare nsenter curl sqlite3 make setpriv timeout ss; do
     command -v "$tool" >/dev/null || { echo "FAIL step 0: $tool is missing"; summary; exit 1; }
 done
 
@@ -208,12 +212,17 @@ note "emulator at $EMULATOR"
 ns sh -c 'umask 077; mkdir -p /etc/credstore
           head -c 32 /dev/urandom | base64 > /etc/credstore/tenantsync.key
           printf %s emulator-client-secret > /etc/credstore/microsoft-client-secret'
+# $1: [tokens] refresh_margin. The PostgreSQL steps (systemd-e2e-postgresql.sh) set E2E_NODE_NAME and
+# E2E_DATABASE_SECTION.
+E2E_NODE_NAME=
+E2E_DATABASE_SECTION=
 write_config() {
     ns sh -c "cat > /etc/tenantsync/tenantsyncd.toml" <<EOF
 # Written by Tests/EndToEnd/systemd-e2e.sh
 [daemon]
 shutdown_timeout = "10s"
 testing_fault_switches = true   # test-only: SIGUSR1 hangs the watchdog health check
+${E2E_NODE_NAME:+node_name = \"$E2E_NODE_NAME\"}
 
 [microsoft]
 authority = "$EMULATOR"
@@ -222,6 +231,8 @@ outlook = "$EMULATOR/outlook"
 
 [tokens]
 refresh_margin = "$1"
+
+$E2E_DATABASE_SECTION
 EOF
 }
 write_config 30s
@@ -433,25 +444,53 @@ step6() {
     grep -q 'tenantsyncd stopped' <<<"$tail_log" || { fail 6 "no 'tenantsyncd stopped' in the journal"; return; }
     grep -q 'Deactivated successfully' <<<"$tail_log" || { fail 6 "systemd did not log a successful deactivation"; return; }
     pass 6 "systemctl stop: exit 0 after ${took}s (TimeoutStopSec=$timeout_usec), Result=success"
+}
+step6
+
+# ------------------------------------------------------------ steps 7-14 ----
+# The same installed service moved to PostgreSQL, as an operator would: see the sourced file.
+source "$ROOT/Tests/EndToEnd/systemd-e2e-postgresql.sh"
+step7
+step8
+step9
+step10
+step11
+step12
+step13
+step14
+
+# ---------------------------------------------------------------- step 15 ----
+step15() {
+    # The daemon on PostgreSQL stops as cleanly as on SQLite (its pool closes within the stop timeout).
+    if [ "$(prop tenantsyncd.service ActiveState)" = active ]; then
+        local pid; pid=$(prop tenantsyncd.service MainPID)
+        sctl stop tenantsyncd.service 2>"$LOGDIR/stop.err" || fail 15 "systemctl stop failed on PostgreSQL: $(cat "$LOGDIR/stop.err")"
+        local result; result="$(prop tenantsyncd.service Result) status=$(prop tenantsyncd.service ExecMainStatus) code=$(prop tenantsyncd.service ExecMainCode) pid=$(prop tenantsyncd.service ExecMainPID)"
+        if [ "$result" = "success status=0 code=1 pid=$pid" ]; then
+            pass 15 "systemctl stop of the daemon on PostgreSQL: exit 0, Result=success"
+        else
+            fail 15 "the stop on PostgreSQL was not clean: $result (main pid was $pid)"; jctl -u tenantsyncd -n 8 -o cat
+        fi
+    fi
     # make uninstall removes what make install put in place and keeps the edited configuration.
     if ns make -C "$ROOT" --no-print-directory uninstall >"$LOGDIR/uninstall.log" 2>&1 \
         && ! ns test -e /usr/local/bin/tenantsyncd && ! ns test -e /usr/local/lib/systemd/system/tenantsyncd.service \
         && ! ns test -e /usr/local/lib/systemd/catalog/tenantsync.catalog && ns test -e /etc/tenantsync/tenantsyncd.toml \
         && [ "$(prop tenantsyncd.socket LoadState)" = not-found ]; then
-        pass 6 "make uninstall removed binaries, units and catalog, kept the edited configuration"
+        pass 15 "make uninstall removed binaries, units and catalog, kept the edited configuration"
     else
-        fail 6 "make uninstall left files behind or failed"; tail -5 "$LOGDIR/uninstall.log"
+        fail 15 "make uninstall left files behind or failed"; tail -5 "$LOGDIR/uninstall.log"
     fi
     local pid=$PID1
     ns systemctl --no-block exit >/dev/null 2>&1
     if wait_for 30 sh -c "! kill -0 $pid"; then
-        pass 6 "systemctl exit shut the namespace down (PID 1 gone)"
+        pass 15 "systemctl exit shut the namespace down (PID 1 gone)"
         PID1=
     else
-        fail 6 "systemd did not exit within 30 s of systemctl exit"
+        fail 15 "systemd did not exit within 30 s of systemctl exit"
     fi
 }
-step6
+step15
 
 summary
 [ "$failed" -eq 0 ]
