@@ -82,7 +82,7 @@ public final class PostgreSQLStore: Sendable {
                 do {
                     return try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
                 } catch {
-                    throw Self.unreachable(settings, cause: PostgreSQLErrorText.describe(error))
+                    throw Self.connectFailure(settings, error)
                 }
             }
             group.addTask {
@@ -166,6 +166,20 @@ public final class PostgreSQLStore: Sendable {
     static func one<Value: PostgresDecodable & Sendable>(_ rows: PostgresRowSequence, _ type: Value.Type) async throws -> Value? {
         for try await value in rows.decode(Value.self) { return value }
         return nil
+    }
+
+    /// Why a connection could not be made: a login the server refused (SQLSTATE class 28: a wrong password, a user or
+    /// address its `pg_hba.conf` does not admit) is reason `refused`, which waiting and restarting do not mend; any other
+    /// failure is reason `unreachable`.
+    static func connectFailure(_ settings: PostgreSQLStoreSettings, _ error: any Error) -> TenantSyncError {
+        let cause = PostgreSQLErrorText.describe(error)
+        guard let state = PostgreSQLErrorText.sqlState(error), state.hasPrefix("28") else { return unreachable(settings, cause: cause) }
+        return TenantSyncError(
+            .storeUnavailable,
+            "PostgreSQL at \(settings.endpoint) refused the login of user \(settings.user) to database \(settings.database): \(cause). "
+                + "Check the password ([database] password_file, or the database-password credential) and the server's pg_hba.conf.",
+            context: ["reason": "refused", "store.endpoint": settings.endpoint, "sqlstate": state]
+        )
     }
 
     static func unreachable(_ settings: PostgreSQLStoreSettings, cause: String) -> TenantSyncError {

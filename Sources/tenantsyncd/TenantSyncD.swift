@@ -116,6 +116,8 @@ enum ExitCodes {
         case .storeUnavailable where error.context["reason"] == "locked": temporaryFailure
         // A database server that does not answer (yet): systemd restarts the unit, which may find it up.
         case .storeUnavailable where error.context["reason"] == "unreachable": unavailable
+        // A login the database refused (wrong password, pg_hba.conf): a restart would be refused the same way.
+        case .storeUnavailable where error.context["reason"] == "refused": noPermission
         case .storeUnavailable: ioError
         case .invalidConfiguration: configuration
         default: software

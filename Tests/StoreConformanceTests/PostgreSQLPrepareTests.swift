@@ -136,7 +136,8 @@ struct PostgreSQLPrepareTests {
         let error = await #expect(throws: TenantSyncError.self) {
             try await withStore(server.settings(database: "postgres", password: wrong)) { store in try await store.prepare() }
         }
-        #expect(error?.context["reason"] == "unreachable")
+        #expect(error?.context["reason"] == "refused", "a refused login is not an unreachable server: \(String(describing: error))")
+        #expect(error?.context["sqlstate"] == "28P01")
         let text = String(describing: error)
         #expect(text.contains("password authentication failed"), "names the cause: \(text)")
         #expect(!text.contains(wrong) && !text.contains(server.password), "no password in the error: \(text)")

@@ -55,6 +55,23 @@ struct PostgreSQLDaemonTests {
         #expect(!FileManager.default.fileExists(atPath: sandbox.databasePath), "no SQLite database is created for a PostgreSQL url")
     }
 
+    @Test("a login the server refuses (wrong password) stops the start with exit 77, which the unit does not restart on, and one line naming the cause, no password")
+    func refusedLoginExits77() async throws {
+        let server = try await PostgreSQLServer.shared()
+        let sandbox = try DaemonSandbox()
+        try sandbox.writeConfig(try Self.databaseConfig(
+            sandbox, url: "postgresql://\(server.user)@127.0.0.1:\(server.port)/postgres", password: Self.password, tls: "tls = \"disable\""
+        ))
+        let result = try await DaemonProcess.runToExit(arguments: ["--config", sandbox.configPath], timeout: .seconds(60))
+        #expect(result.status == 77, "stderr: \(result.stderr)")
+        let exitLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("tenantsyncd: cannot start:") }
+        #expect(exitLines.count == 1, "one exit line, got: \(result.stderr)")
+        #expect(exitLines.first?.contains("refused the login of user \(server.user)") == true, "names the refusal: \(result.stderr)")
+        #expect(exitLines.first?.contains("28P01") == true, "names the SQLSTATE: \(result.stderr)")
+        let output = result.stdout + result.stderr
+        #expect(!output.contains(Self.password) && !output.contains(server.password), "a password is shown: \(output)")
+    }
+
     /// Every table's row count and rows, as text: equal before and after means nothing was written.
     static func contents(_ server: PostgreSQLServer, _ database: String) async throws -> String {
         let tables = try await server.psql(
