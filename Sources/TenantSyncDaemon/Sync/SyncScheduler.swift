@@ -88,6 +88,9 @@ public final class SyncScheduler: Service, Sendable {
             }
             followed += 1
             if let run = try await followRunElsewhere(tenantID: request.tenantID) {
+                // A full read asked here (extend, `sync --full`) is not served by another node's delta run, as on one
+                // node (`SyncCoordinator.submit`): once that run has ended, claim again and read everything.
+                if request.forceFull, run.mode != .full { continue }
                 logger.notice(
                     "Sync asked here joined the run of another node", metadata: ["tenant.id": "\(request.tenantID)", "sync.run": "\(run.id)"]
                 )
