@@ -70,6 +70,13 @@ extension PostgreSQLStore {
         return outcome
     }
 
+    /// The lease every transaction of the current task checks first, inside ``fenced(by:_:)``.
+    @TaskLocal static var taskFence: Lease?
+
+    public func fenced<Result: Sendable>(by lease: Lease, _ body: () async throws -> Result) async throws -> Result {
+        try await Self.$taskFence.withValue(lease) { try await body() }
+    }
+
     /// Runs `body` in one transaction that commits only while `lease` is held: the store's write paths for leased
     /// work other than token refresh (a sync's commit, a delivery's outcome) run their statements inside it.
     ///

@@ -117,6 +117,8 @@ public final class PostgreSQLStore: Sendable {
             return try await client.withConnection { connection in
                 try await connection.query("BEGIN", logger: logger)
                 do {
+                    // Inside `fenced(by:)`: every transaction of the task checks its lease first.
+                    if let lease = Self.taskFence { try await Self.requireLease(connection, lease, logger: logger) }
                     let value = try await body(connection)
                     try await connection.query("COMMIT", logger: logger)
                     return value

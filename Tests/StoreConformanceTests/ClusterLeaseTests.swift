@@ -200,6 +200,48 @@ struct ClusterLeaseTests {
         }
     }
 
+    @Test("Every write made inside fenced(by:) commits only while the lease is held: a consent session's token set and pending consent", arguments: StoreKind.allCases)
+    func fencedScope(kind: StoreKind) async throws {
+        try await kind.withStore { conformance in
+            let leases = conformance.makeLeaseStore()
+            let (_, account, _, graph) = try await conformance.seedExchangeAccount()
+            let now = Date()
+            func tokens(_ tag: String) -> TokenSet {
+                TokenSet(accessToken: Secret("access-\(tag)"), refreshToken: Secret("refresh-\(tag)"), scopes: ["x"], obtainedAt: now, expiresAt: now + 3_600)
+            }
+            let lease = try #require(try await leases.claim(kind: .consentSession, keys: ["\(account.id)"], node: "node-a", limit: 1, duration: .seconds(30)).first)
+            try await leases.fenced(by: lease) {
+                try await conformance.store.storeTokenSet(grantID: graph.id, tokens: tokens("held"), nextRefreshAt: now + 3_000)
+            }
+            #expect(try await conformance.store.tokenSet(grantID: graph.id)?.accessToken == Secret("access-held"))
+
+            try await leases.release([lease])
+            // node-b takes the session over and stores its own tokens.
+            let taken = try #require(try await leases.claim(kind: .consentSession, keys: ["\(account.id)"], node: "node-b", limit: 1, duration: .seconds(30)).first)
+            try await leases.fenced(by: taken) {
+                try await conformance.store.storeTokenSet(grantID: graph.id, tokens: tokens("new-holder"), nextRefreshAt: now + 3_000)
+            }
+            // node-a, late, writes nothing.
+            do {
+                try await leases.fenced(by: lease) {
+                    try await conformance.store.storeTokenSet(grantID: graph.id, tokens: tokens("late"), nextRefreshAt: now + 3_000)
+                }
+                Issue.record("a token set was stored under a lease another node holds now")
+            } catch let error as TenantSyncError {
+                #expect(error.code == .leaseLost, "\(error)")
+            }
+            #expect(try await conformance.store.tokenSet(grantID: graph.id)?.accessToken == Secret("access-new-holder"), "the late write replaced the new holder's tokens")
+            await #expect(throws: TenantSyncError.self) {
+                try await leases.fenced(by: lease) {
+                    try await conformance.store.savePendingConsent(
+                        ConsentSessionStoreTests.consent(accountID: account.id, code: "late-\(UUID().uuidString)", expiresAt: now + 900), at: now
+                    )
+                }
+            }
+            #expect(try await conformance.sql("SELECT count(*) FROM consent_sessions") == ["0"], "a pending consent was stored under a lost lease")
+        }
+    }
+
     @Test("A run's removals are held for confirmation only while its tenant's sync lease is held", arguments: StoreKind.allCases)
     func fencedHold(kind: StoreKind) async throws {
         try await kind.withStore { conformance in

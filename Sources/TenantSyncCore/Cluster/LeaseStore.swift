@@ -50,6 +50,12 @@ public protocol LeaseStore: Sendable {
     /// - Throws: `leaseLost` when the lease is no longer held: nothing is written.
     func applyDirectoryBatch(tenantID: String, batch: DirectoryBatch, at: Date, under lease: Lease) async throws -> DirectoryChangeCounts
 
+    /// Runs `body` with every write this store makes in it (in the current task and its child tasks) fenced by `lease`:
+    /// each write's transaction checks first that the lease is held by its node with its epoch and unexpired, and
+    /// throws `leaseLost`, writing nothing, when it is not. For work whose writes are many and varied, such as a
+    /// consent session of a provisioning (account state, grants, token sets, a pending consent).
+    func fenced<Result: Sendable>(by lease: Lease, _ body: () async throws -> Result) async throws -> Result
+
     /// Holds a run's removals and delta links as `DirectoryStore.holdSyncRun` does, only while `lease` (kind `sync`, key
     /// `tenantID`, the run's tenant) is held, checked in the same transaction: a node that lost the tenant cannot leave
     /// its removals waiting for an operator's confirmation over the new holder's run.

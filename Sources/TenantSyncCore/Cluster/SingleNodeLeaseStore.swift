@@ -133,6 +133,12 @@ public final class SingleNodeLeaseStore: LeaseStore {
         return try await storage.applyDirectoryBatch(tenantID: tenantID, batch: batch, at: date)
     }
 
+    /// One node: the lease is checked once, before `body` (no other node can take it meanwhile).
+    public func fenced<Result: Sendable>(by lease: Lease, _ body: () async throws -> Result) async throws -> Result {
+        try requireHeld(lease, kind: lease.kind, key: lease.key)
+        return try await body()
+    }
+
     public func holdSyncRun(
         runID: Int64, tenantID: String, removedUserIDs: [String], removedGroupIDs: [String], deltaLinks: [String: String], at date: Date,
         under lease: Lease

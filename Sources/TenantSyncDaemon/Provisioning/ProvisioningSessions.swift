@@ -67,7 +67,15 @@ extension Provisioner {
             )
         }
         do {
-            let result = try await Self.$sessionLease.withValue(lease) { try await body() }
+            let result: T
+            if let lease, let leasing = sessions.leasing {
+                // Every store write of the session is fenced by its lease, checked in the write's own transaction.
+                result = try await leasing.leaseStore.fenced(by: lease) {
+                    try await Self.$sessionLease.withValue(lease) { try await body() }
+                }
+            } else {
+                result = try await body()
+            }
             await sessions.end(accountID, lease)
             return result
         } catch {
@@ -76,9 +84,9 @@ extension Provisioner {
         }
     }
 
-    /// Throws `leaseLost` when this node no longer holds the session's lease (paused or cut off past it): another node
-    /// may drive the account now, so nothing of this session may be written any more. Checked before each write of a
-    /// session's grants, tokens and pending consent.
+    /// Throws `leaseLost` when this node no longer trusts the session's lease (paused or cut off past it): another node
+    /// may drive the account now. Checked before a session stores a grant's tokens or a pending consent, so that a
+    /// late answer is dropped here; the write itself is fenced in its transaction (``withSession``).
     func requireSessionLease() throws {
         guard let lease = Self.sessionLease, let leasing = sessions.leasing else { return }
         guard leasing.holds(lease) else { throw lease.lostError }
