@@ -68,7 +68,7 @@ public enum ConfigurationReference {
         ConfigurationKey(
             "[cluster]", ["lease_duration"],
             default: "`30s`",
-            meaning: "how long a node's lease on work lasts unless renewed (5s–10m); read now, used once several daemons share a database"
+            meaning: "how long a node's lease on work lasts unless renewed (5s–10m); used when several daemons share a PostgreSQL database (see [Running several daemons](#running-several-daemons))"
         ),
         ConfigurationKey(
             "[microsoft]", ["authority"],
