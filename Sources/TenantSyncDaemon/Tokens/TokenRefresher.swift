@@ -156,11 +156,10 @@ public final class TokenRefresher: Service, AccessTokenProviding {
         let claimed = try await leasing.claimDueGrants(limit: capacity)
         // A grant whose last attempt could not be stored stays away from Microsoft until its date, here as alone.
         let skipped = claimed.filter { Int64($0.key).map(busy.contains) ?? true }
-        var ready = claimed.filter { !skipped.contains($0) }
+        let ready = claimed.filter { !skipped.contains($0) }
         await leasing.release(skipped)
         if !ready.isEmpty, let pause = await storeRefusesWrites() {
             await leasing.release(ready)
-            ready = []
             return pause
         }
         for lease in ready {
