@@ -25,7 +25,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench_support import Admin, load, machine_line, stop
+from bench_support import Admin, load, machine_line, stop, write_marked_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -415,18 +415,6 @@ def table(report, command, machine, load_start, tokens=None):
     return "\n".join(lines)
 
 
-def update_benchmarks_md(path, section):
-    start, end = "<!-- directory-sync-benchmark:start -->", "<!-- directory-sync-benchmark:end -->"
-    block = "%s\n## Directory sync side by side\n\n%s\n%s" % (start, section, end)
-    text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
-    if start in text and end in text:
-        text = text[:text.index(start)] + block + text[text.index(end) + len(end):]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
-
-
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--emulator", required=True)
@@ -481,7 +469,7 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "load_start": load_start, "report": report, "tokens": tokens}, f, indent=1)
     if args.out:
-        update_benchmarks_md(args.out, section)
+        write_marked_section(args.out, "directory-sync", "## Directory sync side by side\n\n" + section)
 
 
 if __name__ == "__main__":

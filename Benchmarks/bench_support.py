@@ -27,6 +27,21 @@ class Admin:
         return response.status, (json.loads(data) if data else None)
 
 
+def write_marked_section(path, name, text, heading=None):
+    """Puts `text` between the `<!-- NAME-benchmark:start -->` and `<!-- NAME-benchmark:end -->` markers of the
+    Markdown file at `path`, replacing what was there; appends the markers with `text` (under `## heading` when given)
+    where they are missing."""
+    start, end = "<!-- %s-benchmark:start -->" % name, "<!-- %s-benchmark:end -->" % name
+    document = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
+    block = "%s\n%s\n%s" % (start, text, end)
+    if start in document and end in document:
+        document = document[:document.index(start)] + block + document[document.index(end) + len(end):]
+    else:
+        document = document.rstrip("\n") + "\n\n" + ("## %s\n\n" % heading if heading else "") + block + "\n"
+    with open(path, "w") as handle:
+        handle.write(document)
+
+
 def stop(process, grace=20):
     """SIGTERM, up to `grace` seconds to exit, then SIGKILL; always reaped. Returns the exit status, None if killed."""
     if process.poll() is not None:

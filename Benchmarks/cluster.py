@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 
-from bench_support import Admin, load, machine_line, stop
+from bench_support import Admin, load, machine_line, stop, write_marked_section
 
 TARGETS = {"failover_slack": 5.0, "idle_qps": 10.0}
 PG_BIN = "/usr/lib/postgresql/15/bin"
@@ -610,16 +610,7 @@ def main():
         with open(args.json, "w") as handle:
             json.dump(result, handle, indent=1)
     if args.out:
-        start, end = "<!-- cluster-benchmark:start -->", "<!-- cluster-benchmark:end -->"
-        with open(args.out) as handle:
-            document = handle.read()
-        block = "%s\n%s\n%s" % (start, text, end)
-        if start in document and end in document:
-            document = document[:document.index(start)] + block + document[document.index(end) + len(end):]
-        else:
-            document = document.rstrip("\n") + "\n\n## Cluster\n\n" + block + "\n"
-        with open(args.out, "w") as handle:
-            handle.write(document)
+        write_marked_section(args.out, "cluster", text, heading="Cluster")
 
 
 if __name__ == "__main__":

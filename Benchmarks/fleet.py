@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 
-from bench_support import load, stop
+from bench_support import load, stop, write_marked_section
 
 TARGETS = {"status": 0.100, "accounts": 1.0, "start": 5.0, "rss_mib": 200.0, "idle_cpu_percent": 1.0, "scrape": 0.200}
 # PrometheusExporter's maximumStateAge: scrapes closer together than this are served from one state read.
@@ -439,16 +439,7 @@ def main():
         with open(args.json, "w") as handle:
             json.dump(results, handle, indent=1)
     if args.out:
-        start, end = "<!-- fleet-benchmark:start -->", "<!-- fleet-benchmark:end -->"
-        with open(args.out) as handle:
-            document = handle.read()
-        block = "%s\n%s\n%s" % (start, text, end)
-        if start in document and end in document:
-            document = document[:document.index(start)] + block + document[document.index(end) + len(end):]
-        else:
-            document = document.rstrip("\n") + "\n\n## Fleet\n\n" + block + "\n"
-        with open(args.out, "w") as handle:
-            handle.write(document)
+        write_marked_section(args.out, "fleet", text, heading="Fleet")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from bench_support import Admin, load, machine_line, stop
+from bench_support import Admin, load, machine_line, stop, write_marked_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 USERS_PAGE = 999          # $top=999: the largest page `/users` serves
@@ -354,7 +354,7 @@ def main():
     report["work"] = bench.work
     print(json.dumps(report, indent=1))
     if args.out:
-        write_section(args.out, render(report))
+        write_marked_section(args.out, "graph-cost", render(report))
 
 
 def render(r):
@@ -402,20 +402,6 @@ def render(r):
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ] + rows
     return "\n".join(lines)
-
-
-def write_section(path, section):
-    start, end = "<!-- graph-cost-benchmark:start -->", "<!-- graph-cost-benchmark:end -->"
-    with open(path) as f:
-        text = f.read()
-    block = start + "\n" + section + "\n" + end
-    if start in text:
-        before, rest = text.split(start, 1)
-        text = before + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    with open(path, "w") as f:
-        f.write(text)
 
 
 if __name__ == "__main__":
