@@ -89,10 +89,11 @@ public final class MetricsEndpoint: Service, Sendable {
         let router = Router()
         let exporter = self.exporter
         router.get("metrics") { _, _ -> Response in
-            let text = await exporter.exposition()
+            // The parts go out as they are: a fleet's state text is tens of megabytes, and it is not copied.
+            let exposition = await exporter.exposition()
             return Response(
                 status: .ok, headers: [.contentType: PrometheusExporter.contentType],
-                body: ResponseBody(byteBuffer: ByteBuffer(string: text))
+                body: ResponseBody(contentsOf: exposition.parts)
             )
         }
         // Hummingbird narrates its own start and stop at info level, in its own words; the daemon logs those

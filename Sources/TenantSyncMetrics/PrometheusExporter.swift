@@ -1,9 +1,18 @@
 import CoreMetrics
 import Foundation
 import Logging
+import NIOCore
 import Prometheus
 import Synchronization
 import TenantSyncCore
+
+/// One scrape's body: the event metrics, then the state gauges, sent one after the other as they are.
+public struct MetricsExposition: Sendable {
+    public var parts: [ByteBuffer]
+
+    /// The whole text (tests read it; the endpoint sends ``parts``).
+    public var text: String { parts.map { String(buffer: $0) }.joined() }
+}
 
 /// The daemon's metrics in the Prometheus text exposition format.
 ///
@@ -37,7 +46,7 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
     private let graphDuration: CoreMetrics.Timer
 
     private struct StateCache {
-        var text = ""
+        var state = ByteBuffer()
         var readAt: ContinuousClock.Instant?
         /// The newest alert already counted in `tenantsync_alerts_total`.
         var alertCursor: Int64 = 0
@@ -146,15 +155,17 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
     // MARK: Exposition
 
     /// The whole exposition: the event metrics, then the state gauges (read at most once per `maximumStateAge`).
-    public func exposition() async -> String {
-        let state = await stateText()
-        return events.emitToString() + state
+    public func exposition() async -> MetricsExposition {
+        let state = await stateBuffer()
+        var events: [UInt8] = []
+        self.events.emit(into: &events)
+        return MetricsExposition(parts: [ByteBuffer(bytes: events), state])
     }
 
-    private func stateText() async -> String {
+    private func stateBuffer() async -> ByteBuffer {
         let now = ContinuousClock.now
-        let (cached, cursor) = cache.withLock { cache -> (String?, Int64) in
-            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.text, cache.alertCursor) }
+        let (cached, cursor) = cache.withLock { cache -> (ByteBuffer?, Int64) in
+            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.state, cache.alertCursor) }
             return (nil, cache.alertCursor)
         }
         if let cached { return cached }
@@ -164,14 +175,14 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
         } catch {
             // The event metrics are still served; the last state stays until a read succeeds.
             logger.error("Metrics state could not be read", metadata: ["error": "\(error)"])
-            return cache.withLock { $0.text }
+            return cache.withLock { $0.state }
         }
-        let text = render(state)
+        let rendered = render(state)
         let counted = cache.withLock { cache -> Bool in
             // Two scrapes may read at once: only the one that read from the current cursor counts its alerts.
             guard cache.alertCursor == cursor else { return false }
             cache.alertCursor = state.newestAlertID
-            cache.text = text
+            cache.state = rendered
             cache.readAt = now
             return true
         }
@@ -182,81 +193,87 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
                 ).increment(by: alerts.count)
             }
         }
-        return text
+        return rendered
     }
 
     /// The state gauges of one read, written afresh (series of deleted grants or tenants vanish).
-    func render(_ state: MetricsState) -> String {
-        var exposition = StateExposition()
-        func gauge(_ name: String, _ labels: [(String, String)], _ help: String, _ value: Double) {
-            exposition.gauge(name, labels, help, value)
-        }
-        func seconds(_ date: Date) -> Double { date.timeIntervalSince1970 }
+    func render(_ state: MetricsState) -> ByteBuffer {
+        var out = StateExposition(capacity: Self.estimatedBytes(state))
+        out.family("tenantsync_token_refresh_margin_seconds", "The configured [tokens] refresh_margin: grants are refreshed this long before expiry.")
+        out.sample(.integer(Int(refreshMargin().components.seconds)))
 
-        gauge("tenantsync_token_refresh_margin_seconds", [], "The configured [tokens] refresh_margin: grants are refreshed this long before expiry.",
-              Double(refreshMargin().components.seconds))
+        // Per grant, one family at a time (the format wants a family's samples together): four passes over the grants.
+        // Pending grants (a consent still open) have no token yet.
+        out.family("tenantsync_grant_valid", "1 while the grant works, 0 once Microsoft refused it (renew the account).")
         for grant in state.grants where grant.state != .pending {
-            let labels = [("tenant", grant.tenant), ("service", grant.service.rawValue), ("grant", grant.grant)]
-            gauge("tenantsync_grant_valid", labels, "1 while the grant works, 0 once Microsoft refused it (renew the account).",
-                  grant.state == .valid ? 1 : 0)
-            if let expiresAt = grant.expiresAt {
-                gauge("tenantsync_token_expiration_timestamp_seconds", labels, "When the grant's access token expires (Unix time).",
-                      seconds(expiresAt))
-            }
-            if grant.state == .valid, let next = grant.nextRefreshAt {
-                gauge("tenantsync_token_next_refresh_timestamp_seconds", labels, "When the grant's next refresh is due (Unix time).",
-                      seconds(next))
-            }
-            if let last = grant.lastRefreshAt {
-                gauge("tenantsync_token_last_refresh_timestamp_seconds", labels, "When the grant's token was last refreshed (Unix time).",
-                      seconds(last))
-            }
+            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .integer(grant.state == .valid ? 1 : 0))
         }
+        out.family("tenantsync_token_expiration_timestamp_seconds", "When the grant's access token expires (Unix time).")
+        for grant in state.grants where grant.state != .pending {
+            guard let expiresAt = grant.expiresAt else { continue }
+            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(expiresAt))
+        }
+        out.family("tenantsync_token_next_refresh_timestamp_seconds", "When the grant's next refresh is due (Unix time).")
+        for grant in state.grants where grant.state == .valid {
+            guard let next = grant.nextRefreshAt else { continue }
+            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(next))
+        }
+        out.family("tenantsync_token_last_refresh_timestamp_seconds", "When the grant's token was last refreshed (Unix time).")
+        for grant in state.grants where grant.state != .pending {
+            guard let last = grant.lastRefreshAt else { continue }
+            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(last))
+        }
+
+        // Only the current state's series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
+        // A state change ends the old series (Prometheus marks it stale) and starts the new one.
+        out.family("tenantsync_account_state", "1, labelled with the service account's current state (provisioning, active, token-invalid).")
         for account in state.accounts {
-            // Only the current state's series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
-            // A state change ends the old series (Prometheus marks it stale) and starts the new one.
-            gauge(
-                "tenantsync_account_state",
-                [("tenant", account.tenant), ("service", account.service.rawValue), ("state", account.state.rawValue)],
-                "1, labelled with the service account's current state (provisioning, active, token-invalid).", 1
-            )
-            if let expiresAt = account.clientSecretExpiresAt {
-                gauge(
-                    "tenantsync_client_secret_expiration_timestamp_seconds",
-                    [("tenant", account.tenant), ("service", account.service.rawValue)],
-                    "When the account's own app client secret expires (Unix time), where known.", seconds(expiresAt)
-                )
-            }
+            out.sample("tenant", account.tenant, "service", account.service.rawValue, "state", account.state.rawValue, .integer(1))
         }
-        gauge("tenantsync_incidents_open", [], "Incidents (an invalid grant, failing refreshes) not yet resolved.", Double(state.incidentsOpen))
+        out.family("tenantsync_client_secret_expiration_timestamp_seconds", "When the account's own app client secret expires (Unix time), where known.")
+        for account in state.accounts {
+            guard let expiresAt = account.clientSecretExpiresAt else { continue }
+            out.sample("tenant", account.tenant, "service", account.service.rawValue, .timestamp(expiresAt))
+        }
+        out.family("tenantsync_incidents_open", "Incidents (an invalid grant, failing refreshes) not yet resolved.")
+        out.sample(.integer(state.incidentsOpen))
+
+        out.family("tenantsync_sync_last_attempt_timestamp_seconds", "When the tenant's newest directory sync started (Unix time).")
         for tenant in state.tenants {
-            let labels = [("tenant", tenant.tenant)]
-            if let attempt = tenant.lastAttemptAt {
-                gauge("tenantsync_sync_last_attempt_timestamp_seconds", labels, "When the tenant's newest directory sync started (Unix time).",
-                      seconds(attempt))
-            }
-            if let success = tenant.lastSuccessAt {
-                gauge("tenantsync_sync_last_success_timestamp_seconds", labels,
-                      "When the tenant's newest successful directory sync ended (Unix time).", seconds(success))
-            }
-            gauge("tenantsync_directory_users", labels, "Users of the tenant's synced directory.", Double(tenant.directoryUsers))
-            gauge("tenantsync_sync_held", labels, "1 while a sync held by the mass-deletion guard waits for an operator.", tenant.held ? 1 : 0)
-            gauge("tenantsync_sync_scheduled", labels, "1 when the tenant gets a daily sync (scope all, an account past provisioning).",
-                  tenant.scheduled ? 1 : 0)
+            guard let attempt = tenant.lastAttemptAt else { continue }
+            out.sample("tenant", tenant.tenant, .timestamp(attempt))
         }
+        out.family("tenantsync_sync_last_success_timestamp_seconds", "When the tenant's newest successful directory sync ended (Unix time).")
+        for tenant in state.tenants {
+            guard let success = tenant.lastSuccessAt else { continue }
+            out.sample("tenant", tenant.tenant, .timestamp(success))
+        }
+        out.family("tenantsync_directory_users", "Users of the tenant's synced directory.")
+        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.directoryUsers)) }
+        out.family("tenantsync_sync_held", "1 while a sync held by the mass-deletion guard waits for an operator.")
+        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.held ? 1 : 0)) }
+        out.family("tenantsync_sync_scheduled", "1 when the tenant gets a daily sync (scope all, an account past provisioning).")
+        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.scheduled ? 1 : 0)) }
+
         var outbox = Dictionary(state.outbox.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
         for channel in channels() where outbox[channel] == nil {
             outbox[channel] = MetricsState.OutboxChannel(channel: channel, pending: 0, oldestPendingAt: nil)
         }
-        for channel in outbox.values.sorted(by: { $0.channel < $1.channel }) {
-            let labels = [("channel", channel.channel)]
-            gauge("tenantsync_alert_outbox_pending", labels, "Alert deliveries waiting in the outbox, per channel.", Double(channel.pending))
-            if let oldest = channel.oldestPendingAt {
-                gauge("tenantsync_alert_oldest_pending_timestamp_seconds", labels,
-                      "When the oldest alert still waiting for the channel was raised (Unix time).", seconds(oldest))
-            }
+        let channels = outbox.values.sorted { $0.channel < $1.channel }
+        out.family("tenantsync_alert_outbox_pending", "Alert deliveries waiting in the outbox, per channel.")
+        for channel in channels { out.sample("channel", channel.channel, .integer(channel.pending)) }
+        out.family("tenantsync_alert_oldest_pending_timestamp_seconds", "When the oldest alert still waiting for the channel was raised (Unix time).")
+        for channel in channels {
+            guard let oldest = channel.oldestPendingAt else { continue }
+            out.sample("channel", channel.channel, .timestamp(oldest))
         }
-        return exposition.text
+        return out.buffer
+    }
+
+    /// About the bytes ``render(_:)`` writes, so that the buffer is allocated once: a grant's line is about 130 bytes
+    /// (four per grant), an account's and a tenant's under 100 (two per account, five per tenant).
+    static func estimatedBytes(_ state: MetricsState) -> Int {
+        4_096 + state.grants.count * 4 * 140 + state.accounts.count * 2 * 110 + state.tenants.count * 5 * 100
     }
 
     // MARK: Helpers

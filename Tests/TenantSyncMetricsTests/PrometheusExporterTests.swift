@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import TenantSyncCore
 @testable import TenantSyncMetrics
 import Testing
@@ -40,7 +41,7 @@ struct PrometheusExporterTests {
         let source = StateFixture(alerts: [.init(id: 1, kind: "token-invalid", severity: "critical")])
         let exporter = exporter(source)
         reportOneOfEach(exporter)
-        let exposition = await exporter.exposition()
+        let exposition = await exporter.exposition().text
         let exported = ShippedFiles.sampleNames(in: exposition)
         for file in [ShippedFiles.rules, ShippedFiles.dashboard] {
             let named = try ShippedFiles.metricNames(in: file)
@@ -62,7 +63,7 @@ struct PrometheusExporterTests {
     func readmeDocumentsEveryExportedFamily() async throws {
         let exporter = exporter(StateFixture(alerts: [.init(id: 1, kind: "token-invalid", severity: "critical")]))
         reportOneOfEach(exporter)
-        let exposition = await exporter.exposition()
+        let exposition = await exporter.exposition().text
         let exported = Set(exposition.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
         let readme = try String(contentsOfFile: ShippedFiles.root.appendingPathComponent("README.md").path, encoding: .utf8)
         let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
@@ -76,7 +77,7 @@ struct PrometheusExporterTests {
 
     @Test("state gauges carry the store's values with tenant, service and grant labels, and no ids")
     func stateGaugesCarryTheStoresValues() async throws {
-        let exposition = await exporter(StateFixture()).exposition()
+        let exposition = await exporter(StateFixture()).exposition().text
         let expiry = StateFixture.expiry.timeIntervalSince1970
         #expect(value(exposition, #"tenantsync_build_info{version="9.8.7"}"#) == 1)
         #expect(value(exposition, #"tenantsync_node_info{node="node-a.dc1"}"#) == 1)
@@ -120,7 +121,7 @@ struct PrometheusExporterTests {
         let exporter = exporter(StateFixture())
         reportOneOfEach(exporter)
         exporter.graphRequestFinished(status: 503, resourceUnits: 1, duration: .milliseconds(10))
-        let exposition = await exporter.exposition()
+        let exposition = await exporter.exposition().text
         #expect(value(exposition, #"tenantsync_token_refreshes_total{result="ok"}"#) == 1)
         #expect(value(exposition, #"tenantsync_token_refreshes_total{result="permanent"}"#) == 1)
         #expect(value(exposition, #"tenantsync_token_refreshes_total{result="transient"}"#) == 0)
@@ -152,12 +153,12 @@ struct PrometheusExporterTests {
             .init(id: 1, kind: "account-protected", severity: "info"), .init(id: 2, kind: "token-invalid", severity: "critical"),
         ])
         let uncached = exporter(source, maximumStateAge: .zero)
-        var exposition = await uncached.exposition()
-        exposition = await uncached.exposition()
+        var exposition = await uncached.exposition().text
+        exposition = await uncached.exposition().text
         #expect(source.reads == 2)
         #expect(value(exposition, #"tenantsync_alerts_total{kind="token-invalid",severity="critical"}"#) == 1)
         source.store(.init(id: 3, kind: "token-invalid", severity: "critical"))
-        exposition = await uncached.exposition()
+        exposition = await uncached.exposition().text
         #expect(value(exposition, #"tenantsync_alerts_total{kind="token-invalid",severity="critical"}"#) == 2)
         #expect(value(exposition, #"tenantsync_alerts_total{kind="account-protected",severity="info"}"#) == 1)
     }
@@ -166,9 +167,9 @@ struct PrometheusExporterTests {
     func removedGrantsLeaveNoSeries() async throws {
         let source = StateFixture()
         let exporter = exporter(source, maximumStateAge: .zero)
-        #expect(await exporter.exposition().contains(#"tenant="contoso.com""#))
+        #expect(await exporter.exposition().text.contains(#"tenant="contoso.com""#))
         source.replace(MetricsState())
-        let after = await exporter.exposition()
+        let after = await exporter.exposition().text
         #expect(!after.contains("contoso.com"), "\(after)")
         #expect(value(after, "tenantsync_incidents_open") == 0)
     }
@@ -176,12 +177,18 @@ struct PrometheusExporterTests {
 
 @Suite("State exposition writer")
 struct StateExpositionTests {
-    @Test("label values are escaped, integral values written without a fraction, each family once and contiguous")
+    @Test("label values are escaped, timestamps written to the millisecond, each family's lines together, empty families left out")
     func writesTheTextFormat() {
         var exposition = StateExposition()
-        exposition.gauge("a_seconds", [("tenant", #"we"ird\dom"# + "\nain")], "Help with \\ and\nnewline.", 1_796_199_107.91)
-        exposition.gauge("b", [], "B.", 2)
-        exposition.gauge("a_seconds", [("tenant", "x")], "Help with \\ and\nnewline.", 1_800_000_000)
+        exposition.family("a_seconds", "Help with \\ and\nnewline.")
+        exposition.sample("tenant", #"we"ird\dom"# + "\nain", .timestamp(Date(timeIntervalSince1970: 1_796_199_107.91)))
+        exposition.sample("tenant", "x", .timestamp(Date(timeIntervalSince1970: 1_800_000_000)))
+        exposition.family("empty", "Nothing.")
+        exposition.family("b", "B.")
+        exposition.sample(.integer(2))
+        exposition.family("c", "C.")
+        exposition.sample("tenant", "t", "service", "s", "grant", "g", .number(0.25))
+        exposition.sample("tenant", "t", "service", "s", .timestamp(Date(timeIntervalSince1970: -1.5)))
         #expect(exposition.text == """
             # HELP a_seconds Help with \\\\ and\\nnewline.
             # TYPE a_seconds gauge
@@ -190,11 +197,28 @@ struct StateExpositionTests {
             # HELP b B.
             # TYPE b gauge
             b 2
+            # HELP c C.
+            # TYPE c gauge
+            c{tenant="t",service="s",grant="g"} 0.25
+            c{tenant="t",service="s"} -1.5
 
             """)
     }
 
-    @Test("40,000 grants of 10,000 tenants render in a bounded time (linear, not per-series copies)")
+    @Test("seconds keep the stored millisecond and nothing more")
+    func secondsToTheMillisecond() {
+        func seconds(_ value: Double) -> String { StateExposition.formatSeconds(value) }
+        #expect(seconds(1_796_199_107.001) == "1796199107.001")
+        #expect(seconds(1_796_199_107.12) == "1796199107.12")
+        #expect(seconds(1_796_199_107.1004) == "1796199107.1")
+        #expect(seconds(0) == "0")
+        #expect(seconds(-0.25) == "-0.25")
+        #expect(seconds(.infinity) == "+Inf")
+        #expect(StateExposition.format(0.25) == "0.25" && StateExposition.format(-3) == "-3" && StateExposition.format(.nan) == "NaN")
+        #expect(StateExposition.format(Double(Int64.max)) == Double(Int64.max).description)
+    }
+
+    @Test("40,000 grants of 10,000 tenants: every series written once, each family's lines together")
     func rendersAFleet() {
         var state = MetricsState()
         for tenant in 0..<10_000 {
@@ -208,11 +232,19 @@ struct StateExpositionTests {
         let exporter = PrometheusExporter(
             version: "1", source: StateFixture(), channels: { [] }, refreshMargin: { .seconds(600) }, logger: Logger(label: "test")
         )
-        let started = ContinuousClock.now
-        let text = exporter.render(state)
-        let elapsed = started.duration(to: .now)
-        #expect(text.split(separator: "\n").count > 160_000)
-        // A registry-based render took minutes here; the writer takes a second or two even in a debug build.
-        #expect(elapsed < .seconds(30), "rendering 160,000 series took \(elapsed)")
+        let lines = String(buffer: exporter.render(state)).split(separator: "\n")
+        let samples = lines.filter { !$0.hasPrefix("#") }
+        #expect(samples.count == 1 + 4 * 40_000 + 1)
+        #expect(Set(samples).count == samples.count)
+        // A family's samples follow its TYPE line and no other family's sample comes between them.
+        var seen: [Substring] = []
+        for sample in samples {
+            let name = sample.prefix { $0 != "{" && $0 != " " }
+            if seen.last != name {
+                #expect(!seen.contains(name), "\(name) is split")
+                seen.append(name)
+            }
+        }
+        #expect(seen.count == 6)
     }
 }
