@@ -92,6 +92,7 @@ let package = Package(
                 .embedInCode("0009_tenant_last_run.sql"),
                 .embedInCode("0010_account_certificate.sql"),
                 .embedInCode("0011_consent_sessions.sql"),
+                .embedInCode("0012_metrics_read_indexes.sql"),
             ]
         ),
 

@@ -28,6 +28,7 @@ public enum SchemaMigrations {
         migration("0009_tenant_last_run.sql", PackageResources._009_tenant_last_run_sql),
         migration("0010_account_certificate.sql", PackageResources._010_account_certificate_sql),
         migration("0011_consent_sessions.sql", PackageResources._011_consent_sessions_sql),
+        migration("0012_metrics_read_indexes.sql", PackageResources._012_metrics_read_indexes_sql),
     ]
 
     /// The newest schema version this binary knows.

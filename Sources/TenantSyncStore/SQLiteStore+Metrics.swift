@@ -2,57 +2,54 @@ import Foundation
 import GRDB
 import TenantSyncCore
 
-/// The metrics endpoint's read: five queries in one read transaction, whatever the number of tenants.
+/// The metrics endpoint's read: six queries in one read transaction, whatever the number of tenants.
 extension SQLiteStore: MetricsStateSource {
     public func metricsState(alertsAfter: Int64) async throws -> MetricsState {
         try await pool.read { db in
-            // Grants with their token schedule. Pending grants (a consent still open) have no schedule yet.
-            // Rows through cursors, columns by position: `Row.fetchAll` copies each of the 40,000 grant rows of a fleet
-            // and a lookup by name lower-cases the name at each access.
-            var grants: [MetricsState.Grant] = []
-            let grantRows = try Row.fetchCursor(db, sql: """
-                SELECT t.domain, a.service, g.name, g.state, ts.expires_at, ts.next_refresh_at, ts.last_refresh_at
-                FROM grants g
-                JOIN service_accounts a ON a.id = g.account_id
-                JOIN tenants t ON t.id = a.tenant_id
-                LEFT JOIN token_sets ts ON ts.grant_id = g.id
-                """
-            )
-            while let row = try grantRows.next() {
-                guard let service = ServiceKind(rawValue: row[1]), let state = GrantState(rawValue: row[3]) else { continue }
-                grants.append(MetricsState.Grant(
-                    tenant: row[0], service: service, grant: row[2], state: state, expiresAt: Timestamp.date(row[4]),
-                    nextRefreshAt: Timestamp.date(row[5]), lastRefreshAt: Timestamp.date(row[6])
-                ))
-            }
+            // Accounts first, with their tenant's domain: the grants name their account, and a fleet's 40,000 grants
+            // then need neither a join per row to accounts and tenants nor a domain string each (they share the
+            // account's). Rows through cursors, columns by position: `Row.fetchAll` copies each row, and a lookup by
+            // name lower-cases the name at each access. Times come as Unix milliseconds computed by SQLite.
             var accounts: [MetricsState.Account] = []
+            var accountByID: [Int64: (tenant: String, service: ServiceKind)] = [:]
             let accountRows = try Row.fetchCursor(db, sql: """
-                SELECT t.domain, a.service, a.state, a.client_secret_expires_at
+                SELECT a.id, t.domain, a.service, a.state, \(Timestamp.unixMillisecondsSQL("a.client_secret_expires_at"))
                 FROM service_accounts a JOIN tenants t ON t.id = a.tenant_id
                 """
             )
             while let row = try accountRows.next() {
-                guard let service = ServiceKind(rawValue: row[1]), let state = AccountState(rawValue: row[2]) else { continue }
-                accounts.append(MetricsState.Account(tenant: row[0], service: service, state: state, clientSecretExpiresAt: Timestamp.date(row[3])))
+                guard let service = ServiceKind(rawValue: row[2]), let state = AccountState(rawValue: row[3]) else { continue }
+                let tenant: String = row[1]
+                accountByID[row[0]] = (tenant, service)
+                accounts.append(MetricsState.Account(
+                    tenant: tenant, service: service, state: state, clientSecretExpiresAt: Timestamp.date(unixMilliseconds: row[4])
+                ))
+            }
+            // Grants with their token schedule (pending grants, a consent still open, have none yet), the schedule
+            // read from an index that holds it (token_sets_schedule, schema version 12): the table's rows carry the sealed tokens, about
+            // two kilobytes each, which a scrape has no use for.
+            var grants: [MetricsState.Grant] = []
+            grants.reserveCapacity(accounts.count * 2)
+            let grantRows = try Row.fetchCursor(db, sql: Self.metricsGrantsSQL)
+            while let row = try grantRows.next() {
+                guard let account = accountByID[row[0]], let state = GrantState(rawValue: row[2]) else { continue }
+                grants.append(MetricsState.Grant(
+                    tenant: account.tenant, service: account.service, grant: row[1], state: state,
+                    expiresAt: Timestamp.date(unixMilliseconds: row[3]), nextRefreshAt: Timestamp.date(unixMilliseconds: row[4]),
+                    lastRefreshAt: Timestamp.date(unixMilliseconds: row[5])
+                ))
             }
             // Per tenant: the newest start kept in the tenant's row (schema version 10, as the daily plan reads it); each
-            // subquery an index lookup: the newest successful run, walking back from the newest id
-            // (sync_runs_by_tenant_newest) past the failures since; a held run (sync_runs_held); the directory's users
-            // (its primary key).
+            // subquery an index lookup: the newest successful run and its end (sync_runs_succeeded_by_tenant, schema
+            // version 12); a held run (sync_runs_held); the directory's users (its primary key).
             var tenants: [MetricsState.TenantSync] = []
-            let tenantRows = try Row.fetchCursor(db, sql: """
-                SELECT t.domain,
-                    t.last_run_started_at,
-                    (SELECT r.finished_at FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'succeeded' ORDER BY r.id DESC LIMIT 1),
-                    (SELECT count(*) FROM directory_users u WHERE u.tenant_id = t.id),
-                    EXISTS (SELECT 1 FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'held'),
-                    \(Self.tenantIsScheduledSQL)
-                FROM tenants t
-                """, arguments: ["directoryServices": Self.directoryServicesJSON]
+            let tenantRows = try Row.fetchCursor(
+                db, sql: Self.metricsTenantsSQL, arguments: ["directoryServices": Self.directoryServicesJSON]
             )
             while let row = try tenantRows.next() {
                 tenants.append(MetricsState.TenantSync(
-                    tenant: row[0], lastAttemptAt: Timestamp.date(row[1]), lastSuccessAt: Timestamp.date(row[2]),
+                    tenant: row[0], lastAttemptAt: Timestamp.date(unixMilliseconds: row[1]),
+                    lastSuccessAt: Timestamp.date(unixMilliseconds: row[2]),
                     directoryUsers: row[3], held: row[4], scheduled: row[5]
                 ))
             }
@@ -79,4 +76,26 @@ extension SQLiteStore: MetricsStateSource {
             )
         }
     }
+
+    /// Every grant with its token schedule, read from token_sets_schedule (named, so that the planner never reads the
+    /// table's rows, which carry the sealed tokens).
+    static let metricsGrantsSQL = """
+        SELECT g.account_id, g.name, g.state, \(Timestamp.unixMillisecondsSQL("ts.expires_at")),
+            \(Timestamp.unixMillisecondsSQL("ts.next_refresh_at")), \(Timestamp.unixMillisecondsSQL("ts.last_refresh_at"))
+        FROM grants g
+        LEFT JOIN token_sets ts INDEXED BY token_sets_schedule ON ts.grant_id = g.id
+        """
+
+    /// Every tenant's sync facts, each an index lookup.
+    static let metricsTenantsSQL = """
+        SELECT t.domain,
+            \(Timestamp.unixMillisecondsSQL("t.last_run_started_at")),
+            \(Timestamp.unixMillisecondsSQL(
+                "(SELECT r.finished_at FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'succeeded' ORDER BY r.id DESC LIMIT 1)"
+            )),
+            (SELECT count(*) FROM directory_users u WHERE u.tenant_id = t.id),
+            EXISTS (SELECT 1 FROM sync_runs r WHERE r.tenant_id = t.id AND r.state = 'held'),
+            \(SQLiteStore.tenantIsScheduledSQL)
+        FROM tenants t
+        """
 }

@@ -52,4 +52,16 @@ enum Timestamp {
         let seconds = timegm(&parts)
         return Date(timeIntervalSince1970: Double(seconds) + Double(millisecond) / 1000)
     }
+
+    /// SQL giving the stored time `expression` as Unix milliseconds (an integer; NULL stays NULL), for reads of many
+    /// rows: SQLite parses the stored form in C, where ``date(_:)`` would make a `String` and call `timegm` per value.
+    /// SQLite keeps a time as whole milliseconds (its `iJD`), so the round trip is exact.
+    static func unixMillisecondsSQL(_ expression: String) -> String {
+        "CAST(round((julianday(\(expression)) - 2440587.5) * 86400000.0) AS INTEGER)"
+    }
+
+    /// The time a ``unixMillisecondsSQL(_:)`` column gave.
+    static func date(unixMilliseconds: Int64?) -> Date? {
+        unixMilliseconds.map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+    }
 }
