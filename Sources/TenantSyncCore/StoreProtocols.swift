@@ -24,6 +24,9 @@ public protocol AccountStore: Sendable {
     func accountOverviews(_ query: AccountQuery) async throws -> [AccountOverview]
     /// How many accounts are in each state.
     func accountStateCounts() async throws -> AccountStateCounts
+    /// How many accounts `AccountQuery(needsAttention: true)` selects (token-invalid, or an open incident), counted
+    /// without reading them: `status` lists only the first few of a fleet's.
+    func accountsNeedingAttentionCount() async throws -> Int
     func setAccountState(id: Int64, state: AccountState, provisioningStep: String?, provisioningError: String?) async throws
     func setAccountDetails(id: Int64, detailsJSON: String) async throws
     /// Stores (sealed) the client secret of the account's own app.
@@ -117,8 +120,11 @@ public protocol DirectoryStore: Sendable {
     func discardHeldSyncRun(runID: Int64, at: Date) async throws
     /// The tenant's runs waiting in state `held`, newest first.
     func heldSyncRuns(tenantID: String) async throws -> [SyncRun]
-    /// The runs of every tenant waiting in state `held`, by tenant domain, newest first within a tenant.
-    func heldSyncRunsOfAllTenants() async throws -> [SyncRun]
+    /// The runs of every tenant waiting in state `held`, by tenant domain, newest first within a tenant; the first
+    /// `limit` of them when given.
+    func heldSyncRunsOfAllTenants(limit: Int?) async throws -> [SyncRun]
+    /// How many runs wait in state `held`, across all tenants.
+    func heldSyncRunCount() async throws -> Int
     /// Every tenant the daily sync applies to (scope `all`, an account past provisioning of a service
     /// that syncs the directory), or only `tenantID` when given, with its newest run's start. One query.
     func scheduledTenants(onlyTenantID tenantID: String?) async throws -> [ScheduledTenant]
@@ -162,3 +168,10 @@ public protocol AlertStore: Sendable {
 
 /// Everything the daemon's services need from persistent state.
 public typealias TenantSyncStorage = AccountStore & TokenStore & IncidentStore & DirectoryStore & AlertStore & ConsentSessionStore
+
+extension DirectoryStore {
+    /// Every held run of every tenant (``heldSyncRunsOfAllTenants(limit:)`` without a limit).
+    public func heldSyncRunsOfAllTenants() async throws -> [SyncRun] {
+        try await heldSyncRunsOfAllTenants(limit: nil)
+    }
+}

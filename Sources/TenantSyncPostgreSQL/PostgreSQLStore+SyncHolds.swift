@@ -145,18 +145,29 @@ extension PostgreSQLStore {
         }
     }
 
-    public func heldSyncRunsOfAllTenants() async throws -> [SyncRun] {
-        try await read { connection in
+    public func heldSyncRunsOfAllTenants(limit: Int?) async throws -> [SyncRun] {
+        // A limit is bound as a parameter; none binds NULL, which PostgreSQL reads as no limit.
+        let limit = limit.map { max($0, 0) }
+        return try await read { connection in
             try await PostgreSQLRows.all(
                 connection.query(
                     """
                     SELECT \(unescaped: PostgreSQLRows.select(PostgreSQLRows.runColumns, from: "r")) FROM sync_runs r
                     JOIN tenants t ON t.id = r.tenant_id WHERE r.state = 'held' ORDER BY lower(t.domain) COLLATE "C", r.id DESC
+                    LIMIT \(limit)
                     """,
                     logger: logger
                 ),
                 PostgreSQLRows.syncRun
             )
+        }
+    }
+
+    public func heldSyncRunCount() async throws -> Int {
+        try await read { connection in
+            let rows = try await connection.query("SELECT count(*) FROM sync_runs WHERE state = 'held'", logger: logger)
+            for try await count in rows.decode(Int.self) { return count }
+            return 0
         }
     }
 

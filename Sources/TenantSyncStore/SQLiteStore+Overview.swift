@@ -40,9 +40,7 @@ extension SQLiteStore {
             arguments["service"] = service.rawValue.databaseValue
         }
         if query.needsAttention {
-            conditions.append(
-                "(a.state = 'token-invalid' OR EXISTS (SELECT 1 FROM incidents i WHERE i.account_id = a.id AND i.resolved_at IS NULL))"
-            )
+            conditions.append("a.id IN (\(Self.accountsNeedingAttentionSQL))")
         }
         if let after = query.afterID {
             conditions.append("a.id > :after")
@@ -118,13 +116,29 @@ extension SQLiteStore {
         """
     }
 
-    public func heldSyncRunsOfAllTenants() async throws -> [SyncRun] {
+    public func heldSyncRunsOfAllTenants(limit: Int?) async throws -> [SyncRun] {
         try await pool.read { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT r.* FROM sync_runs r JOIN tenants t ON t.id = r.tenant_id WHERE r.state = 'held' ORDER BY t.domain, r.id DESC"
+                    + (limit.map { " LIMIT \(max($0, 0))" } ?? "")
             ).map(Self.syncRun(from:))
         }
+    }
+
+    public func heldSyncRunCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sync_runs WHERE state = 'held'") ?? 0 }
+    }
+
+    /// The ids of the accounts that need attention: token-invalid ones by the state index, ones with an open incident by
+    /// the open-incident index. A set, not a test per account: a fleet's 30,000 accounts are not each probed.
+    static let accountsNeedingAttentionSQL = """
+        SELECT id FROM service_accounts WHERE state = 'token-invalid'
+        UNION SELECT account_id FROM incidents WHERE resolved_at IS NULL AND account_id IS NOT NULL
+        """
+
+    public func accountsNeedingAttentionCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(Self.accountsNeedingAttentionSQL))") ?? 0 }
     }
 
     public func openIncidents(accountID: Int64) async throws -> [Incident] {

@@ -24,7 +24,7 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
             if status.degraded.isEmpty {
                 print("Degraded: none")
             } else {
-                print("Degraded:")
+                print("Degraded: \(Self.shown(status.degraded.count, of: status.degradedTotal, rest: "`tenantsyncctl accounts --state token-invalid` lists every invalid one"))")
                 var table = TextTable("ID", "TENANT", "SERVICE", "STATE")
                 for account in status.degraded {
                     table.add(String(account.id), account.tenantDomain, account.service.rawValue, account.state.rawValue)
@@ -42,7 +42,7 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
                 print("Next sync: none scheduled")
             }
             if let held = status.heldSyncs, !held.isEmpty {
-                print("Held syncs (mass-deletion guard; settle with `tenantsyncctl sync --tenant T --confirm-held` or `--discard-held`):")
+                print("Held syncs: \(Self.shown(held.count, of: status.heldSyncsTotal, rest: "`tenantsyncctl directory --tenant T` shows a tenant's")) (mass-deletion guard; settle with `tenantsyncctl sync --tenant T --confirm-held` or `--discard-held`)")
                 var table = TextTable("RUN", "TENANT", "HELD AT", "WHY")
                 for run in held {
                     table.add(String(run.id), run.tenantID, Show.time(run.finishedAt), Show.text(run.note))
@@ -59,6 +59,14 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
             }
             print("Unacknowledged alerts: \(status.unacknowledgedAlerts)")
         }
+    }
+}
+
+extension StatusCommand {
+    /// "3", or "20 of 100 shown; REST" when the daemon listed only the first of them.
+    static func shown(_ listed: Int, of total: Int?, rest: String) -> String {
+        guard let total, total > listed else { return "\(listed)" }
+        return "\(total), the first \(listed) shown; \(rest)"
     }
 }
 

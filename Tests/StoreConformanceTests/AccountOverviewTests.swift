@@ -50,6 +50,7 @@ struct AccountOverviewTests {
             #expect(all[2].tenantIsScheduled, "OneDrive syncs the directory and is active")
 
             #expect(try await store.accountOverviews(AccountQuery(needsAttention: true)).map(\.account.id) == [exchange.id])
+            #expect(try await store.accountsNeedingAttentionCount() == 1)
             #expect(try await store.accountOverviews(AccountQuery(tenantID: fabrikam.id)).map(\.account.id) == [teams.id, onedrive.id])
             #expect(try await store.accountOverviews(AccountQuery(service: .teamsChat)).map(\.account.id) == [teams.id])
             #expect(try await store.accountOverviews(AccountQuery(state: .active)).map(\.account.id) == [onedrive.id])

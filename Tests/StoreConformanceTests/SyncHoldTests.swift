@@ -25,6 +25,9 @@ struct SyncHoldTests {
             #expect(try await store.syncRun(id: run.id)?.state == .held)
             #expect(try await store.heldSyncRuns(tenantID: tenant.id).map(\.id) == [run.id])
             #expect(try await store.heldSyncRunsOfAllTenants().map(\.id) == [run.id])
+            #expect(try await store.heldSyncRunsOfAllTenants(limit: 0).isEmpty)
+            #expect(try await store.heldSyncRunsOfAllTenants(limit: 1).map(\.id) == [run.id])
+            #expect(try await store.heldSyncRunCount() == 1)
             #expect(try await store.directoryUserIDs(tenantID: tenant.id) == ["u1", "u2", "u3"], "nothing removed while held")
             #expect(try await store.deltaLink(tenantID: tenant.id, resource: "users") == "old-users", "the held link waits too")
 
@@ -36,6 +39,7 @@ struct SyncHoldTests {
             #expect(try await store.directoryGroupIDs(tenantID: tenant.id).isEmpty)
             #expect(try await store.deltaLink(tenantID: tenant.id, resource: "users") == "new-users")
             #expect(try await store.heldSyncRunsOfAllTenants().isEmpty)
+            #expect(try await store.heldSyncRunCount() == 0)
             let again = await #expect(throws: TenantSyncError.self) { try await store.confirmHeldSyncRun(runID: run.id, at: at + 61) }
             #expect(again?.code == .invalidArgument)
 

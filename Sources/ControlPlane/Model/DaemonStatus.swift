@@ -6,13 +6,18 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var version: String
     public var startedAt: Date
     public var accounts: AccountCounts
-    /// Accounts that are not `active`, most urgent first.
+    /// Accounts that need attention (token-invalid, or an open incident), in id order: the first few of them.
     public var degraded: [AccountRef]
+    /// How many accounts need attention in all (`degraded` lists the first few); `nil` from older daemons, which list
+    /// them all.
+    public var degradedTotal: Int?
     public var nextSync: NextSync?
     public var alertDelivery: [ChannelHealth]
     public var unacknowledgedAlerts: Int
     /// Runs held by the mass-deletion guard (at most one per tenant); `nil` from older daemons.
     public var heldSyncs: [SyncRunInfo]?
+    /// How many runs are held in all (`heldSyncs` lists the first few); `nil` from older daemons, which list them all.
+    public var heldSyncsTotal: Int?
     /// Set while the database refuses writes (token refreshes are paused); `nil` when it accepts them.
     public var storeWriteFailure: StoreWriteFailure?
     /// The app credential that expires first; `nil` when none with an expiry is known (and from older daemons).
@@ -22,18 +27,20 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var cluster: ClusterCounts?
 
     public init(
-        version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], nextSync: NextSync?,
-        alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil,
-        storeWriteFailure: StoreWriteFailure? = nil, nearestCredentialExpiry: CredentialExpiryInfo? = nil, cluster: ClusterCounts? = nil
+        version: String, startedAt: Date, accounts: AccountCounts, degraded: [AccountRef], degradedTotal: Int? = nil,
+        nextSync: NextSync?, alertDelivery: [ChannelHealth], unacknowledgedAlerts: Int, heldSyncs: [SyncRunInfo]? = nil,
+        heldSyncsTotal: Int? = nil, storeWriteFailure: StoreWriteFailure? = nil, nearestCredentialExpiry: CredentialExpiryInfo? = nil, cluster: ClusterCounts? = nil
     ) {
         self.version = version
         self.startedAt = startedAt
         self.accounts = accounts
         self.degraded = degraded
+        self.degradedTotal = degradedTotal
         self.nextSync = nextSync
         self.alertDelivery = alertDelivery
         self.unacknowledgedAlerts = unacknowledgedAlerts
         self.heldSyncs = heldSyncs
+        self.heldSyncsTotal = heldSyncsTotal
         self.storeWriteFailure = storeWriteFailure
         self.nearestCredentialExpiry = nearestCredentialExpiry
         self.cluster = cluster

@@ -144,6 +144,9 @@ final class StatusReporter: Service, Sendable {
         )
     }
 
+    /// How many degraded accounts and held runs the `Status` reply lists (it counts them all).
+    static let listedInStatus = 20
+
     /// The `Status` reply of the control socket: one query per table it needs, whatever the number of tenants.
     func daemonStatus(startedAt: Date) async throws -> DaemonStatus {
         try await reading { try await self.computeDaemonStatus(startedAt: startedAt) }
@@ -151,13 +154,17 @@ final class StatusReporter: Service, Sendable {
 
     private func computeDaemonStatus(startedAt: Date) async throws -> DaemonStatus {
         let counts = try await store.accountStateCounts()
-        let degraded = try await store.accountOverviews(AccountQuery(needsAttention: true)).map {
+        // The first few degraded accounts and held runs, with how many there are: a reply of fixed size whatever the
+        // fleet (`accounts --state` and `directory` page through the rest).
+        let degraded = try await store.accountOverviews(AccountQuery(needsAttention: true, limit: Self.listedInStatus)).map {
             AccountRef(id: $0.account.id, tenantID: $0.account.tenantID, tenantDomain: $0.tenant.domain, service: $0.account.service, state: $0.account.state)
         }
+        let degradedTotal = try await store.accountsNeedingAttentionCount()
         let nextSync = try await scheduler.firstDue(now: Date()).map {
             NextSync(tenantID: $0.tenant.tenantID, tenantDomain: $0.tenant.domain, at: $0.at)
         }
-        let held = try await store.heldSyncRunsOfAllTenants()
+        let held = try await store.heldSyncRunsOfAllTenants(limit: Self.listedInStatus)
+        let heldTotal = try await store.heldSyncRunCount()
         let health = deliveryHealth()
         let backlog = Dictionary(uniqueKeysWithValues: try await store.pendingDeliveriesByChannel().map { ($0.channel, $0) })
         let channels = Set(backlog.keys).union(health.failingChannels.keys).sorted().map { name in
@@ -171,9 +178,9 @@ final class StatusReporter: Service, Sendable {
             accounts: AccountCounts(
                 total: counts.total, active: counts[.active], provisioning: counts[.provisioning], tokenInvalid: counts[.tokenInvalid]
             ),
-            degraded: degraded, nextSync: nextSync, alertDelivery: channels,
+            degraded: degraded, degradedTotal: degradedTotal, nextSync: nextSync, alertDelivery: channels,
             unacknowledgedAlerts: try await store.unacknowledgedAlertCount(),
-            heldSyncs: held.map(SyncRunInfo.init), storeWriteFailure: storeWriteFailure(),
+            heldSyncs: held.map(SyncRunInfo.init), heldSyncsTotal: heldTotal, storeWriteFailure: storeWriteFailure(),
             nearestCredentialExpiry: try await credentialExpiries().first.map(CredentialExpiryInfo.init)
         )
     }

@@ -129,15 +129,28 @@ struct ControlQueryBoundTests {
         }
     }
 
+    @Test func statusListsTheFirstDegradedAccountsAndHeldRunsAndCountsThemAll() async throws {
+        let fleet = try await Fleet(tenants: 120)
+        defer { fleet.cleanUp() }
+        let context = ControlContext(peer: PeerCredentials(pid: 1, uid: 0, gid: 0), method: "test", logger: Logger(label: "test"))
+        let status = try await fleet.control.status(context: context)
+        // Token-invalid (index % 7 == 3) or an open incident (index % 3 == 0); a held run every fifth tenant.
+        let degraded = (0..<120).filter { $0 % 7 == 3 || $0 % 3 == 0 }.count
+        #expect(status.degradedTotal == degraded && status.degraded.count == StatusReporter.listedInStatus, "\(status.degraded.count) of \(String(describing: status.degradedTotal))")
+        #expect(status.degraded.map(\.id) == status.degraded.map(\.id).sorted(), "the first ones, in id order")
+        #expect(status.heldSyncsTotal == 24 && status.heldSyncs?.count == StatusReporter.listedInStatus)
+    }
+
     @Test func theFleetAnswersWhatItHolds() async throws {
         let fleet = try await Fleet(tenants: 20)
         defer { fleet.cleanUp() }
         let context = ControlContext(peer: PeerCredentials(pid: 1, uid: 0, gid: 0), method: "test", logger: Logger(label: "test"))
         let status = try await fleet.control.status(context: context)
         #expect(status.accounts.total == 20 && status.accounts.tokenInvalid == 3 && status.accounts.active == 17)
-        #expect(status.heldSyncs?.count == 4, "every fifth tenant has a held run")
+        #expect(status.heldSyncs?.count == 4 && status.heldSyncsTotal == 4, "every fifth tenant has a held run")
         // Degraded: token-invalid (3, 10, 17) or an open incident (0, 3, 6, 9, 12, 15, 18).
         #expect(Set(status.degraded.map(\.tenantDomain)) == Set([0, 3, 6, 9, 10, 12, 15, 17, 18].map { "tenant\($0).example" }))
+        #expect(status.degradedTotal == 9)
         #expect(status.alertDelivery.map(\.channel) == ["journal", "smtp"] && status.alertDelivery.allSatisfy { $0.pending == 20 })
         #expect(status.unacknowledgedAlerts == 20)
         let invalid = try await fleet.control.listAccounts(ListAccountsRequest(state: "token-invalid"), context: context)
