@@ -164,9 +164,9 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
 
     private func stateBuffer() async -> ByteBuffer {
         let now = ContinuousClock.now
-        let (cached, cursor) = cache.withLock { cache -> (ByteBuffer?, Int64) in
-            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.state, cache.alertCursor) }
-            return (nil, cache.alertCursor)
+        let (cached, cursor, expiredReadAt) = cache.withLock { cache -> (ByteBuffer?, Int64, ContinuousClock.Instant?) in
+            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.state, cache.alertCursor, nil) }
+            return (nil, cache.alertCursor, cache.readAt)
         }
         if let cached { return cached }
         let state: MetricsState
@@ -176,6 +176,12 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
             // The event metrics are still served; the last state stays until a read succeeds.
             logger.error("Metrics state could not be read", metadata: ["error": "\(error)"])
             return cache.withLock { $0.state }
+        }
+        // The read succeeded: the old text can go before the new one is written, so that a fleet's (tens of megabytes)
+        // is not held twice at the peak (a scrape still sending it keeps its own reference). Unless a scrape that read
+        // at the same time has stored its text meanwhile.
+        cache.withLock { cache in
+            if cache.readAt == expiredReadAt { cache.state = ByteBuffer() }
         }
         let rendered = render(state)
         let counted = cache.withLock { cache -> Bool in
