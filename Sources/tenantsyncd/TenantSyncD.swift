@@ -43,6 +43,7 @@ struct TenantSyncD: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
+        MallocArenas.apply(environment: environment)
         // The copy's target is read as [database] url, so its password, TLS mode and CA are checked the same way.
         var target: PostgreSQLURL?
         if let migrateToPostgreSQL {
