@@ -22,6 +22,8 @@ final class DaemonProcess: Sendable {
     static var executable: String { binDirectory.appendingPathComponent("tenantsyncd").path }
 
     private let process: Process
+    /// When the process was started: with its PID, names it in the journal (a PID alone may be an earlier process's).
+    let startedAt: Date
     /// The daemon's stderr goes to a file: reading a pipe from Foundation traps on EINTR.
     private let logPath: String
 
@@ -42,10 +44,16 @@ final class DaemonProcess: Sendable {
         FileManager.default.createFile(atPath: logPath, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = FileHandle.nullDevice
+        startedAt = Date()
         try process.run()
     }
 
     var pid: pid_t { process.processIdentifier }
+
+    /// This process's journal entries that match `matches`: its PID, and written since it started.
+    func journalEntries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
+        try await Journald.entries(matching: matches + ["_PID=\(pid)"], since: startedAt, atLeast: count)
+    }
     var isRunning: Bool { process.isRunning }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 

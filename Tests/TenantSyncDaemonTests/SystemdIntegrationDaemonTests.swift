@@ -90,12 +90,11 @@ struct SystemdIntegrationDaemonTests {
                 }
                 let alertsNow = try await h.alerts().map { "\($0.kind) \($0.deliveries)" }
                 #expect(journaled, "\(alertsNow)")
-                let pid = h.daemon.pid
                 h.daemon.signal(SIGTERM)
                 #expect(await h.daemon.waitForExit() == 0, "\(h.daemon.log)")
 
                 func entries(_ id: MessageID, atLeast count: Int = 1) async throws -> [[String: Any]] {
-                    try await Journald.entries(matching: ["MESSAGE_ID=\(id.rawValue)", "_PID=\(pid)"], atLeast: count)
+                    try await h.daemon.journalEntries(matching: ["MESSAGE_ID=\(id.rawValue)"], atLeast: count)
                 }
                 let started = try await entries(.daemonStarted)
                 #expect(started.count == 1 && started.first?["MESSAGE"] as? String == "tenantsyncd started", "\(started)")

@@ -103,10 +103,14 @@ public enum Journald {
     }
 
     /// Reads entries back with `journalctl -o json`, retrying until `count` arrived (journald stores asynchronously).
-    public static func entries(matching matches: [String], atLeast count: Int = 1) async throws -> [[String: Any]] {
+    ///
+    /// `since` leaves out entries written before it (to the second): a `_PID=` match alone also finds an earlier
+    /// process that had the same PID, and PIDs wrap after 32,768 on these machines (a build spawns thousands).
+    public static func entries(matching matches: [String], since: Date? = nil, atLeast count: Int = 1) async throws -> [[String: Any]] {
+        let window = since.map { ["--since=@\(Int64($0.timeIntervalSince1970.rounded(.down)))"] } ?? []
         var found: [[String: Any]] = []
         for _ in 0..<100 {
-            found = try await journalctl(["-o", "json", "--no-pager"] + matches)
+            found = try await journalctl(["-o", "json", "--no-pager"] + window + matches)
                 .split(separator: "\n")
                 .compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
             if found.count >= count { return found }

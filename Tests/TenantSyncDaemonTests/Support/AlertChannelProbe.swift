@@ -71,7 +71,7 @@ struct AlertChannelProbe {
 
         let mails = try smtp.messages().filter { $0["alert_id"] as? String == String(alert.id) }
         let mail = try #require(mails.first, "no mail for alert \(alert.id) (\(what))")
-        let entries = try await Journald.entries(matching: ["ALERT_ID=\(alert.id)", "_PID=\(harness.daemon.pid)"])
+        let entries = try await harness.daemon.journalEntries(matching: ["ALERT_ID=\(alert.id)"])
         let entry = try #require(entries.first, "no journal entry for alert \(alert.id) (\(what))")
         let lines = ((try? String(contentsOfFile: harness.directory + "/alerts.jsonl", encoding: .utf8)) ?? "").split(separator: "\n")
         let hook = try #require(
