@@ -93,6 +93,7 @@ let package = Package(
                 .embedInCode("0010_account_certificate.sql"),
                 .embedInCode("0011_consent_sessions.sql"),
                 .embedInCode("0012_metrics_read_indexes.sql"),
+                .embedInCode("0013_metrics_versions.sql"),
             ]
         ),
 
@@ -107,6 +108,7 @@ let package = Package(
                 .embedInCode("0002_alert_outbox_notify.sql"),
                 .embedInCode("0003_cluster.sql"),
                 .embedInCode("0004_consent_sessions.sql"),
+                .embedInCode("0005_metrics_versions.sql"),
             ]
         ),
 

@@ -29,6 +29,7 @@ public enum SchemaMigrations {
         migration("0010_account_certificate.sql", PackageResources._010_account_certificate_sql),
         migration("0011_consent_sessions.sql", PackageResources._011_consent_sessions_sql),
         migration("0012_metrics_read_indexes.sql", PackageResources._012_metrics_read_indexes_sql),
+        migration("0013_metrics_versions.sql", PackageResources._013_metrics_versions_sql),
     ]
 
     /// The newest schema version this binary knows.

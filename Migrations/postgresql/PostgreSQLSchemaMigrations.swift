@@ -10,6 +10,7 @@ public enum PostgreSQLSchemaMigrations {
         migration("0002_alert_outbox_notify.sql", PackageResources._002_alert_outbox_notify_sql),
         migration("0003_cluster.sql", PackageResources._003_cluster_sql),
         migration("0004_consent_sessions.sql", PackageResources._004_consent_sessions_sql),
+        migration("0005_metrics_versions.sql", PackageResources._005_metrics_versions_sql),
     ]
 
     /// The newest schema version this binary knows.

@@ -20,10 +20,12 @@ public struct MetricsExposition: Sendable {
 /// swift-metrics counters and timers whose handlers live in a long-lived swift-prometheus
 /// registry, bumped by the daemon as they happen. State (token expiries, account states,
 /// sync times, the outbox) is read from the store in one ``MetricsStateSource`` call and
-/// written afresh by ``StateExposition`` (a registry is quadratic in series per family, see
-/// there), so a grant or tenant that disappears leaves no stale series; that read is cached
-/// for `maximumStateAge`, so a scrape costs at most one read whatever the scrape rate or the
-/// number of tenants.
+/// written by ``StateExposition`` (a registry is quadratic in series per family, see there):
+/// each tenant's series are kept as text (``TenantSeries``) and a read returns, and writes
+/// again, only the tenants the store counted changes of since; a grant or tenant that
+/// disappears leaves no stale series. The read is cached for `maximumStateAge` and one read
+/// runs at a time, so a scrape costs at most one read whatever the scrape rate or the number
+/// of tenants.
 public final class PrometheusExporter: OperationalMetrics, Sendable {
     /// The `Content-Type` of ``exposition()``.
     public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
@@ -46,10 +48,15 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
     private let graphDuration: CoreMetrics.Timer
 
     private struct StateCache {
-        var state = ByteBuffer()
+        /// Every tenant's series as text, kept between reads (only the tenants that changed are written again).
+        var tenants = TenantSeries()
+        /// The state gauges' text of the newest read, served until it is `maximumStateAge` old.
+        var text = ByteBuffer()
         var readAt: ContinuousClock.Instant?
         /// The newest alert already counted in `tenantsync_alerts_total`.
         var alertCursor: Int64 = 0
+        /// The read under way: scrapes meanwhile wait for it rather than read again.
+        var reading: Task<ByteBuffer, Never>?
     }
 
     /// - Parameters:
@@ -164,102 +171,71 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
 
     private func stateBuffer() async -> ByteBuffer {
         let now = ContinuousClock.now
-        let (cached, cursor, expiredReadAt) = cache.withLock { cache -> (ByteBuffer?, Int64, ContinuousClock.Instant?) in
-            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return (cache.state, cache.alertCursor, nil) }
-            return (nil, cache.alertCursor, cache.readAt)
+        let reading = cache.withLock { cache -> Task<ByteBuffer, Never>? in
+            if let readAt = cache.readAt, readAt.duration(to: now) < maximumStateAge { return nil }
+            if cache.reading == nil { cache.reading = Task { await self.readState() } }
+            return cache.reading
         }
-        if let cached { return cached }
+        guard let reading else { return cache.withLock { $0.text } }
+        return await reading.value
+    }
+
+    /// Reads the state (one read at a time: ``stateBuffer()`` starts it), writes again the tenants that changed and
+    /// the scrape's text; on a failed read, the last text stays.
+    private func readState() async -> ByteBuffer {
+        // Only this read touches the tenants' text until it ends, so it is taken out of the lock to be written.
+        let (known, cursor) = cache.withLock { ($0.tenants.knownVersions, $0.alertCursor) }
         let state: MetricsState
         do {
-            state = try await source.metricsState(alertsAfter: cursor)
+            state = try await source.metricsState(alertsAfter: cursor, knownVersions: known)
         } catch {
             // The event metrics are still served; the last state stays until a read succeeds.
             logger.error("Metrics state could not be read", metadata: ["error": "\(error)"])
-            return cache.withLock { $0.state }
-        }
-        // The read succeeded: the old text can go before the new one is written, so that a fleet's (tens of megabytes)
-        // is not held twice at the peak (a scrape still sending it keeps its own reference). Unless a scrape that read
-        // at the same time has stored its text meanwhile.
-        cache.withLock { cache in
-            if cache.readAt == expiredReadAt { cache.state = ByteBuffer() }
-        }
-        let rendered = render(state)
-        let counted = cache.withLock { cache -> Bool in
-            // Two scrapes may read at once: only the one that read from the current cursor counts its alerts.
-            guard cache.alertCursor == cursor else { return false }
-            cache.alertCursor = state.newestAlertID
-            cache.state = rendered
-            cache.readAt = now
-            return true
-        }
-        if counted {
-            for alerts in state.newAlerts {
-                Self.counter(
-                    events, "tenantsync_alerts_total", [("kind", alerts.kind), ("severity", alerts.severity)], Self.alertsHelp
-                ).increment(by: alerts.count)
+            return cache.withLock { cache in
+                cache.reading = nil
+                return cache.text
             }
         }
-        return rendered
+        // The read succeeded: the old text can go before the new one is written, so that a fleet's (tens of megabytes)
+        // is not held twice at the peak (a scrape still sending it keeps its own reference).
+        var tenants = cache.withLock { cache in
+            cache.text = ByteBuffer()
+            // Moved out, not copied: written while the cache still held it, every piece would be copied first.
+            defer { cache.tenants = TenantSeries() }
+            return cache.tenants
+        }
+        tenants.apply(state)
+        let text = render(state, tenants: tenants)
+        cache.withLock { cache in
+            cache.tenants = tenants
+            cache.text = text
+            cache.readAt = ContinuousClock.now
+            cache.alertCursor = state.newestAlertID
+            cache.reading = nil
+        }
+        for alerts in state.newAlerts {
+            Self.counter(
+                events, "tenantsync_alerts_total", [("kind", alerts.kind), ("severity", alerts.severity)], Self.alertsHelp
+            ).increment(by: alerts.count)
+        }
+        return text
     }
 
-    /// The state gauges of one read, written afresh (series of deleted grants or tenants vanish).
-    func render(_ state: MetricsState) -> ByteBuffer {
-        var out = StateExposition(capacity: Self.estimatedBytes(state))
+    /// The state gauges of one read, with every tenant's series as `tenants` holds them after it.
+    func render(_ state: MetricsState, tenants: TenantSeries) -> ByteBuffer {
+        var out = StateExposition(capacity: tenants.byteCount + 16_384)
         out.family("tenantsync_token_refresh_margin_seconds", "The configured [tokens] refresh_margin: grants are refreshed this long before expiry.")
         out.sample(.integer(Int(refreshMargin().components.seconds)))
 
-        // Per grant, one family at a time (the format wants a family's samples together): four passes over the grants.
-        // Pending grants (a consent still open) have no token yet.
-        out.family("tenantsync_grant_valid", "1 while the grant works, 0 once Microsoft refused it (renew the account).")
-        for grant in state.grants where grant.state != .pending {
-            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .integer(grant.state == .valid ? 1 : 0))
-        }
-        out.family("tenantsync_token_expiration_timestamp_seconds", "When the grant's access token expires (Unix time).")
-        for grant in state.grants where grant.state != .pending {
-            guard let expiresAt = grant.expiresAt else { continue }
-            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(expiresAt))
-        }
-        out.family("tenantsync_token_next_refresh_timestamp_seconds", "When the grant's next refresh is due (Unix time).")
-        for grant in state.grants where grant.state == .valid {
-            guard let next = grant.nextRefreshAt else { continue }
-            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(next))
-        }
-        out.family("tenantsync_token_last_refresh_timestamp_seconds", "When the grant's token was last refreshed (Unix time).")
-        for grant in state.grants where grant.state != .pending {
-            guard let last = grant.lastRefreshAt else { continue }
-            out.sample("tenant", grant.tenant, "service", grant.service.rawValue, "grant", grant.grant, .timestamp(last))
-        }
-
-        // Only the current state's series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
-        // A state change ends the old series (Prometheus marks it stale) and starts the new one.
-        out.family("tenantsync_account_state", "1, labelled with the service account's current state (provisioning, active, token-invalid).")
-        for account in state.accounts {
-            out.sample("tenant", account.tenant, "service", account.service.rawValue, "state", account.state.rawValue, .integer(1))
-        }
-        out.family("tenantsync_client_secret_expiration_timestamp_seconds", "When the account's own app client secret expires (Unix time), where known.")
-        for account in state.accounts {
-            guard let expiresAt = account.clientSecretExpiresAt else { continue }
-            out.sample("tenant", account.tenant, "service", account.service.rawValue, .timestamp(expiresAt))
+        // Per grant, per account, per tenant: each family's header, then every tenant's piece of it.
+        for family in TenantSeries.Family.allCases where family.rawValue <= TenantSeries.Family.clientSecretExpiration.rawValue {
+            tenants.write(family, into: &out)
         }
         out.family("tenantsync_incidents_open", "Incidents (an invalid grant, failing refreshes) not yet resolved.")
         out.sample(.integer(state.incidentsOpen))
-
-        out.family("tenantsync_sync_last_attempt_timestamp_seconds", "When the tenant's newest directory sync started (Unix time).")
-        for tenant in state.tenants {
-            guard let attempt = tenant.lastAttemptAt else { continue }
-            out.sample("tenant", tenant.tenant, .timestamp(attempt))
+        for family in TenantSeries.Family.allCases where family.rawValue > TenantSeries.Family.clientSecretExpiration.rawValue {
+            tenants.write(family, into: &out)
         }
-        out.family("tenantsync_sync_last_success_timestamp_seconds", "When the tenant's newest successful directory sync ended (Unix time).")
-        for tenant in state.tenants {
-            guard let success = tenant.lastSuccessAt else { continue }
-            out.sample("tenant", tenant.tenant, .timestamp(success))
-        }
-        out.family("tenantsync_directory_users", "Users of the tenant's synced directory.")
-        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.directoryUsers)) }
-        out.family("tenantsync_sync_held", "1 while a sync held by the mass-deletion guard waits for an operator.")
-        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.held ? 1 : 0)) }
-        out.family("tenantsync_sync_scheduled", "1 when the tenant gets a daily sync (scope all, an account past provisioning).")
-        for tenant in state.tenants { out.sample("tenant", tenant.tenant, .integer(tenant.scheduled ? 1 : 0)) }
 
         var outbox = Dictionary(state.outbox.map { ($0.channel, $0) }, uniquingKeysWith: { first, _ in first })
         for channel in channels() where outbox[channel] == nil {
@@ -276,10 +252,11 @@ public final class PrometheusExporter: OperationalMetrics, Sendable {
         return out.buffer
     }
 
-    /// About the bytes ``render(_:)`` writes, so that the buffer is allocated once: a grant's line is about 130 bytes
-    /// (four per grant), an account's and a tenant's under 100 (two per account, five per tenant).
-    static func estimatedBytes(_ state: MetricsState) -> Int {
-        4_096 + state.grants.count * 4 * 140 + state.accounts.count * 2 * 110 + state.tenants.count * 5 * 100
+    /// The state gauges of one whole read (tests: what a first scrape of that state writes).
+    func render(_ state: MetricsState) -> ByteBuffer {
+        var tenants = TenantSeries()
+        tenants.apply(state)
+        return render(state, tenants: tenants)
     }
 
     // MARK: Helpers

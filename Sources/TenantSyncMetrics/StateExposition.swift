@@ -37,6 +37,28 @@ struct StateExposition {
         pendingHelp = help
     }
 
+    /// Writes a family's HELP and TYPE lines now; its samples follow, as ``append(_:)``ed text or ``sample`` calls.
+    mutating func header(_ name: String, _ help: String) {
+        family(name, help)
+        writeHelpIfPending()
+    }
+
+    /// Samples of `name` without its HELP and TYPE lines: a piece of the family (one tenant's series) that is
+    /// appended later after the family's ``header(_:_:)``.
+    mutating func samples(of name: String) {
+        current = name
+        pendingHelp = nil
+    }
+
+    /// Appends text written by another exposition (a piece of the current family).
+    mutating func append(_ text: ByteBuffer) {
+        var text = text
+        buffer.writeBuffer(&text)
+    }
+
+    /// The bytes written so far.
+    var count: Int { buffer.readableBytes }
+
     /// A sample of the current family without labels.
     mutating func sample(_ value: Value) {
         write(nil, "", nil, "", nil, "", value)

@@ -155,6 +155,11 @@ extension PostgreSQLStore {
                 logger: logger
             )
         }
+        if counts.usersAdded > 0 || counts.usersRemoved > 0 {
+            // The directory's size is a metric series; no trigger counts it (SQLite's 0013_metrics_versions.sql says
+            // why). Last in the batch, so that the tenant's row is locked for the shortest time.
+            try await connection.query("UPDATE tenants SET metrics_version = metrics_version + 1 WHERE id = \(tenantID)", logger: logger)
+        }
         return counts
     }
 

@@ -92,6 +92,10 @@ extension SQLiteStore: DirectoryStore {
                 arguments: [tenantID, resource, link, now]
             )
         }
+        if counts.usersAdded > 0 || counts.usersRemoved > 0 {
+            // The directory's size is a metric series; no trigger counts it (0013_metrics_versions.sql says why).
+            try db.execute(sql: "UPDATE tenants SET metrics_version = metrics_version + 1 WHERE id = ?", arguments: [tenantID])
+        }
         return counts
     }
 

@@ -173,6 +173,57 @@ struct PrometheusExporterTests {
         #expect(!after.contains("contoso.com"), "\(after)")
         #expect(value(after, "tenantsync_incidents_open") == 0)
     }
+
+    @Test("a read gives the store the counts it holds and writes again only the tenants whose count moved; the text is a whole render's")
+    func onlyTenantsWhoseCountMovedAreWrittenAgain() async throws {
+        let source = StateFixture(versions: ["contoso.com": 1, "fabrikam.com": 1])
+        let exporter = exporter(source, maximumStateAge: .zero)
+        let users = #"tenantsync_directory_users{tenant="contoso.com"}"#
+        let fabrikamUsers = #"tenantsync_directory_users{tenant="fabrikam.com"}"#
+        let first = await exporter.exposition().text
+        #expect(source.asked == [[:]], "a first read knows nothing")
+        #expect(first.hasSuffix(String(buffer: exporter.render(StateFixture.everything))), "the first read is the whole state")
+
+        // Both tenants' rows change, but only contoso's count moved: fabrikam's series stay as written.
+        var state = StateFixture.everything
+        state.tenants[0].directoryUsers = 31
+        state.tenants[1].directoryUsers = 5
+        source.replace(state)
+        source.setVersions(["contoso.com": 2, "fabrikam.com": 1])
+        let second = await exporter.exposition().text
+        #expect(source.asked.last == ["contoso.com": 1, "fabrikam.com": 1])
+        #expect(value(second, users) == 31, "contoso's count moved: written again")
+        #expect(value(second, fabrikamUsers) == 0, "fabrikam's did not: kept, not read")
+
+        // Once fabrikam's count moves too, the kept text and the rewritten pieces are exactly a whole render.
+        source.setVersions(["contoso.com": 2, "fabrikam.com": 2])
+        let third = await exporter.exposition().text
+        #expect(source.asked.last == ["contoso.com": 2, "fabrikam.com": 1])
+        #expect(value(third, fabrikamUsers) == 5)
+        #expect(third.hasSuffix(String(buffer: exporter.render(state))), "\(third)")
+
+        // A tenant gone from the store's counts loses its series without being read.
+        state.tenants.removeAll { $0.tenant == "fabrikam.com" }
+        state.accounts.removeAll { $0.tenant == "fabrikam.com" }
+        state.grants.removeAll { $0.tenant == "fabrikam.com" }
+        source.replace(state)
+        let fourth = await exporter.exposition().text
+        #expect(!fourth.contains("fabrikam.com"), "\(fourth)")
+        #expect(fourth.hasSuffix(String(buffer: exporter.render(state))), "\(fourth)")
+    }
+
+    @Test("the series kept are those of the tenants the store still counts: a tenant gone is dropped, not only left unwritten")
+    func seriesOfTenantsGoneAreDropped() {
+        var series = TenantSeries()
+        var state = StateFixture.everything
+        state.versions = [.init(tenant: "contoso.com", version: 1), .init(tenant: "fabrikam.com", version: 1)]
+        series.apply(state)
+        #expect(series.knownVersions == ["contoso.com": 1, "fabrikam.com": 1] && series.lastWritten == 2)
+        state = MetricsState(versions: [.init(tenant: "contoso.com", version: 1)])
+        series.apply(state)
+        #expect(Set(series.pieces.keys) == ["contoso.com"] && series.lastWritten == 0, "\(series.pieces.keys)")
+        #expect(series.knownVersions == ["contoso.com": 1])
+    }
 }
 
 @Suite("State exposition writer")

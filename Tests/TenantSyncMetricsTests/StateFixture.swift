@@ -13,21 +13,35 @@ final class StateFixture: MetricsStateSource {
         var severity: String
     }
 
-    private let current: Mutex<(state: MetricsState, alerts: [StoredAlert], reads: Int)>
+    private let current: Mutex<(state: MetricsState, alerts: [StoredAlert], reads: Int, versions: [String: Int64]?, asked: [[String: Int64]])>
 
-    init(_ state: MetricsState = StateFixture.everything, alerts: [StoredAlert] = []) {
-        current = Mutex((state, alerts, 0))
+    /// - Parameter versions: each tenant's count of changes, as a store that keeps them answers (nil: one that does not).
+    init(_ state: MetricsState = StateFixture.everything, alerts: [StoredAlert] = [], versions: [String: Int64]? = nil) {
+        current = Mutex((state, alerts, 0, versions, []))
     }
 
     var reads: Int { current.withLock { $0.reads } }
+    /// The known versions each read was given.
+    var asked: [[String: Int64]] { current.withLock { $0.asked } }
 
     func replace(_ state: MetricsState) { current.withLock { $0.state = state } }
     func store(_ alert: StoredAlert) { current.withLock { $0.alerts.append(alert) } }
+    /// Sets tenants' counts of changes, as the store's triggers do.
+    func setVersions(_ versions: [String: Int64]) { current.withLock { $0.versions = versions } }
 
-    func metricsState(alertsAfter: Int64) async throws -> MetricsState {
+    func metricsState(alertsAfter: Int64, knownVersions: [String: Int64]) async throws -> MetricsState {
         current.withLock { current in
             current.reads += 1
+            current.asked.append(knownVersions)
             var state = current.state
+            if let versions = current.versions {
+                // As the stores answer: every tenant's count, the rows of the tenants whose count moved.
+                state.versions = state.tenants.map { MetricsState.TenantVersion(tenant: $0.tenant, version: versions[$0.tenant] ?? 0) }
+                let changed = Set(state.tenants.map(\.tenant).filter { knownVersions[$0] != (versions[$0] ?? 0) })
+                state.grants = state.grants.filter { changed.contains($0.tenant) }
+                state.accounts = state.accounts.filter { changed.contains($0.tenant) }
+                state.tenants = state.tenants.filter { changed.contains($0.tenant) }
+            }
             let newer = current.alerts.filter { $0.id > alertsAfter }
             var counts: [String: MetricsState.AlertCount] = [:]
             for alert in newer {

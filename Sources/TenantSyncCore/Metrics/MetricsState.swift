@@ -94,9 +94,26 @@ public struct MetricsState: Sendable, Equatable {
         }
     }
 
+    /// One tenant's count of changes to what its series show (kept by the store's triggers).
+    public struct TenantVersion: Sendable, Equatable {
+        /// The primary domain, the `tenant` label.
+        public var tenant: String
+        public var version: Int64
+
+        public init(tenant: String, version: Int64) {
+            self.tenant = tenant
+            self.version = version
+        }
+    }
+
+    /// The grants, accounts and sync facts of the tenants read (see ``versions``).
     public var grants: [Grant]
     public var accounts: [Account]
     public var tenants: [TenantSync]
+    /// Every tenant with its count of changes, in the store's order, when the source keeps them: then ``grants``,
+    /// ``accounts`` and ``tenants`` hold only the tenants whose count differed from the ones the read was given, and
+    /// every other tenant's series are as the reader last wrote them. Nil: they hold every tenant.
+    public var versions: [TenantVersion]?
     public var outbox: [OutboxChannel]
     public var incidentsOpen: Int
     /// Alerts stored after the id the read was asked for, by kind and severity.
@@ -106,8 +123,9 @@ public struct MetricsState: Sendable, Equatable {
 
     public init(
         grants: [Grant] = [], accounts: [Account] = [], tenants: [TenantSync] = [], outbox: [OutboxChannel] = [],
-        incidentsOpen: Int = 0, newAlerts: [AlertCount] = [], newestAlertID: Int64 = 0
+        incidentsOpen: Int = 0, newAlerts: [AlertCount] = [], newestAlertID: Int64 = 0, versions: [TenantVersion]? = nil
     ) {
+        self.versions = versions
         self.grants = grants
         self.accounts = accounts
         self.tenants = tenants
