@@ -107,6 +107,9 @@ public final class MetricsEndpoint: Service, Sendable {
                 let actual = MetricsListenAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
                 setBound(actual)
                 logger.info("Metrics endpoint listening", metadata: ["metrics.listen": "\(actual)"])
+                // The first read (every tenant written) starts now, not with the first scrape; one that arrives
+                // meanwhile waits for the same read.
+                Task { await exporter.prepare() }
             },
             logger: serverLogger
         )

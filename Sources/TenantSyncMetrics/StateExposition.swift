@@ -26,6 +26,13 @@ struct StateExposition {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
+    /// Writes into `buffer`'s memory when nothing else holds it (else into new memory): a fleet's text is tens of
+    /// megabytes, and memory allocated afresh is paid again in page faults each time.
+    init(reusing buffer: consuming ByteBuffer, capacity: Int) {
+        self.buffer = consume buffer
+        self.buffer.clear(minimumCapacity: capacity)
+    }
+
     /// The text written so far (tests read it; the endpoint sends ``buffer``).
     var text: String { String(buffer: buffer) }
 
@@ -51,9 +58,8 @@ struct StateExposition {
     }
 
     /// Appends text written by another exposition (a piece of the current family).
-    mutating func append(_ text: ByteBuffer) {
-        var text = text
-        buffer.writeBuffer(&text)
+    mutating func append(_ text: UnsafeRawBufferPointer) {
+        buffer.writeBytes(text)
     }
 
     /// The bytes written so far.

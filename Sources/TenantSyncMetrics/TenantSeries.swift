@@ -48,89 +48,97 @@ struct TenantSeries {
         }
     }
 
-    /// One tenant's series: its pieces of every family, one after the other in one buffer.
+    /// One tenant's series: its pieces of every family, one after the other.
     struct Piece {
+        var tenant: String
         /// The store's count of the tenant's changes when it was read; nil when the store keeps none.
         var version: Int64?
-        var text: ByteBuffer
+        /// Exactly the bytes written (a fleet keeps 10,000 of these between reads).
+        var text: [UInt8]
         /// Where each family's piece ends in `text` (the previous one's end is where it starts).
         var ends: [Int]
 
-        /// The tenant's piece of `family`.
-        func slice(_ family: Family) -> ByteBuffer {
-            let start = family.rawValue == 0 ? 0 : ends[family.rawValue - 1]
-            return text.getSlice(at: text.readerIndex + start, length: ends[family.rawValue] - start)!
+        func range(_ family: Family) -> Range<Int> {
+            (family.rawValue == 0 ? 0 : ends[family.rawValue - 1])..<ends[family.rawValue]
         }
     }
 
-    private(set) var pieces: [String: Piece] = [:]
-    /// The tenants in the store's order (the order they are written).
-    private(set) var order: [String] = []
-    /// How many pieces the last ``apply(_:)`` wrote (tests and the benchmark read it).
+    /// Every tenant's series in the store's order (the order they are written), found by primary domain through `index`.
+    private(set) var pieces: [Piece] = []
+    private var index: [String: Int] = [:]
+    /// How many pieces the last ``apply(_:)`` wrote (tests read it).
     private(set) var lastWritten = 0
 
     /// The counts of the tenants held, to give the next read: it returns the rows of the others.
     var knownVersions: [String: Int64] {
         var known: [String: Int64] = [:]
         known.reserveCapacity(pieces.count)
-        for (tenant, piece) in pieces {
-            if let version = piece.version { known[tenant] = version }
+        for piece in pieces {
+            if let version = piece.version { known[piece.tenant] = version }
         }
         return known
     }
+
+    /// The tenants held.
+    var tenants: [String] { pieces.map(\.tenant) }
 
     /// Takes in one read: the tenants it has rows of are written afresh; with versions, the others are kept as they
     /// are and tenants gone from the store are dropped; without, the read was the whole state and replaces it.
     mutating func apply(_ state: MetricsState) {
         let grants = Dictionary(grouping: state.grants, by: \.tenant)
         let accounts = Dictionary(grouping: state.accounts, by: \.tenant)
-        var read: [String] = state.tenants.map(\.tenant)
         var sync: [String: MetricsState.TenantSync] = [:]
         sync.reserveCapacity(state.tenants.count)
         for tenant in state.tenants { sync[tenant.tenant] = tenant }
+        var read = state.tenants.map(\.tenant)
         // A grant or account whose tenant row was not read (not expected: one snapshot) still gets its series.
         for tenant in Set(grants.keys).union(accounts.keys) where sync[tenant] == nil { read.append(tenant) }
+        let written = Set(read)
 
-        let versions = state.versions.map { versions in
-            Dictionary(versions.map { ($0.tenant, $0.version) }, uniquingKeysWith: { first, _ in first })
+        func piece(_ tenant: String, version: Int64?) -> Piece {
+            Self.piece(tenant: tenant, grants: grants[tenant] ?? [], accounts: accounts[tenant] ?? [], sync: sync[tenant], version: version)
         }
-        if let versions, let ordered = state.versions {
-            pieces = pieces.filter { versions[$0.key] != nil }
-            order = ordered.map(\.tenant)
+        var next: [Piece] = []
+        if let versions = state.versions {
+            next.reserveCapacity(versions.count)
+            for version in versions {
+                if written.contains(version.tenant) {
+                    next.append(piece(version.tenant, version: version.version))
+                } else if let kept = index[version.tenant] {
+                    next.append(pieces[kept])
+                }
+                // Neither read nor held (not expected): left out; with no known count, the next read returns it.
+            }
         } else {
-            pieces = [:]
-            order = read
+            next = read.map { piece($0, version: nil) }
         }
-        for tenant in read {
-            pieces[tenant] = Self.piece(
-                grants: grants[tenant] ?? [], accounts: accounts[tenant] ?? [], sync: sync[tenant], version: versions?[tenant]
-            )
-        }
+        pieces = next
+        index = Dictionary(pieces.enumerated().map { ($1.tenant, $0) }, uniquingKeysWith: { first, _ in first })
         lastWritten = read.count
     }
 
-    /// Writes every family's header and every tenant's piece of it (a family no tenant has samples of writes nothing).
+    /// Writes the family's header and every tenant's piece of it (a family no tenant has samples of writes nothing).
     func write(_ family: Family, into out: inout StateExposition) {
-        var headed = false
-        for tenant in order {
-            guard let piece = pieces[tenant] else { continue }
-            let slice = piece.slice(family)
-            guard slice.readableBytes > 0 else { continue }
-            if !headed {
-                out.header(family.name, family.help)
-                headed = true
+        guard pieces.contains(where: { !$0.range(family).isEmpty }) else { return }
+        out.header(family.name, family.help)
+        // Pieces borrowed in place, not copied out of the array: a copy retains and releases its three arrays and its
+        // string, 110,000 times per scrape at 10,000 tenants.
+        pieces.withUnsafeBufferPointer { pieces in
+            for index in pieces.indices {
+                let range = pieces[index].range(family)
+                guard !range.isEmpty else { continue }
+                pieces[index].text.withUnsafeBytes { out.append(UnsafeRawBufferPointer(rebasing: $0[range])) }
             }
-            out.append(slice)
         }
     }
 
     /// The bytes of every piece (to size the buffer the scrape's text is written into).
-    var byteCount: Int { pieces.values.reduce(0) { $0 + $1.text.readableBytes } }
+    var byteCount: Int { pieces.reduce(0) { $0 + $1.text.count } }
 
     /// One tenant's series. Pending grants (a consent still open) have no token yet; only an account's current
     /// state has a series (at 1): a fleet of 30,000 accounts would carry 60,000 zeros otherwise.
     static func piece(
-        grants: [MetricsState.Grant], accounts: [MetricsState.Account], sync: MetricsState.TenantSync?, version: Int64?
+        tenant: String, grants: [MetricsState.Grant], accounts: [MetricsState.Account], sync: MetricsState.TenantSync?, version: Int64?
     ) -> Piece {
         var out = StateExposition(capacity: grants.count * 4 * 140 + accounts.count * 2 * 110 + 5 * 100)
         var ends: [Int] = []
@@ -179,6 +187,6 @@ struct TenantSeries {
             }
             ends.append(out.count)
         }
-        return Piece(version: version, text: out.buffer, ends: ends)
+        return Piece(tenant: tenant, version: version, text: Array(out.buffer.readableBytesView), ends: ends)
     }
 }

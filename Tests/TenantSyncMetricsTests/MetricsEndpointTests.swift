@@ -12,10 +12,11 @@ import TestSupport
 struct MetricsEndpointTests {
     /// Runs an endpoint (first address `listen`) until `body` returns.
     func withEndpoint(
-        listen: MetricsListenAddress?, logs: LogCapture = LogCapture(), _ body: @Sendable (MetricsEndpoint, LogCapture) async throws -> Void
+        listen: MetricsListenAddress?, logs: LogCapture = LogCapture(), source: StateFixture = StateFixture(),
+        _ body: @Sendable (MetricsEndpoint, LogCapture) async throws -> Void
     ) async throws {
         let exporter = PrometheusExporter(
-            version: "1.2.3", source: StateFixture(), channels: { ["journal"] }, refreshMargin: { .seconds(600) }, logger: logs.logger()
+            version: "1.2.3", source: source, channels: { ["journal"] }, refreshMargin: { .seconds(600) }, logger: logs.logger()
         )
         let endpoint = MetricsEndpoint(listen: listen, exporter: exporter, logger: logs.logger())
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -58,6 +59,19 @@ struct MetricsEndpointTests {
             #expect(metrics.body.contains(#"tenantsync_build_info{version="1.2.3"} 1"#), "\(metrics.body)")
             #expect(metrics.body.contains(#"tenantsync_grant_valid{tenant="contoso.com",service="exchange-online",grant="graph"} 0"#))
             #expect(try await get(address, "/").status == 404)
+        }
+    }
+
+    @Test("once listening, the endpoint reads the state before any scrape, and the first scrape is served from that read")
+    func readsTheStateAsItStartsListening() async throws {
+        let source = StateFixture()
+        try await withEndpoint(listen: MetricsListenAddress(host: "127.0.0.1", port: 0), source: source) { endpoint, logs in
+            let address = try await bound(endpoint, logs)
+            let read = try await eventually("the state is read with no scrape") { source.reads == 1 }
+            #expect(read, "reads: \(source.reads)")
+            let metrics = try await get(address, "/metrics")
+            #expect(metrics.body.contains(#"tenantsync_directory_users{tenant="contoso.com"} 30"#), "\(metrics.body)")
+            #expect(source.reads == 1, "the first scrape read again: \(source.reads)")
         }
     }
 
