@@ -405,7 +405,7 @@ def table(results, command, machine_text, load_start, load_end, date):
                      ["%s / %s (%d pages)" % (ms(statistics.median(r["walk"])), ms(max(r["walk"])), r["walk_pages"]) for r in results], "", ""))
     lines.append(row("every account: walk with `--limit 10000`, median / max of %d (ms)" % len(last["walk_max"]),
                      ["%s / %s (%d pages)" % (ms(statistics.median(r["walk_max"])), ms(max(r["walk_max"])), r["walk_max_pages"]) for r in results], "", ""))
-    lines.append(row("`GET /metrics`, first after start (every tenant read and written) (ms); daemon CPU (ms)",
+    lines.append(row("`GET /metrics`, first (the endpoint read every tenant as it began to listen) (ms); daemon CPU (ms)",
                      ["%s; %s" % (ms(r["scrape_first"]), ms(r["scrape_first_cpu"])) for r in results], "", ""))
     lines.append(row("`GET /metrics`, cold (store read, %s tenants changed before each), median / max of %d (ms); daemon CPU per scrape (ms)" % (
         " / ".join(format(r["churn"], ",") for r in results), len(last["scrape_cold"])),
@@ -428,7 +428,8 @@ def table(results, command, machine_text, load_start, load_end, date):
                      "independent of tenants", "yes" if len({r["seed"]["planStatements"] for r in results}) == 1 else "**no**"))
     lines.append(row("runs started / tokens refreshed while measured", ["%d / %d" % (r["runs_after"] - counts(r)["syncRuns"], r["refreshed_after"]) for r in results],
                      "0 / 0", "yes" if last["runs_after"] == counts(last)["syncRuns"] and last["refreshed_after"] == 0 else "**no**"))
-    lines.append(row("seeding through the store (s, debug build)", ["%.1f" % r["seed"]["seedSeconds"] for r in results], "", ""))
+    lines.append(row("seeding through the store (s; with `--seed-cache`, the run that filled the cache)",
+                     ["%.1f" % r["seed"]["seedSeconds"] for r in results], "", ""))
     return "\n".join(lines)
 
 

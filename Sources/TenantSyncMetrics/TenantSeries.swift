@@ -98,6 +98,13 @@ struct TenantSeries {
         func piece(_ tenant: String, version: Int64?) -> Piece {
             Self.piece(tenant: tenant, grants: grants[tenant] ?? [], accounts: accounts[tenant] ?? [], sync: sync[tenant], version: version)
         }
+        // The text of the tenants read goes before theirs is written again: when every tenant changed (a fleet's
+        // first read, a read past a quarter of the fleet), a fleet's text is not held twice.
+        var previous = pieces
+        pieces = []
+        for tenant in written {
+            if let stale = index[tenant] { previous[stale].text = [] }
+        }
         var next: [Piece] = []
         if let versions = state.versions {
             next.reserveCapacity(versions.count)
@@ -105,13 +112,14 @@ struct TenantSeries {
                 if written.contains(version.tenant) {
                     next.append(piece(version.tenant, version: version.version))
                 } else if let kept = index[version.tenant] {
-                    next.append(pieces[kept])
+                    next.append(previous[kept])
                 }
                 // Neither read nor held (not expected): left out; with no known count, the next read returns it.
             }
         } else {
             next = read.map { piece($0, version: nil) }
         }
+        previous = []
         pieces = next
         index = Dictionary(pieces.enumerated().map { ($1.tenant, $0) }, uniquingKeysWith: { first, _ in first })
         lastWritten = read.count
