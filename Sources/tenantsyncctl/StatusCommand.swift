@@ -63,7 +63,7 @@ struct StatusCommand: AsyncParsableCommand, ControlSubcommand {
 }
 
 extension StatusCommand {
-    /// "3", or "20 of 100 shown; REST" when the daemon listed only the first of them.
+    /// "3", or "100, the first 20 shown; REST" when the daemon listed only the first of them.
     static func shown(_ listed: Int, of total: Int?, rest: String) -> String {
         guard let total, total > listed else { return "\(listed)" }
         return "\(total), the first \(listed) shown; \(rest)"

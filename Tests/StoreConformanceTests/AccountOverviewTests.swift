@@ -51,6 +51,15 @@ struct AccountOverviewTests {
 
             #expect(try await store.accountOverviews(AccountQuery(needsAttention: true)).map(\.account.id) == [exchange.id])
             #expect(try await store.accountsNeedingAttentionCount() == 1)
+            // The other kind: an active account whose refreshes fail (an open incident, no invalid token). Both are
+            // counted, each once (the token-invalid one also has an open incident).
+            let onedriveGraph = try await store.addGrant(accountID: onedrive.id, name: "graph", resource: "https://graph.microsoft.com/.default", flow: .delegated)
+            _ = try await store.reportIncident(IncidentReport(
+                grantID: onedriveGraph.id, accountID: onedrive.id, kind: .tokenRefreshFailing, error: "temporarily_unavailable",
+                aadstsCode: nil, traceID: nil, correlationID: nil, seenAt: base
+            ))
+            #expect(try await store.accountOverviews(AccountQuery(needsAttention: true)).map(\.account.id) == [exchange.id, onedrive.id])
+            #expect(try await store.accountsNeedingAttentionCount() == 2)
             #expect(try await store.accountOverviews(AccountQuery(tenantID: fabrikam.id)).map(\.account.id) == [teams.id, onedrive.id])
             #expect(try await store.accountOverviews(AccountQuery(service: .teamsChat)).map(\.account.id) == [teams.id])
             #expect(try await store.accountOverviews(AccountQuery(state: .active)).map(\.account.id) == [onedrive.id])
