@@ -17,10 +17,15 @@ extension PostgreSQLStore: MetricsStateSource {
             ) { cells in
                 MetricsState.TenantVersion(tenant: try cells("domain"), version: try cells("metrics_version"))
             }
-            let changed = versions.filter { knownVersions[$0.tenant] != $0.version }.map(\.tenant)
-            let all = changed.count * 4 >= versions.count
+            let changedTenants = versions.filter { knownVersions[$0.tenant] != $0.version }
+            let all = changedTenants.count * 4 >= versions.count
+            // Matched as the unique index on lower(domain) holds them, so that each changed tenant is an index seek
+            // (then its accounts, grants and tokens by their keys) rather than a scan of every grant.
+            let changed = changedTenants.map { $0.tenant.lowercased() }
+            // Nothing changed: the counts were the whole read.
+            let readRows = all || !changed.isEmpty
             // Grants with their token schedule. Pending grants (a consent still open) have no schedule yet.
-            let grants = try await PostgreSQLRows.all(
+            let grants: [MetricsState.Grant] = if !readRows { [] } else { try await PostgreSQLRows.all(
                 connection.query(
                     """
                     SELECT t.domain, a.service, g.name, g.state, ts.expires_at, ts.next_refresh_at, ts.last_refresh_at
@@ -28,7 +33,7 @@ extension PostgreSQLStore: MetricsStateSource {
                     JOIN service_accounts a ON a.id = g.account_id
                     JOIN tenants t ON t.id = a.tenant_id
                     LEFT JOIN token_sets ts ON ts.grant_id = g.id
-                    WHERE \(all) OR t.domain = ANY(\(changed)::text[])
+                    WHERE \(all) OR lower(t.domain) = ANY(\(changed)::text[])
                     """,
                     logger: logger
                 )
@@ -41,13 +46,13 @@ extension PostgreSQLStore: MetricsStateSource {
                     expiresAt: try cells.optionalDate("expires_at"), nextRefreshAt: try cells.optionalDate("next_refresh_at"),
                     lastRefreshAt: try cells.optionalDate("last_refresh_at")
                 )
-            }.compactMap { $0 }
-            let accounts = try await PostgreSQLRows.all(
+            }.compactMap { $0 } }
+            let accounts: [MetricsState.Account] = if !readRows { [] } else { try await PostgreSQLRows.all(
                 connection.query(
                     """
                     SELECT t.domain, a.service, a.state, a.client_secret_expires_at
                     FROM service_accounts a JOIN tenants t ON t.id = a.tenant_id
-                    WHERE \(all) OR t.domain = ANY(\(changed)::text[])
+                    WHERE \(all) OR lower(t.domain) = ANY(\(changed)::text[])
                     """,
                     logger: logger
                 )
@@ -59,9 +64,9 @@ extension PostgreSQLStore: MetricsStateSource {
                     tenant: try cells("domain"), service: service, state: state,
                     clientSecretExpiresAt: try cells.optionalDate("client_secret_expires_at")
                 )
-            }.compactMap { $0 }
+            }.compactMap { $0 } }
             // Per tenant, each subquery an index lookup, as in the SQLite store (its comment says which index).
-            let tenants = try await PostgreSQLRows.all(
+            let tenants: [MetricsState.TenantSync] = if !readRows { [] } else { try await PostgreSQLRows.all(
                 connection.query(
                     """
                     SELECT t.domain,
@@ -74,7 +79,7 @@ extension PostgreSQLStore: MetricsStateSource {
                             SELECT 1 FROM service_accounts s WHERE s.tenant_id = t.id AND s.state != 'provisioning'
                             AND s.service = ANY(\(services)::text[]))) AS scheduled
                     FROM tenants t
-                    WHERE \(all) OR t.domain = ANY(\(changed)::text[])
+                    WHERE \(all) OR lower(t.domain) = ANY(\(changed)::text[])
                     """,
                     logger: logger
                 )
@@ -84,7 +89,7 @@ extension PostgreSQLStore: MetricsStateSource {
                     lastSuccessAt: try cells.optionalDate("last_success"), directoryUsers: try cells("users"),
                     held: try cells("held"), scheduled: try cells("scheduled")
                 )
-            }
+            } }
             let outbox = try await PostgreSQLRows.all(
                 connection.query(
                     """

@@ -54,25 +54,26 @@ struct MetricsStateConformanceTests {
             let store = fixture.store
             let at = Date(timeIntervalSince1970: 1_800_000_000)
             // Five tenants: one changed is under a quarter of the fleet, so the read filters (past it, it reads all).
-            let (tenant, account, ews, graph) = try await fixture.seedExchangeAccount(domain: "a.example")
+            // A domain in mixed case: the stores match changed tenants as their domain index holds them (case-folded).
+            let (tenant, account, ews, graph) = try await fixture.seedExchangeAccount(domain: "A.Example")
             for name in ["b", "c", "d", "e"] { _ = try await fixture.seedExchangeAccount(domain: "\(name).example") }
 
             let first = try await store.metricsState(alertsAfter: 0, knownVersions: [:])
             let firstVersions = try #require(first.versions)
-            #expect(Set(firstVersions.map(\.tenant)) == ["a.example", "b.example", "c.example", "d.example", "e.example"])
+            #expect(Set(firstVersions.map(\.tenant)) == ["A.Example", "b.example", "c.example", "d.example", "e.example"])
             #expect(first.tenants.count == 5 && first.accounts.count == 5 && first.grants.count == 10, "a first read has every row")
             var known = Dictionary(uniqueKeysWithValues: firstVersions.map { ($0.tenant, $0.version) })
             let quiet = try await store.metricsState(alertsAfter: 0, knownVersions: known)
             #expect(quiet.tenants.isEmpty && quiet.accounts.isEmpty && quiet.grants.isEmpty, "nothing changed, nothing read: \(quiet)")
 
-            /// Reads with the counts known so far; expects exactly a.example's rows (or none), then takes in the counts.
+            /// Reads with the counts known so far; expects exactly A.Example's rows (or none), then takes in the counts.
             func expectRead(_ change: String, changed: Bool, sourceLocation: SourceLocation = #_sourceLocation) async throws {
                 let state = try await store.metricsState(alertsAfter: 0, knownVersions: known)
                 let versions = try #require(state.versions, sourceLocation: sourceLocation)
                 let tenants = Set(state.tenants.map(\.tenant)).union(state.accounts.map(\.tenant)).union(state.grants.map(\.tenant))
-                #expect(tenants == (changed ? ["a.example"] : []), "after \(change): \(tenants)", sourceLocation: sourceLocation)
+                #expect(tenants == (changed ? ["A.Example"] : []), "after \(change): \(tenants)", sourceLocation: sourceLocation)
                 if changed {
-                    #expect(state.accounts.count == 1 && state.grants.count == 2 && state.tenants.count == 1, "a.example whole after \(change)", sourceLocation: sourceLocation)
+                    #expect(state.accounts.count == 1 && state.grants.count == 2 && state.tenants.count == 1, "A.Example whole after \(change)", sourceLocation: sourceLocation)
                 }
                 known = Dictionary(uniqueKeysWithValues: versions.map { ($0.tenant, $0.version) })
             }
@@ -111,7 +112,7 @@ struct MetricsStateConformanceTests {
             try await expectRead("the sync scope", changed: true)
             try await store.deleteAccount(id: account.id)
             let gone = try await store.metricsState(alertsAfter: 0, knownVersions: known)
-            #expect(gone.tenants.map(\.tenant) == ["a.example"] && gone.accounts.isEmpty && gone.grants.isEmpty, "an account removed: \(gone)")
+            #expect(gone.tenants.map(\.tenant) == ["A.Example"] && gone.accounts.isEmpty && gone.grants.isEmpty, "an account removed: \(gone)")
         }
     }
 }
