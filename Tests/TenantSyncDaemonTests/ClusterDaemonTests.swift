@@ -181,7 +181,7 @@ struct ClusterDaemonTests {
         try await M365Emulator.withRunning(configuration: configuration, logger: emulatorLogger) { emulator, url in
             let tenants = emulator.tenants()
             let grantIDs = try await Self.seed(server: server, database: database, emulator: emulator, url: url, tenants: tenants).map(\.grantID)
-            // No daily run during the test: the window opens twelve hours from now.
+            try await Self.recordDailyRunNow(server, database)
             let window = Self.nextMinute(after: Date().addingTimeInterval(12 * 3_600))
             let nodes = try await Self.startNodes(3, server: server, database: database, url: url, secret: emulator.configuration.clientSecret, dailyWindowStart: window)
             defer { Self.kill(nodes) }
@@ -255,23 +255,48 @@ struct ClusterDaemonTests {
             let grantIDs = try await Self.seed(server: server, database: database, emulator: emulator, url: url, tenants: [tenant]).map(\.grantID)
             // Slow token answers: a refresh is in flight most of the time, so the pause lands inside some.
             _ = try emulator.addFault(FaultRule(tenant: tenant.id, path: "/oauth2/v2.0/token", kind: .delay, delayMilliseconds: 1_500))
+            // Only the refresher claims grants: a sync's token would be claimed under its own lease, and that sync
+            // cancelled on wake when its lease is found lost.
+            try await Self.recordDailyRunNow(server, database)
             let window = Self.nextMinute(after: Date().addingTimeInterval(12 * 3_600))
-            let nodes = try await Self.startNodes(2, server: server, database: database, url: url, secret: emulator.configuration.clientSecret, dailyWindowStart: window)
+            // node-1 alone first, so that it claims the grants: with two nodes racing, one may win every claim.
+            var nodes = try await Self.startNodes(1, server: server, database: database, url: url, secret: emulator.configuration.clientSecret, dailyWindowStart: window)
             defer { Self.kill(nodes) }
-            // Pause node-1 while it holds leases with refreshes in flight, for longer than a lease lives.
-            let holding = try await Self.eventually(timeout: .seconds(30), "node-1 holds token-refresh leases") {
-                let held = try await Self.value(
-                    server, database, "SELECT count(*) FROM leases WHERE holder = 'node-1' AND kind = 'token-refresh' AND expires_at > now()"
-                )
-                return (Int(held) ?? 0) >= 1
+            // Pause node-1 while it holds leases with refreshes in flight, for longer than a lease lives. In flight is
+            // judged once it is stopped: a lease claimed after its token was last stored (the refresh under it has not
+            // stored its answer); a pause that caught none is undone and tried again.
+            var pausedInFlight = false
+            for _ in 0..<20 where !pausedInFlight {
+                let holding = try await Self.eventually(timeout: .seconds(30), "node-1 holds token-refresh leases") {
+                    let held = try await Self.value(
+                        server, database, "SELECT count(*) FROM leases WHERE holder = 'node-1' AND kind = 'token-refresh' AND expires_at > now()"
+                    )
+                    return (Int(held) ?? 0) >= 1
+                }
+                let leases = try await Self.value(server, database, "SELECT string_agg(kind || ' ' || key || ' ' || coalesce(holder, '-') || ' ' || epoch, ', ') FROM leases")
+                try #require(holding, "node-1 never held a lease with a refresh in flight: \(leases)\n\(nodes[0].process!.log.suffix(2000))")
+                nodes[0].process!.signal(SIGSTOP)
+                let inFlight = try await Self.value(server, database, """
+                    SELECT count(*) FROM leases l JOIN token_sets ts ON ts.grant_id::text = l.key
+                    WHERE l.holder = 'node-1' AND l.kind = 'token-refresh' AND l.expires_at > now()
+                        AND (ts.last_refresh_at IS NULL OR ts.last_refresh_at < l.expires_at - interval '\(Self.leaseSeconds) seconds')
+                    """)
+                pausedInFlight = (Int(inFlight) ?? 0) >= 1
+                if !pausedInFlight { nodes[0].process!.signal(SIGCONT) }
             }
-            let leases = try await Self.value(server, database, "SELECT string_agg(kind || ' ' || key || ' ' || coalesce(holder, '-') || ' ' || epoch, ', ') FROM leases")
-            try #require(holding, "node-1 never held a lease with a refresh in flight: \(leases)\n\(nodes[0].process!.log.suffix(2000))")
-            nodes[0].process!.signal(SIGSTOP)
+            try #require(pausedInFlight, "node-1 was never paused with a refresh in flight: \(nodes[0].process!.log.suffix(2000))")
+            let pausedAt = ContinuousClock.now
             let atPause = try await Self.generations(server, database)
-            try await Task.sleep(for: .seconds(Self.leaseSeconds + 4))
+            // node-2 starts while node-1 is paused: the grants node-1 held come to it when their leases end.
+            nodes += try await Self.startNodes(1, first: 2, server: server, database: database, url: url, secret: emulator.configuration.clientSecret, dailyWindowStart: window)
+            let tookOver = try await Self.eventually(timeout: .seconds(Self.leaseSeconds + 30), "node-2 refreshed every grant") {
+                let now = try await Self.generations(server, database)
+                return grantIDs.allSatisfy { (now[$0] ?? 0) > (atPause[$0] ?? 0) }
+            }
             let takenOver = try await Self.generations(server, database)
-            #expect(grantIDs.allSatisfy { (takenOver[$0] ?? 0) > (atPause[$0] ?? 0) }, "node-2 did not take every grant over: \(takenOver) after \(atPause)")
+            #expect(tookOver, "node-2 did not take every grant over: \(takenOver) after \(atPause)")
+            // Paused past its leases whatever the takeover took.
+            try await Task.sleep(until: pausedAt.advanced(by: .seconds(Self.leaseSeconds + 1)))
             nodes[0].process!.signal(SIGCONT)
 
             // node-1 wakes with answers to refreshes whose leases another node holds now: none of them is stored.
@@ -297,11 +322,11 @@ struct ClusterDaemonTests {
         }
     }
 
-    /// Starts `count` nodes on the database (node-1, node-2, …) and waits until each is ready.
+    /// Starts `count` nodes on the database (node-`first`, the next, …) and waits until each is ready.
     static func startNodes(
-        _ count: Int, server: PostgreSQLServer, database: String, url: URL, secret: String, dailyWindowStart: String
+        _ count: Int, first: Int = 1, server: PostgreSQLServer, database: String, url: URL, secret: String, dailyWindowStart: String
     ) async throws -> [Node] {
-        var nodes = try (1...count).map { Node(name: "node-\($0)", sandbox: try DaemonSandbox()) }
+        var nodes = try (first..<first + count).map { Node(name: "node-\($0)", sandbox: try DaemonSandbox()) }
         for index in nodes.indices {
             try configure(nodes[index], server: server, database: database, url: url, secret: secret, dailyWindowStart: dailyWindowStart)
             nodes[index].process = try DaemonProcess(arguments: ["--config", nodes[index].sandbox.configPath])
@@ -459,6 +484,17 @@ struct ClusterDaemonTests {
             },
             uniquingKeysWith: { $1 }
         )
+    }
+
+    /// A finished daily run for every tenant, started now: no daily sync is due for twelve hours, whatever the window.
+    ///
+    /// A tenant never synced is due at today's slot once it has passed (`DailySyncSchedule.nextDue`), so a window set
+    /// hours ahead keeps it idle only before noon.
+    static func recordDailyRunNow(_ server: PostgreSQLServer, _ database: String) async throws {
+        _ = try await server.psql(database: database, """
+            INSERT INTO sync_runs (tenant_id, trigger, mode, state, started_at, finished_at)
+            SELECT id, 'daily', 'full', 'succeeded', now(), now() FROM tenants
+            """)
     }
 
     /// Daily sync runs per tenant.
