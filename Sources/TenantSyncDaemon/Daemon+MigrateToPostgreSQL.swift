@@ -66,7 +66,10 @@ extension Daemon {
             )
         }
 
-        let target = PostgreSQLStore(settings: Self.postgreSQLSettings(url, configuration), sealer: sealer, logger: logger)
+        var settings = Self.postgreSQLSettings(url, configuration)
+        // The copy is one transaction that reads each SQLite table between its statements: no daemon runs, nothing waits on it.
+        settings.idleInTransactionTimeout = nil
+        let target = PostgreSQLStore(settings: settings, sealer: sealer, logger: logger)
         let imported = try await withThrowingTaskGroup(of: Void.self, returning: PostgreSQLStore.StateImport.self) { group in
             group.addTask { await target.run() }
             defer { group.cancelAll() }

@@ -34,6 +34,10 @@ extension Daemon {
     }
 
     /// The PostgreSQL store's settings from `[database]` and the node's name.
+    ///
+    /// A transaction left idle for a lease duration is ended by the server: a node stopped mid-transaction frees the
+    /// rows it locked by the time its leases have ended (they were claimed or renewed before its last statement), so
+    /// the others take its work over as they would a dead node's.
     static func postgreSQLSettings(_ url: PostgreSQLURL, _ configuration: DaemonConfiguration) -> PostgreSQLStoreSettings {
         let tls: PostgreSQLTLSMode = switch configuration.database.tls {
         case .verifyFull: .verifyFull
@@ -42,7 +46,8 @@ extension Daemon {
         }
         return PostgreSQLStoreSettings(
             host: url.host, port: url.port, user: url.user, database: url.database, password: configuration.database.password, tls: tls,
-            caFile: configuration.database.caFile, applicationName: configuration.daemon.nodeName
+            caFile: configuration.database.caFile, applicationName: configuration.daemon.nodeName,
+            idleInTransactionTimeout: configuration.cluster.leaseDuration
         )
     }
 

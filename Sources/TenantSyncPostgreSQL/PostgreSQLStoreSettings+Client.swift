@@ -14,7 +14,7 @@ extension PostgreSQLStoreSettings {
             tls: tlsConfiguration().map { .require($0) } ?? .disable
         )
         configuration.options.connectTimeout = connectTimeout
-        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
     }
 
@@ -24,11 +24,23 @@ extension PostgreSQLStoreSettings {
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: user, password: password?.reveal, database: database, tls: tls
         )
-        configuration.options.connectTimeout = .milliseconds(
-            connectTimeout.components.seconds * 1000 + connectTimeout.components.attoseconds / 1_000_000_000_000_000
-        )
-        configuration.options.additionalStartupParameters = [("application_name", applicationName)]
+        configuration.options.connectTimeout = .milliseconds(Self.wholeMilliseconds(connectTimeout))
+        configuration.options.additionalStartupParameters = startupParameters
         return configuration
+    }
+
+    /// The settings every connection starts with: the node's name and, when set, the idle-in-transaction bound (in
+    /// milliseconds, the setting's own unit).
+    var startupParameters: [(String, String)] {
+        var parameters = [("application_name", applicationName)]
+        if let idleInTransactionTimeout {
+            parameters.append(("idle_in_transaction_session_timeout", "\(max(Self.wholeMilliseconds(idleInTransactionTimeout), 1))"))
+        }
+        return parameters
+    }
+
+    static func wholeMilliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// `nil` for `disable`; TLS is required (never merely preferred) otherwise.

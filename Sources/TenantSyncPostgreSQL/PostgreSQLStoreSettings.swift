@@ -15,10 +15,16 @@ public struct PostgreSQLStoreSettings: Sendable {
     public var applicationName: String
     /// How long ``PostgreSQLStore/prepare()`` waits for a first connection.
     public var connectTimeout: Duration
+    /// How long the server lets a session sit idle inside an open transaction before it ends the session (and so
+    /// the transaction and its row locks): PostgreSQL's `idle_in_transaction_session_timeout`, sent at connection
+    /// start. A node stopped mid-transaction (SIGSTOP, a frozen VM) keeps its connection open; without this, rows it
+    /// locked stay locked, and every other node's claims pass over them, for as long as it stays stopped.
+    /// `nil`: the server's setting (by default none).
+    public var idleInTransactionTimeout: Duration?
 
     public init(
         host: String, port: Int, user: String, database: String, password: Secret?, tls: PostgreSQLTLSMode, caFile: String?,
-        applicationName: String, connectTimeout: Duration = .seconds(10)
+        applicationName: String, connectTimeout: Duration = .seconds(10), idleInTransactionTimeout: Duration? = nil
     ) {
         self.host = host
         self.port = port
@@ -29,6 +35,7 @@ public struct PostgreSQLStoreSettings: Sendable {
         self.caFile = caFile
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
+        self.idleInTransactionTimeout = idleInTransactionTimeout
     }
 
     /// `host:port` as an operator reads it in a message (an IPv6 address in brackets).

@@ -39,7 +39,7 @@ enum ClusterNodes {
     /// Runs `body` with a fresh database (seeded through `conformance`) and `count` more stores on it, named
     /// `node-0`, `node-1`, … in `pg_stat_activity`.
     static func with<Result: Sendable>(
-        _ count: Int, _ body: (ConformanceStore, [PostgreSQLStore]) async throws -> Result
+        _ count: Int, idleInTransactionTimeout: Duration? = nil, _ body: (ConformanceStore, [PostgreSQLStore]) async throws -> Result
     ) async throws -> Result {
         try await StoreKind.postgresql.withStore { conformance in
             guard case .postgresql(let server, let database) = conformance.raw else { preconditionFailure("a PostgreSQL store") }
@@ -47,6 +47,7 @@ enum ClusterNodes {
             let nodes = (0..<count).map { index in
                 var settings = server.settings(database: database)
                 settings.applicationName = "node-\(index)"
+                settings.idleInTransactionTimeout = idleInTransactionTimeout
                 return PostgreSQLStore(settings: settings, sealer: sealer, logger: Logger(label: "test"))
             }
             return try await withThrowingTaskGroup(of: Void.self) { group in

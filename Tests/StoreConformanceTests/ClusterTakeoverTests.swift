@@ -74,6 +74,40 @@ struct ClusterTakeoverTests {
         }
     }
 
+    @Test func aNodeStoppedInsideATransactionHasItEndedByTheServerAndItsLockedGrantsComeFree() async throws {
+        try await ClusterNodes.with(2, idleInTransactionTimeout: .seconds(2)) { conformance, nodes in
+            let grants = try await conformance.seedDueGrants(tenants: 2)
+            let locked = grants.prefix(3).map(\.id)
+            // node-0 locks grants as a fenced token write does, then sends nothing more (a stopped process keeps its
+            // connection open, and the transaction with it).
+            let stopped = Task {
+                try await nodes[0].transaction { connection in
+                    try await connection.query("SELECT id FROM grants WHERE id = ANY(\(locked)) FOR UPDATE", logger: Logger(label: "test"))
+                    try await Task.sleep(for: .seconds(120))
+                }
+            }
+            defer { stopped.cancel() }
+            let idle = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'node-0' AND state = 'idle in transaction'"
+            let idling = try await eventually(timeout: .seconds(10), "node-0's transaction is open and idle") { try await conformance.sql(idle) == ["1"] }
+            try #require(idling, "node-0's transaction never sat idle")
+            let first = try await nodes[1].claimDueGrants(node: "node-1", limit: 100, duration: .seconds(60))
+            #expect(Set(first.map(\.key)) == Set(grants.dropFirst(3).map { String($0.id) }), "claimed \(first.map(\.key)) while \(locked) were locked")
+
+            // The server ends node-0's session after two idle seconds; its rows come free, long before the transaction
+            // would have ended by itself.
+            var claimed = first
+            let freed = try await eventually(timeout: .seconds(20), "the locked grants are claimed") {
+                claimed += try await nodes[1].claimDueGrants(node: "node-1", limit: 100, duration: .seconds(60))
+                if claimed.count == grants.count { return true }
+                try await Task.sleep(for: .milliseconds(200))
+                return false
+            }
+            #expect(freed, "the grants node-0 locked were never claimed: \(claimed.map(\.key)) of \(grants.map(\.id))")
+            #expect(Set(claimed.map(\.key)) == Set(grants.map { String($0.id) }))
+            #expect(try await conformance.sql(idle) == ["0"], "node-0's session still sits in its transaction")
+        }
+    }
+
     @Test func aNodeThatStopsRenewingLosesItsLeaseAndItsStaleWritesAreRefused() async throws {
         try await ClusterNodes.with(2) { conformance, nodes in
             let (a, b) = (nodes[0], nodes[1])
