@@ -1,4 +1,5 @@
 import ControlPlane
+import TenantSyncCore
 import Foundation
 import Testing
 
@@ -17,6 +18,45 @@ struct CtlCommandTests {
 
     static func json(_ text: String) throws -> Any {
         try JSONSerialization.jsonObject(with: Data(text.utf8))
+    }
+
+    @Test("status says how many accounts and held runs there are in all when the daemon lists only the first of them")
+    func statusCountsWhatItDoesNotList() async throws {
+        struct Fleet: PartialControlHandler {
+            let degradedTotal: Int
+            let heldTotal: Int
+
+            func status(context: ControlContext) async throws -> DaemonStatus {
+                let now = Date(timeIntervalSince1970: 1_800_000_000)
+                let degraded = (1...min(degradedTotal, 20)).map {
+                    AccountRef(id: Int64($0), tenantID: "t\($0)", tenantDomain: "tenant\($0).example", service: .exchangeOnline, state: .tokenInvalid)
+                }
+                let held = (1...min(heldTotal, 20)).map {
+                    SyncRunInfo(SyncRun(
+                        id: Int64($0), tenantID: "t\($0)", service: nil, trigger: .daily, mode: .delta, state: .held, startedAt: now, finishedAt: now,
+                        pages: 1, counts: DirectoryChangeCounts(), error: nil, note: "40% of users removed"
+                    ))
+                }
+                return DaemonStatus(
+                    version: "9.9.9", startedAt: now, accounts: AccountCounts(total: 90, active: 90 - degradedTotal, provisioning: 0, tokenInvalid: degradedTotal),
+                    degraded: degraded, degradedTotal: degradedTotal, nextSync: nil, alertDelivery: [], unacknowledgedAlerts: 0,
+                    heldSyncs: held, heldSyncsTotal: heldTotal
+                )
+            }
+        }
+        try await ControlServerHarness.withServer(handler: Fleet(degradedTotal: 57, heldTotal: 24)) { path, _ in
+            let status = try await Self.run(["--socket", path, "status"])
+            #expect(status.status == 0, "\(status.stderr)")
+            #expect(status.stdout.contains("Degraded: 57, the first 20 shown; `tenantsyncctl accounts --state token-invalid` lists every invalid one\n"), "\(status.stdout)")
+            #expect(status.stdout.contains("Held syncs: 24, the first 20 shown; `tenantsyncctl directory --tenant T` shows a tenant's (mass-deletion guard"), "\(status.stdout)")
+            let rows = status.stdout.split(separator: "\n").filter { $0.contains(".example") && $0.contains("exchange-online") && $0.hasSuffix("token-invalid") }
+            #expect(rows.count == 20, "\(rows.count) degraded rows printed")
+        }
+        // All of them listed: the count alone.
+        try await ControlServerHarness.withServer(handler: Fleet(degradedTotal: 3, heldTotal: 2)) { path, _ in
+            let status = try await Self.run(["--socket", path, "status"])
+            #expect(status.stdout.contains("Degraded: 3\n") && status.stdout.contains("Held syncs: 2 (mass-deletion guard"), "\(status.stdout)")
+        }
     }
 
     @Test("status, accounts and account print tables, and JSON with --json")
