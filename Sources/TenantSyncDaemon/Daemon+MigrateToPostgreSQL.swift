@@ -66,10 +66,7 @@ extension Daemon {
             )
         }
 
-        var settings = Self.postgreSQLSettings(url, configuration)
-        // The copy is one transaction that reads each SQLite table between its statements: no daemon runs, nothing waits on it.
-        settings.idleInTransactionTimeout = nil
-        let target = PostgreSQLStore(settings: settings, sealer: sealer, logger: logger)
+        let target = PostgreSQLStore(settings: Self.stateCopySettings(url, configuration), sealer: sealer, logger: logger)
         let imported = try await withThrowingTaskGroup(of: Void.self, returning: PostgreSQLStore.StateImport.self) { group in
             group.addTask { await target.run() }
             defer { group.cancelAll() }

@@ -51,6 +51,14 @@ extension Daemon {
         )
     }
 
+    /// The daemon's PostgreSQL settings without the idle-in-transaction bound: the copy is one transaction that reads
+    /// each SQLite table between its statements, and no daemon runs or waits on it.
+    static func stateCopySettings(_ url: PostgreSQLURL, _ configuration: DaemonConfiguration) -> PostgreSQLStoreSettings {
+        var settings = postgreSQLSettings(url, configuration)
+        settings.idleInTransactionTimeout = nil
+        return settings
+    }
+
     /// Runs `body` with an open store and closes the store afterwards; an error of `body` wins over one of `close`.
     private static func using<R>(_ store: any DaemonStorage, _ body: (any DaemonStorage) async throws -> R) async throws -> R {
         let result: Result<R, any Error>

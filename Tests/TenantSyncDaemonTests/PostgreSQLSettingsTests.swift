@@ -31,4 +31,12 @@ struct PostgreSQLSettingsTests {
         let settings = Daemon.postgreSQLSettings(try #require(configuration.database.url), configuration)
         #expect(settings.idleInTransactionTimeout == .seconds(30))
     }
+
+    @Test func theStateCopyToPostgreSQLRunsItsOneLongTransactionWithoutTheBound() throws {
+        let configuration = try ConfigurationLoader(environment: [:]).parse(text: Self.text, file: "test.toml")
+        let url = try #require(configuration.database.url)
+        let settings = Daemon.stateCopySettings(url, configuration)
+        #expect(settings.idleInTransactionTimeout == nil)
+        #expect(settings.applicationName == "node-7" && settings.host == "db.example.net", "otherwise the daemon's settings")
+    }
 }
